@@ -1,0 +1,118 @@
+"""Input validation shared by skmir's transformers and estimators.
+
+One place decides what counts as valid audio and valid time-frequency input, in the
+spirit of ``librosa.util.valid_audio`` and ``sklearn.utils.validation``: every error
+names the estimator, the parameter or input, the value received and what is allowed.
+"""
+
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
+
+
+def check_finite(X, owner, what="X"):
+    """Raise a ValueError naming the first clip that holds NaN or inf values."""
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad = np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1)) if X.ndim > 1 else [0]
+    kind = "NaN" if np.isnan(X).any() else "inf"
+    raise ValueError(
+        f"{owner}: {what} contains {kind} values (NaN or inf) in {len(bad)} clip(s), "
+        f"first at index {int(bad[0])}; audio and spectrograms must be finite. "
+        "Check the decoding, or clean the clips with np.nan_to_num."
+    )
+
+
+def check_sr(X, sr, owner):
+    """Refuse waveforms that carry a sample rate other than the estimator's ``sr``.
+
+    Waveforms produced by :class:`skmir.AudioLoader` or :mod:`skmir.datasets` carry
+    their rate as ``X.sr``; a plain array is taken to be at ``sr``.
+    """
+    x_sr = getattr(X, "sr", None)
+    if x_sr is not None and sr is not None and int(x_sr) != int(sr):
+        raise ValueError(
+            f"{owner}: sr={sr} but the waveforms were loaded at sr={x_sr}. skmir never "
+            f"resamples silently: set sr={x_sr} here, or load the audio at sr={sr}."
+        )
+
+
+def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
+    """Validate a batch of waveforms and return it as float32.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator that validates (named in errors; gets ``n_features_in_`` when
+        ``reset``).
+    X : array-like of shape (n_clips, n_samples) or (n_clips, n_channels, n_samples)
+        The waveforms.
+    reset : bool, default=True
+        Whether to set ``n_features_in_`` (at fit).
+    min_samples : int, default=1
+        Shortest clip allowed, in samples (e.g. ``n_fft``).
+    sr : int or None
+        The estimator's sample rate, checked against ``X.sr`` when X carries one.
+
+    Returns
+    -------
+    X : ndarray of float32
+    """
+    owner = type(estimator).__name__
+    check_sr(X, sr, owner)
+    X = _validate(estimator, X, reset=reset, owner=owner)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{owner}: expected waveforms of shape (n_clips, n_samples) or "
+            f"(n_clips, n_channels, n_samples), got an array of shape {X.shape}."
+        )
+    n_samples = X.shape[-1]
+    if n_samples < min_samples:
+        raise ValueError(
+            f"{owner}: clips have {n_samples} sample(s) ({n_samples} feature(s) per "
+            f"clip), fewer than the {min_samples} this transform needs (n_fft or the "
+            "longest filter). Use longer clips (AudioLoader(duration=...) pads) or a "
+            "smaller n_fft."
+        )
+    check_finite(X, owner)
+    return X
+
+
+def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
+    """Validate time-frequency input: (n_clips, n_bins, n_frames), optionally with a
+    channel axis after the clip axis; 2-D input is read as one frame per clip."""
+    owner = type(estimator).__name__
+    X = _validate(estimator, X, reset=reset, owner=owner)
+    if X.ndim not in allowed_ndim:
+        raise ValueError(
+            f"{owner}: expected an array of shape (n_clips, n_bins, n_frames) or "
+            f"(n_clips, n_channels, n_bins, n_frames) (2-D is read as one frame per "
+            f"clip), got an array of shape {X.shape}."
+        )
+    check_finite(X, owner)
+    return X
+
+
+def _validate(estimator, X, *, reset, owner):
+    if np.size(X) == 0:
+        raise ValueError(f"{owner}: X is empty (shape {np.shape(X)}); pass at least one clip.")
+    kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
+    if reset:
+        return validate_data(estimator, X, reset=True, **kwargs)
+    # Representations are stateless: a clip of any length is valid at transform, so
+    # n_features_in_ is recorded at fit but not enforced here.
+    return check_array(X, estimator=estimator, **kwargs)
+
+
+@contextmanager
+def librosa_errors(owner):
+    """Re-raise librosa's ParameterError (not a ValueError) as a ValueError."""
+    import librosa
+
+    try:
+        yield
+    except librosa.util.exceptions.ParameterError as exc:
+        raise ValueError(f"{owner}: {exc}") from exc
