@@ -14,9 +14,10 @@ from sklearn.utils.validation import validate_data
 
 def check_finite(X, owner, what="X"):
     """Raise a ValueError naming the first clip that holds NaN or inf values."""
-    finite = np.isfinite(X)
-    if finite.all():
+    # min and max propagate NaN and expose inf without a boolean copy of X
+    if X.size == 0 or (np.isfinite(X.min()) and np.isfinite(X.max())):
         return
+    finite = np.isfinite(X)
     bad = np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1)) if X.ndim > 1 else [0]
     kind = "NaN" if np.isnan(X).any() else "inf"
     raise ValueError(
@@ -50,8 +51,9 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
         ``reset``).
     X : array-like of shape (n_clips, n_samples) or (n_clips, n_channels, n_samples)
         The waveforms.
-    reset : bool, default=True
-        Whether to set ``n_features_in_`` (at fit).
+    reset : bool or None, default=True
+        True sets ``n_features_in_`` (fit); False checks X against it; None checks
+        neither (stateless transforms, which take clips of any length).
     min_samples : int, default=1
         Shortest clip allowed, in samples (e.g. ``n_fft``).
     sr : int or None
@@ -83,7 +85,9 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
 
 def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
     """Validate time-frequency input: (n_clips, n_bins, n_frames), optionally with a
-    channel axis after the clip axis; 2-D input is read as one frame per clip."""
+    channel axis after the clip axis; 2-D input is read as one frame per clip.
+
+    ``reset`` is as in :func:`check_waveforms`."""
     owner = type(estimator).__name__
     X = _validate(estimator, X, reset=reset, owner=owner)
     if X.ndim not in allowed_ndim:
@@ -97,14 +101,12 @@ def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
 
 
 def _validate(estimator, X, *, reset, owner):
-    if np.size(X) == 0:
-        raise ValueError(f"{owner}: X is empty (shape {np.shape(X)}); pass at least one clip.")
     kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
-    if reset:
-        return validate_data(estimator, X, reset=True, **kwargs)
-    # Representations are stateless: a clip of any length is valid at transform, so
-    # n_features_in_ is recorded at fit but not enforced here.
-    return check_array(X, estimator=estimator, **kwargs)
+    if reset is None:
+        # Stateless transforms: a clip of any length (any number of bins) is valid at
+        # transform, so n_features_in_ is recorded at fit but not enforced.
+        return check_array(X, estimator=estimator, **kwargs)
+    return validate_data(estimator, X, reset=reset, **kwargs)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from tqdm.auto import tqdm
@@ -245,10 +246,10 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         if _is_paths(X):
-            clips = self._load_files(np.asarray(X, dtype=object).ravel())
+            clips = self._load_files(list(np.asarray(X).tolist()))
         else:
             check_sr(X, self.sr, type(self).__name__)
-            X = check_waveforms(self, X, reset=False, sr=self.sr)
+            X = check_waveforms(self, X, reset=None, sr=self.sr)
             clips = X.mean(axis=1) if (self.mono and X.ndim == 3) else X
             return Waveforms(self._to_length(clips, clips.shape[-1]), self.sr)
         n_samples = max(c.shape[-1] for c in clips)
@@ -300,16 +301,21 @@ class AudioLoader(TransformerMixin, BaseEstimator):
 
 
 def _is_paths(X):
-    """True for a 1-D array-like of str / PathLike."""
+    """True for a 1-D array-like of str / PathLike, False for numeric input."""
     if isinstance(X, (str, os.PathLike)):
         raise ValueError(
             f"Expected a 1-D array-like of paths, got a single path {os.fspath(X)!r}; "
             "wrap it in a list."
         )
-    if isinstance(X, np.ndarray) and X.dtype.kind in "fiub":
+    if issparse(X):
         return False
-    seq = list(X) if not isinstance(X, np.ndarray) else X.ravel().tolist()
-    return len(seq) > 0 and all(isinstance(p, (str, os.PathLike)) for p in seq)
+    try:
+        arr = np.asarray(X)
+    except ValueError:  # ragged nested lists: neither paths nor a waveform matrix
+        return False
+    if arr.dtype.kind not in "OUS" or arr.ndim != 1 or arr.size == 0:
+        return False
+    return all(isinstance(p, (str, os.PathLike)) for p in arr.tolist())
 
 
 def _probe(path):
@@ -374,7 +380,7 @@ def load_audio_folder(root, extensions=None):
     ...     os.makedirs(f"{root}/{label}")
     ...     sf.write(f"{root}/{label}/a.wav", np.zeros(100), 8000)
     >>> paths, labels = load_audio_folder(root)
-    >>> list(labels)
+    >>> labels.tolist()
     ['jazz', 'rock']
     """
     root = Path(root)
@@ -427,7 +433,7 @@ def load_manifest(csv_path):
     >>> with open(f"{root}/m.csv", "w") as f:
     ...     _ = f.write("path,label,group\\na.wav,jazz,artist1\\n")
     >>> paths, labels, groups = load_manifest(f"{root}/m.csv")
-    >>> list(labels), list(groups)
+    >>> labels.tolist(), groups.tolist()
     (['jazz'], ['artist1'])
     """
     csv_path = Path(csv_path)

@@ -11,15 +11,17 @@ only checks its input, and a fitted transformer accepts clips of any length.
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from threadpoolctl import threadpool_limits
 
 from skmir._validation import check_waveforms, librosa_errors
 
-# Clips per librosa call: large enough to amortise librosa's per-call overhead, small
-# enough that the complex intermediate of a block stays far below the output's size.
-_BLOCK = 8
+# Samples per librosa call: large enough to amortise librosa's per-call overhead, small
+# enough that the complex STFT of a block (the largest temporary) stays in the tens of MB
+# instead of growing with the dataset.
+_BLOCK_SAMPLES = 2**22
 
 _window = [str, tuple, callable, np.ndarray]
 _int_pos = Interval(Integral, 1, None, closed="left")
@@ -59,23 +61,26 @@ class _Representation(TransformerMixin, BaseEstimator):
         S : ndarray of float32, shape (n_clips, [n_channels,] n_bins, n_frames)
         """
         self._validate_params()
-        X = check_waveforms(self, X, reset=False, min_samples=self._min_samples(), sr=self._sr())
-        n = len(X)
-        n_jobs = self.n_jobs or 1
-        n_blocks = max(-(-n // _BLOCK), min(n, n_jobs if n_jobs > 0 else n))
-        bounds = np.linspace(0, n, n_blocks + 1).astype(int)
-        blocks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+        X = check_waveforms(self, X, reset=None, min_samples=self._min_samples(), sr=self._sr())
         name = type(self).__name__
-        out = None
-        # Filled block by block as results arrive, so peak memory stays near the
-        # output's size instead of twice it.
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_compute_block)(self, X[s], name) for s in blocks
-        )
-        for s, S in zip(blocks, results):
-            if out is None:
-                out = np.empty((n, *S.shape[1:]), dtype=np.float32)
-            out[s] = S
+        # The first clip runs here: it tells the output's shape before any worker starts.
+        first = _compute_block(self, X[:1], name)
+        out = np.empty((len(X), *first.shape[1:]), dtype=np.float32)
+        out[0] = first[0]
+        n_jobs = effective_n_jobs(self.n_jobs)
+        blocks = _blocks(1, len(X), X[0].size, n_jobs)
+        if n_jobs == 1 or len(blocks) < 2:
+            for s in blocks:
+                out[s] = _compute_block(self, X[s], name)
+            return out
+        # Threads, not processes: librosa's FFTs, filterbanks and resamplers release
+        # the GIL, and threads write straight into `out`, where processes would copy
+        # every input and output across (measured in benchmarks/). One BLAS thread
+        # per worker keeps n_jobs threads from each starting a BLAS pool.
+        with threadpool_limits(1):
+            Parallel(n_jobs=n_jobs, require="sharedmem")(
+                delayed(_compute_into)(self, X, out, s, name) for s in blocks
+            )
         return out
 
     def _sr(self):
@@ -91,8 +96,25 @@ class _Representation(TransformerMixin, BaseEstimator):
         return tags
 
 
+def _blocks(start, stop, n_samples, n_jobs):
+    """Split clips [start, stop) into blocks of at most _BLOCK_SAMPLES samples, and at
+    least one block per job."""
+    per_block = max(1, _BLOCK_SAMPLES // max(n_samples, 1))
+    n_blocks = max(-(-(stop - start) // per_block), min(stop - start, n_jobs))
+    bounds = np.linspace(start, stop, n_blocks + 1).astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _compute_into(rep, X, out, s, name):
+    out[s] = _compute_block(rep, X[s], name)
+
+
 def _compute_block(rep, X, name):
     with librosa_errors(name), np.errstate(divide="ignore", invalid="ignore"):
+        if getattr(rep, "tuning", 0.0) is None:
+            # librosa estimates one tuning for the whole array it is given: clip by
+            # clip, so that a clip's values never depend on its neighbours.
+            return np.stack([np.asarray(rep._compute(x), dtype=np.float32) for x in X])
         return np.asarray(rep._compute(X), dtype=np.float32)
 
 

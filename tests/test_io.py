@@ -1,0 +1,153 @@
+"""Audio decoding, fixed-length loading, and dataset listing with bad files."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+from sklearn.model_selection import cross_val_score
+
+from skmir import (
+    AudioFileError,
+    AudioFileWarning,
+    AudioLoader,
+    Waveforms,
+    load_audio,
+    load_audio_folder,
+    load_manifest,
+    make_mfcc_baseline,
+)
+
+
+def tone(freq, seconds, sr, harmonics=1, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    y = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, harmonics + 1))
+    return (0.5 * y / np.abs(y).max() + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def test_load_audio_resamples_and_downmixes(tmp_path):
+    left, right = tone(440, 1.0, 44100), np.zeros(44100, np.float32)
+    sf.write(tmp_path / "s.wav", np.stack([left, right], axis=1), 44100, subtype="FLOAT")
+    y, sr = load_audio(tmp_path / "s.wav", sr=22050)
+    assert (sr, y.shape, y.dtype) == (22050, (22050,), np.float32)
+    y_stereo, _ = load_audio(tmp_path / "s.wav", sr=None, mono=False)
+    assert y_stereo.shape == (2, 44100)
+    np.testing.assert_allclose(load_audio(tmp_path / "s.wav", sr=None)[0], left / 2, atol=1e-7)
+
+
+def test_load_audio_offset_and_duration(tmp_path):
+    y = np.arange(8000, dtype=np.float32) / 8000
+    sf.write(tmp_path / "ramp.wav", y, 8000, subtype="FLOAT")
+    out, _ = load_audio(tmp_path / "ramp.wav", sr=None, offset=0.25, duration=0.5)
+    np.testing.assert_array_equal(out, y[2000:6000])
+
+
+def test_load_audio_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.wav"):
+        load_audio(tmp_path / "nope.wav")
+    (tmp_path / "bad.wav").write_bytes(b"RIFF garbage that is no wave file")
+    with pytest.raises(AudioFileError, match="bad.wav"):
+        load_audio(tmp_path / "bad.wav")
+
+
+def test_audio_loader_fixed_length_from_paths(tmp_path):
+    paths = []
+    for i, seconds in enumerate([0.5, 1.5]):
+        paths.append(str(tmp_path / f"{i}.flac"))
+        sf.write(paths[-1], tone(300, seconds, 16000), 16000)
+    X = AudioLoader(sr=8000, duration=1.0).fit_transform(paths)
+    assert isinstance(X, Waveforms) and X.sr == 8000
+    assert X.shape == (2, 8000) and X.dtype == np.float32
+    assert np.all(X[0, 4000:] == 0)  # zero-padded
+    assert AudioLoader(sr=8000).fit_transform(paths).shape == (2, 12000)  # longest
+    np.testing.assert_array_equal(AudioLoader(sr=8000, n_jobs=2).fit_transform(paths),
+                                  AudioLoader(sr=8000).fit_transform(paths))
+
+
+def test_audio_loader_multichannel(tmp_path):
+    sf.write(tmp_path / "st.wav", np.zeros((800, 2)), 8000)
+    sf.write(tmp_path / "mono.wav", np.zeros(800), 8000)
+    X = AudioLoader(sr=8000, mono=False).transform([tmp_path / "st.wav"])
+    assert X.shape == (1, 2, 800)
+    with pytest.raises(ValueError, match="different numbers of channels"):
+        AudioLoader(sr=8000, mono=False).transform([tmp_path / "st.wav", tmp_path / "mono.wav"])
+
+
+def test_audio_loader_passes_waveforms_through():
+    X = np.ones((3, 100), np.float32)
+    out = AudioLoader(sr=100, duration=1.5).fit_transform(X)
+    assert out.shape == (3, 150) and out.sr == 100 and out[:, 100:].sum() == 0
+    stereo = np.ones((3, 2, 100))
+    assert AudioLoader(sr=100).fit_transform(stereo).shape == (3, 100)
+    with pytest.raises(ValueError, match="sr=100 but the waveforms were loaded at sr=8000"):
+        AudioLoader(sr=100).fit_transform(Waveforms(X, sr=8000))
+
+
+def test_audio_loader_errors(tmp_path):
+    with pytest.raises(ValueError, match="single path"):
+        AudioLoader().fit_transform(str(tmp_path / "a.wav"))
+    with pytest.raises(FileNotFoundError, match="missing.wav"):
+        AudioLoader().fit_transform([str(tmp_path / "missing.wav")])
+    with pytest.raises(ValueError, match="NaN"):
+        AudioLoader().fit_transform(np.full((2, 10), np.nan))
+
+
+def test_waveforms_keep_sr_through_slicing_and_pickle():
+    X = Waveforms(np.zeros((4, 10)), sr=16000)
+    assert X[[0, 2]].sr == 16000
+    Y = pickle.loads(pickle.dumps(X))
+    assert isinstance(Y, Waveforms) and Y.sr == 16000 and Y.shape == (4, 10)
+
+
+def write_dataset(root, n_per_class=8, sr=16000):
+    """Two audibly distinct classes (low pure tones, bright high tones) plus junk."""
+    rng = np.random.default_rng(1)
+    for label, (low, high, harmonics) in {"low": (100, 200, 1), "high": (1500, 3000, 8)}.items():
+        (root / label).mkdir()
+        for i in range(n_per_class):
+            y = tone(rng.uniform(low, high), rng.uniform(0.6, 1.0), sr, harmonics, seed=i)
+            ext = "wav" if i % 2 else "flac"
+            sf.write(root / label / f"{label}{i}.{ext}", y, sr)
+    (root / "low" / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
+    (root / "high" / "corrupt.flac").write_bytes(np.random.default_rng(0).bytes(3000))
+    (root / "high" / "notes.txt").write_text("not audio")
+
+
+def test_folder_with_bad_files_cross_validates_the_baseline(tmp_path):
+    write_dataset(tmp_path)
+    with pytest.warns(AudioFileWarning) as record:
+        paths, labels = load_audio_folder(tmp_path)
+    message = str(record[0].message)
+    for name in ("corrupt.wav", "corrupt.flac", "notes.txt"):
+        assert name in message
+    assert "Excluded 3 of 19" in message
+    assert len(paths) == 16 and sorted(set(labels)) == ["high", "low"]
+    scores = cross_val_score(make_mfcc_baseline(sr=16000), paths, labels, cv=4)
+    assert scores.mean() >= 0.9
+
+
+def test_load_manifest(tmp_path):
+    write_dataset(tmp_path, n_per_class=2)
+    (tmp_path / "m.csv").write_text(
+        "path,label,group\nlow/low0.flac,low,a\nhigh/high1.wav,high,b\nlow/corrupt.wav,low,c\n"
+    )
+    with pytest.warns(AudioFileWarning, match="corrupt.wav"):
+        paths, labels, groups = load_manifest(tmp_path / "m.csv")
+    assert list(labels) == ["low", "high"] and list(groups) == ["a", "b"]
+    assert all(p.startswith(str(tmp_path)) for p in paths)
+    (tmp_path / "n.csv").write_text("path,label\nlow/low0.flac,low\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_manifest(tmp_path / "n.csv")[2] is None
+    (tmp_path / "bad.csv").write_text("file,genre\nx.wav,rock\n")
+    with pytest.raises(ValueError, match="columns path,label"):
+        load_manifest(tmp_path / "bad.csv")
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_audio_folder(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="root/<label>/<file>"):
+        load_audio_folder(tmp_path)
