@@ -12,7 +12,7 @@ first use, so ``import skmir`` stays light.
 
 from importlib import import_module
 
-from skmir.evaluation import make_mfcc_baseline
+from skmir.evaluation import ComparisonResults, compare, make_mfcc_baseline
 from skmir.io import (
     AudioFileError,
     AudioFileWarning,
@@ -54,6 +54,7 @@ __all__ = [
     "AudioLoader",
     "CQT",
     "Chromagram",
+    "ComparisonResults",
     "LogCompression",
     "MFCC",
     "MelSpectrogram",
@@ -62,6 +63,7 @@ __all__ = [
     "SpectrogramScaler",
     "TimeSummary",
     "Waveforms",
+    "compare",
     "load_audio",
     "load_audio_folder",
     "load_manifest",

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import tone, write_dataset
 from sklearn.model_selection import cross_val_score
 
 from skmir import (
@@ -18,13 +19,6 @@ from skmir import (
     load_manifest,
     make_mfcc_baseline,
 )
-
-
-def tone(freq, seconds, sr, harmonics=1, seed=0):
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * sr)) / sr
-    y = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, harmonics + 1))
-    return (0.5 * y / np.abs(y).max() + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
 
 
 def test_load_audio_resamples_and_downmixes(tmp_path):
@@ -99,20 +93,6 @@ def test_waveforms_keep_sr_through_slicing_and_pickle():
     assert X[[0, 2]].sr == 16000
     Y = pickle.loads(pickle.dumps(X))
     assert isinstance(Y, Waveforms) and Y.sr == 16000 and Y.shape == (4, 10)
-
-
-def write_dataset(root, n_per_class=8, sr=16000):
-    """Two audibly distinct classes (low pure tones, bright high tones) plus junk."""
-    rng = np.random.default_rng(1)
-    for label, (low, high, harmonics) in {"low": (100, 200, 1), "high": (1500, 3000, 8)}.items():
-        (root / label).mkdir()
-        for i in range(n_per_class):
-            y = tone(rng.uniform(low, high), rng.uniform(0.6, 1.0), sr, harmonics, seed=i)
-            ext = "wav" if i % 2 else "flac"
-            sf.write(root / label / f"{label}{i}.{ext}", y, sr)
-    (root / "low" / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
-    (root / "high" / "corrupt.flac").write_bytes(np.random.default_rng(0).bytes(3000))
-    (root / "high" / "notes.txt").write_text("not audio")
 
 
 def test_folder_with_bad_files_cross_validates_the_baseline(tmp_path):

@@ -1,0 +1,167 @@
+"""Figures: the paper's representations (fig. 4), learned kernels (figs. 9-10),
+training history, comparison box plots and confusion matrices.
+
+matplotlib with librosa.display for spectrograms; every function takes an optional
+``ax`` (or ``fig``) and returns what it drew on, and works headless (Agg backend when
+no display is set).
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() != "agg":
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, dpi=120):
+    """Save a figure atomically (temporary file, then rename) and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or os.PathLike
+        Target file; the format follows its extension.
+    dpi : int, default=120
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    plt = _pyplot()
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    os.replace(tmp, path)
+    plt.close(fig)
+    return path
+
+
+def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
+    """The paper's fig. 4 for one clip: waveform, STFT, mel-spectrogram, CQT, chromagram.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        One mono waveform.
+    sr : int, default=22050
+    hop_length : int, default=512
+    n_mels : int, default=128
+    fig : matplotlib.figure.Figure or None
+        Drawn into when given.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.plot import plot_representations
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(22050) / 22050).astype("float32")
+    >>> [ax.get_title() for ax in plot_representations(y).axes if ax.get_title()]
+    ['Waveform', 'STFT (dB)', 'Mel-spectrogram (dB)', 'CQT (dB)', 'Chromagram']
+    """
+    import librosa
+    import librosa.display
+
+    from skmir.preprocessing import LogCompression
+    from skmir.representations import CQT, STFT, Chromagram, MelSpectrogram
+
+    plt = _pyplot()
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ValueError(f"plot_representations takes one mono clip (1-D), got shape {y.shape}.")
+    X = y[None]
+    db = LogCompression(method="db", power=1.0)
+    panels = [
+        ("STFT (dB)", db.transform(STFT(hop_length=hop_length).transform(X))[0], "linear"),
+        ("Mel-spectrogram (dB)", LogCompression(method="db").transform(
+            MelSpectrogram(sr=sr, hop_length=hop_length, n_mels=n_mels).transform(X))[0], "mel"),
+        ("CQT (dB)", db.transform(CQT(sr=sr, hop_length=hop_length).transform(X))[0], "cqt_note"),
+        ("Chromagram", Chromagram(sr=sr, hop_length=hop_length).transform(X)[0], "chroma"),
+    ]
+    fig = fig or plt.figure(figsize=(9, 11))
+    axes = fig.subplots(5, 1, sharex=True)
+    librosa.display.waveshow(y, sr=sr, ax=axes[0])
+    axes[0].set(title="Waveform", ylabel="amplitude")
+    for ax, (title, S, y_axis) in zip(axes[1:], panels):
+        img = librosa.display.specshow(S, sr=sr, hop_length=hop_length, x_axis="time",
+                                       y_axis=y_axis, ax=ax)
+        ax.set(title=title)
+        fig.colorbar(img, ax=ax)
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    return fig
+
+
+def plot_scores(results, ax=None):
+    """Box plot of per-fold scores of every model of a :func:`skmir.compare` run.
+
+    Parameters
+    ----------
+    results : skmir.evaluation.ComparisonResults
+    ax : matplotlib.axes.Axes or None
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+    """
+    plt = _pyplot()
+    ax = ax or plt.figure(figsize=(1.5 + 1.2 * len(results.scores), 4)).gca()
+    names = [r["model"] for r in results.summary()]
+    ax.boxplot([results.scores[n] for n in names], showmeans=True)
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
+    for i, n in enumerate(names, start=1):
+        ax.scatter(np.full(len(results.scores[n]), i), results.scores[n], s=12, alpha=0.6)
+    if results.baseline:
+        ax.axhline(np.mean(results.scores[results.baseline]), ls="--", lw=1, color="gray",
+                   label=f"{results.baseline} mean")
+        ax.legend(loc="lower right")
+    ax.set(ylabel=results.scoring, title=f"{len(next(iter(results.scores.values())))}-fold "
+           "cross-validation")
+    return ax
+
+
+def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=None, ax=None):
+    """Confusion matrix, rows normalised to recall by default.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_clips,)
+    labels : sequence or None
+        Class order; None means sorted unique labels.
+    normalize : {"true", "pred", "all"} or None, default="true"
+    title : str or None
+    ax : matplotlib.axes.Axes or None
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from skmir.plot import plot_confusion_matrix
+    >>> ax = plot_confusion_matrix(["a", "b", "b"], ["a", "b", "a"])
+    >>> ax.get_xlabel()
+    'Predicted label'
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    plt = _pyplot()
+    n = len(np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])))
+    ax = ax or plt.figure(figsize=(2 + 0.6 * n, 1.5 + 0.6 * n)).gca()
+    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=labels, normalize=normalize,
+                                            ax=ax, colorbar=False, values_format=".2f",
+                                            xticks_rotation=45)
+    if title:
+        ax.set_title(title)
+    return ax
