@@ -1,0 +1,313 @@
+"""Frame-level targets from annotations, and frame predictions back into events.
+
+The time-varying problems of the paper's table 1 (onsets, beats, chords, melody)
+are annotated as times and segments; a network predicts one vector per frame of a
+representation. These functions move between the two for a representation's
+``sr`` and ``hop_length`` (frame ``k`` is centred at ``k * hop_length / sr``
+seconds, librosa's ``center=True`` convention), so that predictions are scored
+with mir_eval.
+"""
+
+import numpy as np
+
+#: The 25 chord classes of major/minor chord estimation: 12 major and 12 minor
+#: triads in Harte syntax, then "N" (no chord).
+MAJMIN_CHORDS = tuple(
+    [f"{r}:maj" for r in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")]
+    + [f"{r}:min" for r in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")]
+    + ["N"]
+)
+
+
+def _check_grid(n_frames, sr, hop_length):
+    for name, value in (("n_frames", n_frames), ("sr", sr), ("hop_length", hop_length)):
+        if int(value) != value or value < (0 if name == "n_frames" else 1):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
+def frame_times(n_frames, sr=22050, hop_length=512):
+    """Centre time in seconds of each frame.
+
+    Parameters
+    ----------
+    n_frames : int
+    sr : int, default=22050
+    hop_length : int, default=512
+
+    Returns
+    -------
+    times : ndarray of shape (n_frames,)
+
+    Examples
+    --------
+    >>> from skmir.frames import frame_times
+    >>> frame_times(3, sr=100, hop_length=10)
+    array([0. , 0.1, 0.2])
+    """
+    _check_grid(n_frames, sr, hop_length)
+    return np.arange(n_frames) * hop_length / sr
+
+
+def _nearest_frame(times, sr, hop_length):
+    return np.rint(np.asarray(times, dtype=float) * sr / hop_length).astype(int)
+
+
+def events_to_frames(times, n_frames, sr=22050, hop_length=512, width=0):
+    """Binary target that marks the frame nearest to each event (onset, beat).
+
+    Parameters
+    ----------
+    times : array-like of float
+        Event times in seconds; events outside the frames are dropped.
+    n_frames : int
+    sr : int, default=22050
+    hop_length : int, default=512
+    width : int, default=0
+        Also mark this many frames on each side of every event (a common way to
+        soften onset targets).
+
+    Returns
+    -------
+    target : ndarray of float32, shape (n_frames,)
+
+    Examples
+    --------
+    >>> from skmir.frames import events_to_frames
+    >>> events_to_frames([0.1, 0.32], n_frames=5, sr=100, hop_length=10)
+    array([0., 1., 0., 1., 0.], dtype=float32)
+    """
+    _check_grid(n_frames, sr, hop_length)
+    target = np.zeros(n_frames, dtype=np.float32)
+    idx = _nearest_frame(times, sr, hop_length)
+    for shift in range(-width, width + 1):
+        k = idx + shift
+        target[k[(k >= 0) & (k < n_frames)]] = 1.0
+    return target
+
+
+def segments_to_frames(intervals, labels, n_frames, sr=22050, hop_length=512,
+                       classes=None, fill=None):
+    """Label of the segment that holds each frame's centre (e.g. chords).
+
+    Parameters
+    ----------
+    intervals : array-like of shape (n_segments, 2)
+        Start and end times in seconds.
+    labels : sequence of length n_segments
+    n_frames : int
+    sr : int, default=22050
+    hop_length : int, default=512
+    classes : sequence or None, default=None
+        When given, return each frame's index into ``classes`` (labels not in
+        ``classes`` are an error), else the labels themselves.
+    fill : object, default=None
+        Label of frames outside every segment; None means ``"N"`` (no chord).
+
+    Returns
+    -------
+    frame_labels : ndarray of shape (n_frames,)
+        Labels (object) or class indices (int64) when ``classes`` is given.
+
+    Examples
+    --------
+    >>> from skmir.frames import segments_to_frames
+    >>> segments_to_frames([[0, 0.25], [0.25, 0.5]], ["C:maj", "A:min"], 5, 100, 10).tolist()
+    ['C:maj', 'C:maj', 'C:maj', 'A:min', 'A:min']
+    """
+    _check_grid(n_frames, sr, hop_length)
+    intervals = np.asarray(intervals, dtype=float).reshape(-1, 2)
+    if len(intervals) != len(labels):
+        raise ValueError(f"{len(intervals)} intervals but {len(labels)} labels.")
+    t = frame_times(n_frames, sr, hop_length)
+    out = np.full(n_frames, "N" if fill is None else fill, dtype=object)
+    for (start, end), label in zip(intervals, labels):
+        out[(t >= start) & (t < end)] = label
+    if classes is None:
+        return out
+    index = {c: i for i, c in enumerate(classes)}
+    missing = sorted({str(v) for v in out if v not in index})
+    if missing:
+        raise ValueError(f"Labels {missing} are not among the classes {list(classes)}.")
+    return np.array([index[v] for v in out], dtype=np.int64)
+
+
+def reduce_to_majmin(label):
+    """Map a Harte chord label onto :data:`MAJMIN_CHORDS`.
+
+    A chord with a major third is the major triad of its root, one with a minor
+    third the minor triad; chords with neither (e.g. "C:sus4") and "N"/"X" map to
+    "N".
+
+    Parameters
+    ----------
+    label : str
+
+    Returns
+    -------
+    label : str
+
+    Examples
+    --------
+    >>> from skmir.frames import reduce_to_majmin
+    >>> reduce_to_majmin("G:7"), reduce_to_majmin("A:min7/b3"), reduce_to_majmin("D:sus4")
+    ('G:maj', 'A:min', 'N')
+    """
+    import mir_eval
+
+    root, bitmap, _ = mir_eval.chord.encode(label)
+    if root < 0:
+        return "N"
+    if bitmap[4]:
+        return MAJMIN_CHORDS[root]
+    if bitmap[3]:
+        return MAJMIN_CHORDS[12 + root]
+    return "N"
+
+
+def chroma_targets(intervals, labels, n_frames, sr=22050, hop_length=512):
+    """Pitch classes sounding in each frame, from chord annotations (learned chroma).
+
+    Parameters
+    ----------
+    intervals : array-like of shape (n_segments, 2)
+    labels : sequence of Harte chord labels
+    n_frames : int
+    sr : int, default=22050
+    hop_length : int, default=512
+
+    Returns
+    -------
+    target : ndarray of float32, shape (n_frames, 12)
+        1 for each pitch class (C=0) of the chord sounding at the frame.
+
+    Examples
+    --------
+    >>> from skmir.frames import chroma_targets
+    >>> chroma_targets([[0, 1]], ["A:min"], 1, 100, 10)[0].nonzero()[0].tolist()
+    [0, 4, 9]
+    """
+    import mir_eval
+
+    frame_labels = segments_to_frames(intervals, labels, n_frames, sr, hop_length)
+    target = np.zeros((n_frames, 12), dtype=np.float32)
+    cache = {}
+    for k, label in enumerate(frame_labels):
+        if label not in cache:
+            root, bitmap, _ = mir_eval.chord.encode(label)
+            cache[label] = np.roll(bitmap, root) if root >= 0 else np.zeros(12)
+        target[k] = cache[label]
+    return target
+
+
+def f0_to_frames(times, f0, n_frames, sr=22050, hop_length=512):
+    """Melody f0 at each frame centre (nearest annotation), 0 where unvoiced.
+
+    Parameters
+    ----------
+    times, f0 : array-like of shape (n,)
+        Annotation times (s) and f0 (Hz, 0 or negative for unvoiced).
+    n_frames : int
+    sr : int, default=22050
+    hop_length : int, default=512
+
+    Returns
+    -------
+    f0 : ndarray of float32, shape (n_frames,)
+
+    Examples
+    --------
+    >>> from skmir.frames import f0_to_frames
+    >>> f0_to_frames([0.0, 0.01, 0.02], [220.0, 0.0, 440.0], 3, 1000, 10)
+    array([220.,   0., 440.], dtype=float32)
+    """
+    _check_grid(n_frames, sr, hop_length)
+    times, f0 = np.asarray(times, dtype=float), np.asarray(f0, dtype=float)
+    t = frame_times(n_frames, sr, hop_length)
+    if len(times) == 0:
+        return np.zeros(n_frames, dtype=np.float32)
+    idx = np.clip(np.searchsorted(times, t), 1, len(times) - 1) if len(times) > 1 else \
+        np.zeros(n_frames, dtype=int)
+    if len(times) > 1:
+        left_closer = (t - times[idx - 1]) < (times[idx] - t)
+        idx = np.where(left_closer, idx - 1, idx)
+    out = np.maximum(f0[idx], 0.0)
+    out[(t < times[0] - 0.5 * hop_length / sr) | (t > times[-1] + 0.5 * hop_length / sr)] = 0
+    return out.astype(np.float32)
+
+
+def pick_events(activation, sr=22050, hop_length=512, threshold=0.5, wait=1):
+    """Times of the local maxima of an activation that exceed ``threshold`` (onsets).
+
+    Parameters
+    ----------
+    activation : array-like of shape (n_frames,)
+        E.g. an onset probability per frame.
+    sr : int, default=22050
+    hop_length : int, default=512
+    threshold : float, default=0.5
+    wait : int, default=1
+        Frames to wait after an event before the next can be picked.
+
+    Returns
+    -------
+    times : ndarray of float
+        Seconds.
+
+    Examples
+    --------
+    >>> from skmir.frames import pick_events
+    >>> pick_events([0, 0.9, 0.2, 0.1, 0.7, 0.8, 0.1], sr=100, hop_length=10)
+    array([0.1, 0.5])
+    """
+    a = np.asarray(activation, dtype=float)
+    if a.ndim != 1:
+        raise ValueError(f"activation must be 1-D (n_frames,), got shape {a.shape}.")
+    padded = np.pad(a, 1, constant_values=-np.inf)
+    # a plateau yields its last frame
+    peaks = np.flatnonzero((a >= padded[:-2]) & (a > padded[2:]) & (a >= threshold))
+    kept, last = [], -np.inf
+    for k in peaks:
+        if k - last > wait:
+            kept.append(k)
+            last = k
+    return np.asarray(kept, dtype=float) * hop_length / sr
+
+
+def frames_to_segments(frame_labels, sr=22050, hop_length=512, classes=None):
+    """Merge runs of equal frame labels into segments (e.g. chords for mir_eval).
+
+    Parameters
+    ----------
+    frame_labels : array-like of shape (n_frames,)
+        Labels, or class indices into ``classes``.
+    sr : int, default=22050
+    hop_length : int, default=512
+    classes : sequence or None
+        Names of the class indices, when ``frame_labels`` holds indices.
+
+    Returns
+    -------
+    intervals : ndarray of shape (n_segments, 2)
+        Each segment runs from half a hop before its first frame's centre to half a
+        hop after its last (the first starts at 0).
+    labels : list
+
+    Examples
+    --------
+    >>> from skmir.frames import frames_to_segments
+    >>> iv, lab = frames_to_segments(["C:maj", "C:maj", "N"], sr=100, hop_length=10)
+    >>> iv.round(3).tolist(), lab
+    ([[0.0, 0.15], [0.15, 0.25]], ['C:maj', 'N'])
+    """
+    frame_labels = np.asarray(frame_labels)
+    if frame_labels.ndim != 1 or len(frame_labels) == 0:
+        raise ValueError(f"frame_labels must be 1-D and non-empty, got {frame_labels.shape}.")
+    if classes is not None:
+        frame_labels = np.asarray(classes, dtype=object)[frame_labels]
+    change = np.flatnonzero(frame_labels[1:] != frame_labels[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [len(frame_labels)]])
+    hop = hop_length / sr
+    t_start = np.maximum(starts * hop - hop / 2, 0.0)
+    t_end = ends * hop - hop / 2
+    return np.stack([t_start, t_end], axis=1), frame_labels[starts].tolist()
