@@ -89,17 +89,19 @@ def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
         ("CQT (dB)", db.transform(CQT(sr=sr, hop_length=hop_length).transform(X))[0], "cqt_note"),
         ("Chromagram", Chromagram(sr=sr, hop_length=hop_length).transform(X)[0], "chroma"),
     ]
-    fig = fig or plt.figure(figsize=(9, 11))
-    axes = fig.subplots(5, 1, sharex=True)
-    librosa.display.waveshow(y, sr=sr, ax=axes[0])
-    axes[0].set(title="Waveform", ylabel="amplitude")
-    for ax, (title, S, y_axis) in zip(axes[1:], panels):
+    fig = fig or plt.figure(figsize=(9, 11), layout="constrained")
+    # Colorbars get their own column so that every time axis has the same width.
+    axes = fig.subplots(5, 2, gridspec_kw={"width_ratios": [40, 1]})
+    librosa.display.waveshow(y, sr=sr, ax=axes[0, 0])
+    axes[0, 0].set(title="Waveform", ylabel="amplitude", xlabel="")
+    axes[0, 1].axis("off")
+    for (ax, cax), (title, S, y_axis) in zip(axes[1:], panels):
         img = librosa.display.specshow(S, sr=sr, hop_length=hop_length, x_axis="time",
                                        y_axis=y_axis, ax=ax)
-        ax.set(title=title)
-        fig.colorbar(img, ax=ax)
-    for ax in axes[:-1]:
-        ax.set_xlabel("")
+        ax.set(title=title, xlabel="" if title != panels[-1][0] else "Time (s)")
+        fig.colorbar(img, cax=cax)
+    for ax in axes[:, 0]:
+        ax.set_xlim(0, len(y) / sr)
     return fig
 
 
