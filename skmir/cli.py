@@ -51,6 +51,15 @@ def _parser():
     return parser
 
 
+def _check_source(source):
+    source = Path(source)
+    if not (source.is_dir() or (source.suffix.lower() == ".csv" and source.is_file())):
+        raise FileNotFoundError(
+            f"SOURCE {str(source)!r} is neither a folder nor a CSV manifest file."
+        )
+    return source
+
+
 def _load(args, log):
     import numpy as np
 
@@ -65,15 +74,11 @@ def _load(args, log):
         data = make_music(task=args.task, n_clips=args.n_clips, duration=duration,
                           sr=args.sr, random_state=args.seed)
         return data.data, np.asarray(data.target), None
-    source = Path(args.source)
+    source = _check_source(args.source)
     if source.is_dir():
         paths, y = load_audio_folder(source)
-    elif source.suffix.lower() == ".csv" and source.is_file():
-        paths, y, groups = load_manifest(source)
     else:
-        raise FileNotFoundError(
-            f"SOURCE {str(source)!r} is neither a folder nor a CSV manifest file."
-        )
+        paths, y, groups = load_manifest(source)
     log(f"Decoding {len(paths)} files from {str(source)!r} at {args.sr} Hz ...")
     X = AudioLoader(sr=args.sr, duration=args.duration, n_jobs=args.n_jobs,
                     verbose=not args.quiet).transform(paths)
@@ -87,6 +92,8 @@ def compare_command(args):
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, flush=True))
     if args.cv < 2:
         raise ValueError(f"--cv must be at least 2, got {args.cv}.")
+    if args.source is not None:
+        _check_source(args.source)  # before anything slow
     models = make_models(args.models, sr=args.sr, random_state=args.seed)
     start = time.perf_counter()
     X, y, groups = _load(args, log)
