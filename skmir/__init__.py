@@ -12,6 +12,7 @@ first use, so ``import skmir`` stays light.
 
 from importlib import import_module
 
+from skmir import datasets
 from skmir.evaluation import ComparisonResults, compare, make_mfcc_baseline
 from skmir.io import (
     AudioFileError,
@@ -64,6 +65,7 @@ __all__ = [
     "TimeSummary",
     "Waveforms",
     "compare",
+    "datasets",
     "load_audio",
     "load_audio_folder",
     "load_manifest",

@@ -1,0 +1,248 @@
+"""Tests of skmir.datasets: make_music's clips, labels and annotations, write_audio_folder.
+
+The annotation tests check the ground truth against what standard MIR tools hear in
+the audio (librosa onsets, pYIN f0, chroma key templates), so a wrong annotation
+cannot hide behind a self-consistent generator. Clips are short and at 8-16 kHz to
+keep the file fast.
+"""
+
+import os
+
+import librosa
+import mir_eval
+import numpy as np
+import pytest
+
+from skmir import AudioLoader, Waveforms, load_audio_folder
+from skmir.datasets import TAGS, TASKS, make_music, write_audio_folder
+
+SMALL = dict(n_clips=3, duration=1.5, sr=8000, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def melody_only():
+    """Monophonic melodies (no drums, no accompaniment): one per lead instrument."""
+    return make_music("instrument", n_clips=10, duration=4.0, sr=16000, drums=False,
+                      accompaniment=False, random_state=1)
+
+
+# --- shapes, types, targets ---------------------------------------------------------
+
+def test_bunch_contents():
+    music = make_music("genre", n_clips=3, duration=2.0, sr=16000, random_state=0)
+    X = music.data
+    assert isinstance(X, Waveforms) and X.sr == 16000 == music.sr
+    assert X.shape == (3, 32000) and X.dtype == np.float32
+    assert np.isfinite(X).all()
+    peaks = np.abs(X).max(axis=1)
+    assert np.all(peaks <= 0.9 + 1e-6) and np.all(peaks > 0.1)  # peak-normalised, no clipping
+    assert music.task == "genre" and len(music.annotations) == 3
+    assert "make_music" in music.DESCR and "Calibration" in music.DESCR
+    for key in ["genre", "key", "tonic", "mode", "tempo", "meter", "lead", "instruments",
+                "drums"]:
+        assert len(music.metadata[key]) == 3, key
+    assert list(music.target_names[music.target]) == list(music.metadata["genre"])
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_target_per_task(task):
+    X, y = make_music(task, return_X_y=True, **SMALL)
+    assert isinstance(X, Waveforms) and X.sr == 8000 and X.shape == (3, 12000)
+    music = make_music(task, **SMALL)
+    np.testing.assert_array_equal(music.target, y)
+    if task == "tempo":
+        assert y.dtype.kind == "f" and y.shape == (3,)
+        assert np.all((y >= 60) & (y <= 180))
+        assert music.target_names is None
+    elif task == "tags":
+        assert y.shape == (3, len(TAGS)) and set(np.unique(y)) <= {0, 1}
+        assert list(music.target_names) == list(TAGS)
+        named = [set(music.target_names[row == 1]) for row in y]
+        for tags, meta_genre, mode, lead in zip(named, music.metadata["genre"],
+                                                music.metadata["mode"], music.metadata["lead"]):
+            assert {meta_genre, mode, lead} <= tags
+            assert len(tags & {"major", "minor"}) == 1
+    else:
+        n_classes = {"genre": 8, "instrument": 10, "key": 24, "mode": 2}[task]
+        assert y.dtype.kind == "i" and y.shape == (3,)
+        assert len(music.target_names) == n_classes and 0 <= y.min() and y.max() < n_classes
+        column = {"genre": "genre", "instrument": "lead", "key": "key", "mode": "mode"}[task]
+        assert list(music.target_names[y]) == list(music.metadata[column])
+
+
+def test_classes_are_balanced():
+    music = make_music("mode", n_clips=6, duration=1.5, sr=8000, random_state=3)
+    assert np.bincount(music.target).tolist() == [3, 3]
+    music = make_music("genre", n_clips=8, duration=1.5, sr=8000, random_state=3)
+    assert sorted(music.target) == list(range(8))
+
+
+def test_tempo_range_and_all_keys():
+    music = make_music("key", n_clips=24, duration=1.5, sr=8000, random_state=0)
+    assert sorted(music.target) == list(range(24))
+    tempo = music.metadata["tempo"]
+    assert np.all((tempo >= 60) & (tempo <= 180)) and tempo.std() > 5
+
+
+def test_drums_and_accompaniment_switches():
+    music = make_music("tags", n_clips=4, duration=1.5, sr=8000, drums=False,
+                       accompaniment=False, random_state=0)
+    assert not music.metadata["drums"].any()
+    assert all(inst == (lead,) for inst, lead in zip(music.metadata["instruments"],
+                                                     music.metadata["lead"]))
+    assert music.target[:, TAGS.index("drums")].sum() == 0
+
+
+# --- determinism and independence of clips --------------------------------------------
+
+def test_same_seed_same_clips_other_seed_other_clips():
+    a = make_music("genre", **SMALL)
+    b = make_music("genre", **SMALL)
+    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.target, b.target)
+    np.testing.assert_array_equal(a.annotations[0]["onsets"], b.annotations[0]["onsets"])
+    c = make_music("genre", **{**SMALL, "random_state": 1})
+    assert not np.array_equal(a.data, c.data)
+    d = make_music("genre", **{**SMALL, "random_state": np.random.RandomState(0)})
+    e = make_music("genre", **{**SMALL, "random_state": np.random.RandomState(0)})
+    np.testing.assert_array_equal(d.data, e.data)
+
+
+def test_clips_do_not_depend_on_n_clips_or_n_jobs():
+    few = make_music("key", n_clips=2, duration=1.5, sr=8000, random_state=7)
+    many = make_music("key", n_clips=5, duration=1.5, sr=8000, random_state=7)
+    np.testing.assert_array_equal(few.data, many.data[:2])
+    np.testing.assert_array_equal(few.target, many.target[:2])
+    assert few.annotations[1]["chords"]["labels"] == many.annotations[1]["chords"]["labels"]
+    parallel = make_music("key", n_clips=5, duration=1.5, sr=8000, random_state=7, n_jobs=2)
+    np.testing.assert_array_equal(parallel.data, many.data)
+
+
+# --- annotations ----------------------------------------------------------------------
+
+def test_annotations_are_consistent():
+    duration = 4.0
+    music = make_music("tempo", n_clips=4, duration=duration, sr=8000, random_state=2)
+    for ann, tempo, key in zip(music.annotations, music.target, music.metadata["key"]):
+        mir_eval.key.validate_key(key)
+        onsets = ann["onsets"]
+        assert np.all(np.diff(onsets) >= 0.03 - 1e-9)
+        assert onsets.min() >= 0 and onsets.max() < duration
+        beats = ann["beats"]
+        np.testing.assert_allclose(np.diff(beats), 60 / tempo)
+        assert np.isin(ann["downbeats"], beats).all() and len(ann["downbeats"]) >= 1
+        iv, labels = ann["chords"]["intervals"], ann["chords"]["labels"]
+        assert iv[0, 0] == 0 and iv[-1, 1] == duration
+        np.testing.assert_allclose(iv[1:, 0], iv[:-1, 1])  # contiguous
+        mir_eval.chord.encode_many(labels)  # valid Harte syntax
+        times, f0 = ann["melody"]["times"], ann["melody"]["f0"]
+        np.testing.assert_allclose(np.diff(times), 0.01)
+        assert f0.min() >= 0 and (f0 > 0).mean() > 0.2
+        notes = ann["notes"]
+        assert notes["intervals"].shape == (len(notes["pitches"]), 2)
+        mir_eval.transcription.validate(notes["intervals"], notes["pitches"],
+                                        notes["intervals"], notes["pitches"])
+
+
+def test_onsets_match_detected_onsets(melody_only):
+    """SuperFlux onsets (librosa) find the annotated note starts: mean F >= 0.8.
+
+    A 64 ms window (n_fft=1024) resolves sixteenths at 180 BPM (83 ms); librosa's
+    default 128 ms window merges them. lag=2, max_size=3 (SuperFlux) ignore vibrato.
+    """
+    sr, hop = melody_only.sr, 160
+    scores = []
+    for x, ann in zip(melody_only.data, melody_only.annotations):
+        env = librosa.onset.onset_strength(y=np.asarray(x), sr=sr, hop_length=hop, lag=2,
+                                           max_size=3, n_fft=1024)
+        est = librosa.onset.onset_detect(onset_envelope=env, sr=sr, hop_length=hop,
+                                         units="time", backtrack=True, delta=0.1, wait=5)
+        scores.append(mir_eval.onset.f_measure(ann["onsets"], est)[0])
+    assert np.mean(scores) >= 0.8, np.round(scores, 2)
+
+
+def test_melody_f0_matches_pyin(melody_only):
+    """pYIN agrees with the annotated f0 within 50 cents on >= 90 % of voiced frames."""
+    sr, hop = melody_only.sr, 160
+    hits = voiced = 0
+    for x, ann in zip(melody_only.data[:6], melody_only.annotations[:6]):
+        f0, _, _ = librosa.pyin(np.asarray(x), fmin=100, fmax=2000, sr=sr, frame_length=1024,
+                                hop_length=hop, fill_na=None)
+        times = librosa.times_like(f0, sr=sr, hop_length=hop)
+        ref_v, ref_c, est_v, est_c = mir_eval.melody.to_cent_voicing(
+            ann["melody"]["times"], ann["melody"]["f0"], times, f0)
+        n = ref_v.sum()
+        hits += mir_eval.melody.raw_pitch_accuracy(ref_v, ref_c, est_v, est_c) * n
+        voiced += n
+    assert voiced > 500
+    assert hits / voiced >= 0.9
+
+
+def test_key_label_matches_chroma_templates():
+    """Krumhansl-Kessler profiles on mean chroma find the key far above chance (1/24)."""
+    sr = 16000
+    music = make_music("key", n_clips=36, duration=5.0, sr=sr, random_state=0)
+    major = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+    minor = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+    # Row k is key k of target_names: 12 major keys from C, then 12 minor keys.
+    templates = np.array([np.roll(p, k) for p in (major, minor) for k in range(12)])
+    templates = (templates - templates.mean(1, keepdims=True)) / templates.std(1, keepdims=True)
+    chroma = np.stack([
+        librosa.feature.chroma_cqt(y=np.asarray(x), sr=sr, fmin=librosa.note_to_hz("C2"),
+                                   n_octaves=6).mean(axis=1)
+        for x in music.data
+    ])
+    chroma = (chroma - chroma.mean(1, keepdims=True)) / chroma.std(1, keepdims=True)
+    estimate = np.argmax(chroma @ templates.T, axis=1)
+    assert music.target_names[0] == "C major" and music.target_names[21] == "A minor"
+    accuracy = np.mean(estimate == music.target)
+    assert accuracy >= 0.25, accuracy  # chance is 0.042
+
+
+# --- errors ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(task="chords"), r"'task' parameter .* 'genre'.*Got 'chords'"),
+    (dict(n_clips=0), r"'n_clips' parameter .* range \[1, inf\)\. Got 0"),
+    (dict(duration=0.0), r"'duration' parameter .* range \(0.0, inf\). Got 0.0"),
+    (dict(duration=1.0), r"duration=1.0 s is too short.*>= 1.33 s"),
+    (dict(sr=4000), r"sr=4000 Hz is too low.*sr >= 8000"),
+    (dict(drums="yes"), r"'drums' parameter"),
+])
+def test_errors_name_the_parameter(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_music(**{**SMALL, **kwargs})
+
+
+# --- write_audio_folder ---------------------------------------------------------------
+
+def test_write_audio_folder_round_trip(tmp_path):
+    music = make_music("mode", n_clips=4, duration=1.5, sr=8000, random_state=0)
+    names = music.target_names[music.target]
+    paths = write_audio_folder(music.data, names, tmp_path)
+    assert len(paths) == 4 and all(os.path.isfile(p) for p in paths)
+    assert not [f for d in tmp_path.iterdir() for f in os.listdir(d) if f.endswith(".tmp")]
+    found, labels = load_audio_folder(tmp_path)
+    assert sorted(found) == sorted(paths)
+    assert sorted(labels) == sorted(names)
+    X = AudioLoader(sr=8000).fit_transform(paths)
+    np.testing.assert_allclose(X, music.data, atol=1e-4)  # PCM_16 quantisation
+    paths = write_audio_folder(music.data, names, tmp_path / "float", subtype="FLOAT")
+    np.testing.assert_array_equal(AudioLoader(sr=8000).fit_transform(paths), music.data)
+
+
+def test_write_audio_folder_errors(tmp_path):
+    tags = make_music("tags", **SMALL)
+    with pytest.raises(ValueError, match=r"y must be 1-D .* shape \(3, \d+\).*tags"):
+        write_audio_folder(tags.data, tags.target, tmp_path)
+    with pytest.raises(ValueError, match="sr=16000 but the waveforms are at sr=8000"):
+        write_audio_folder(tags.data, [0, 1, 2], tmp_path, sr=16000)
+    with pytest.raises(ValueError, match="X carries no sample rate"):
+        write_audio_folder(np.asarray(tags.data), [0, 1, 2], tmp_path)
+    with pytest.raises(ValueError, match="cannot be a folder name"):
+        write_audio_folder(tags.data, ["a/b", "c", "d"], tmp_path)
+    with pytest.raises(ValueError, match=r"peaks at [\d.]+ > 1, which PCM_16 cannot store"):
+        write_audio_folder(Waveforms(5 * np.asarray(tags.data), 8000), [0, 1, 2], tmp_path)
+    with pytest.raises(ValueError, match="one row per label"):
+        write_audio_folder(tags.data, [0, 1], tmp_path)
+    assert not any(tmp_path.iterdir())
