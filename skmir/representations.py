@@ -71,7 +71,7 @@ class _Representation(TransformerMixin, BaseEstimator):
         blocks = _blocks(1, len(X), X[0].size, n_jobs)
         if n_jobs == 1 or len(blocks) < 2:
             for s in blocks:
-                out[s] = _compute_block(self, X[s], name)
+                _compute_block(self, X[s], name, out[s])
             return out
         # Threads, not processes: librosa's FFTs, filterbanks and resamplers release
         # the GIL, and threads write straight into `out`, where processes would copy
@@ -79,7 +79,7 @@ class _Representation(TransformerMixin, BaseEstimator):
         # per worker keeps n_jobs threads from each starting a BLAS pool.
         with threadpool_limits(1):
             Parallel(n_jobs=n_jobs, require="sharedmem")(
-                delayed(_compute_into)(self, X, out, s, name) for s in blocks
+                delayed(_compute_block)(self, X[s], name, out[s]) for s in blocks
             )
         return out
 
@@ -105,17 +105,30 @@ def _blocks(start, stop, n_samples, n_jobs):
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _compute_into(rep, X, out, s, name):
-    out[s] = _compute_block(rep, X[s], name)
-
-
-def _compute_block(rep, X, name):
+def _compute_block(rep, X, name, out=None):
+    """The representation of the clips X, written into ``out`` when given."""
     with librosa_errors(name), np.errstate(divide="ignore", invalid="ignore"):
         if getattr(rep, "tuning", 0.0) is None:
             # librosa estimates one tuning for the whole array it is given: clip by
             # clip, so that a clip's values never depend on its neighbours.
-            return np.stack([np.asarray(rep._compute(x), dtype=np.float32) for x in X])
-        return np.asarray(rep._compute(X), dtype=np.float32)
+            return np.stack([rep._compute(x[None], None if out is None else out[i:i + 1])[0]
+                             for i, x in enumerate(X)])
+        return rep._compute(X, out)
+
+
+def _store(result, out):
+    if out is None:
+        return np.asarray(result, dtype=np.float32)
+    out[...] = result
+    return out
+
+
+def _magnitude(S, power, out):
+    """``|S| ** power`` as float32, computed in place in ``out`` when given."""
+    mag = np.abs(S, out=out) if out is not None else np.abs(S).astype(np.float32, copy=False)
+    if power != 1:
+        mag **= power
+    return mag
 
 
 _stft_constraints = {
@@ -177,14 +190,13 @@ class STFT(_Representation):
         self.power = power
         self.n_jobs = n_jobs
 
-    def _compute(self, X):
+    def _compute(self, X, out=None):
         import librosa
 
         S = librosa.stft(X, n_fft=self.n_fft, hop_length=self.hop_length,
                          win_length=self.win_length, window=self.window,
                          center=self.center, pad_mode=self.pad_mode)
-        S = np.abs(S)
-        return S if self.power == 1 else S**self.power
+        return _magnitude(S, self.power, out)
 
 
 class MelSpectrogram(_Representation):
@@ -270,10 +282,10 @@ class MelSpectrogram(_Representation):
                     pad_mode=self.pad_mode, power=self.power, n_mels=self.n_mels,
                     fmin=self.fmin, fmax=self.fmax, htk=self.htk, norm=self.norm)
 
-    def _compute(self, X):
+    def _compute(self, X, out=None):
         import librosa
 
-        return librosa.feature.melspectrogram(y=X, **self._mel_kwargs())
+        return _store(librosa.feature.melspectrogram(y=X, **self._mel_kwargs()), out)
 
 
 class MFCC(MelSpectrogram):
@@ -331,14 +343,14 @@ class MFCC(MelSpectrogram):
         self.dct_norm = dct_norm
         self.lifter = lifter
 
-    def _compute(self, X):
+    def _compute(self, X, out=None):
         import librosa
 
         kwargs = self._mel_kwargs()
         mel_norm = kwargs.pop("norm")
-        return librosa.feature.mfcc(y=X, n_mfcc=self.n_mfcc, dct_type=self.dct_type,
-                                    norm=self.dct_norm, lifter=self.lifter,
-                                    mel_norm=mel_norm, **kwargs)
+        return _store(librosa.feature.mfcc(y=X, n_mfcc=self.n_mfcc, dct_type=self.dct_type,
+                                           norm=self.dct_norm, lifter=self.lifter,
+                                           mel_norm=mel_norm, **kwargs), out)
 
 
 class CQT(_Representation):
@@ -429,7 +441,7 @@ class CQT(_Representation):
     def _min_samples(self):
         return self.hop_length
 
-    def _compute(self, X):
+    def _compute(self, X, out=None):
         import librosa
 
         C = librosa.cqt(X, sr=self.sr, hop_length=self.hop_length, fmin=self.fmin,
@@ -437,8 +449,7 @@ class CQT(_Representation):
                         tuning=self.tuning, filter_scale=self.filter_scale, norm=self.norm,
                         sparsity=self.sparsity, window=self.window, scale=self.scale,
                         pad_mode=self.pad_mode, res_type=self.res_type)
-        C = np.abs(C)
-        return C if self.power == 1 else C**self.power
+        return _magnitude(C, self.power, out)
 
 
 class Chromagram(_Representation):
@@ -530,15 +541,15 @@ class Chromagram(_Representation):
     def _min_samples(self):
         return self.n_fft if self.source == "stft" else self.hop_length
 
-    def _compute(self, X):
+    def _compute(self, X, out=None):
         import librosa
 
         if self.source == "stft":
-            return librosa.feature.chroma_stft(
+            return _store(librosa.feature.chroma_stft(
                 y=X, sr=self.sr, hop_length=self.hop_length, n_fft=self.n_fft,
                 window=self.window, center=self.center, pad_mode=self.pad_mode,
-                tuning=self.tuning, n_chroma=self.n_chroma, norm=self.norm)
-        return librosa.feature.chroma_cqt(
+                tuning=self.tuning, n_chroma=self.n_chroma, norm=self.norm), out)
+        return _store(librosa.feature.chroma_cqt(
             y=X, sr=self.sr, hop_length=self.hop_length, fmin=self.fmin, norm=self.norm,
             threshold=self.threshold, tuning=self.tuning, n_chroma=self.n_chroma,
-            n_octaves=self.n_octaves, bins_per_octave=self.bins_per_octave)
+            n_octaves=self.n_octaves, bins_per_octave=self.bins_per_octave), out)
