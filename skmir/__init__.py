@@ -34,7 +34,12 @@ from skmir.representations import CQT, MFCC, STFT, Chromagram, MelSpectrogram
 __version__ = "0.1.0.dev0"
 
 # Public names that live on the torch side: imported when first touched.
-_LAZY = {}
+_LAZY = {
+    "NeuralClassifier": "skmir.estimators",
+    "NeuralRegressor": "skmir.estimators",
+    "NeuralTagger": "skmir.estimators",
+    "augment": "skmir.augmentation",
+}
 
 
 def __getattr__(name):

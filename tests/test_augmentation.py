@@ -1,0 +1,180 @@
+"""Offline waveform augmentation (augment) and on-line batch augmentation."""
+
+import numpy as np
+import pytest
+
+from skmir.augmentation import BatchAugmentation, augment
+from skmir.io import Waveforms
+
+SR = 8000
+
+
+def _tones(n=3, n_samples=4000):
+    t = np.arange(n_samples) / SR
+    return np.stack([np.sin(2 * np.pi * (220 + 110 * i) * t) for i in range(n)]).astype(
+        np.float32)
+
+
+# --------------------------------------------------------------------- augment
+
+
+def test_augment_returns_originals_then_copies_with_repeated_labels():
+    X, y = _tones(), np.array(["a", "b", "c"])
+    X_aug, y_aug, groups = augment(X, y, SR, time_stretch=(0.8, 1.25), pitch_shift=(2,),
+                                   random_state=0, return_groups=True)
+    assert X_aug.shape == (12, 4000) and X_aug.dtype == np.float32
+    assert isinstance(X_aug, Waveforms) and X_aug.sr == SR
+    np.testing.assert_array_equal(X_aug[:3], X)
+    assert y_aug.tolist() == ["a", "b", "c"] * 4
+    assert groups.tolist() == [0, 1, 2] * 4
+    assert np.isfinite(X_aug).all()
+    # the copies differ from the originals
+    for k in range(1, 4):
+        assert not np.allclose(X_aug[3 * k:3 * k + 3], X)
+
+
+def test_pitch_shift_moves_the_pitch():
+    X = _tones(1, 8000)
+    X_aug, _ = augment(X, [0], SR, time_stretch=None, pitch_shift=(12,))
+    spectrum = np.abs(np.fft.rfft(X_aug[1]))
+    freqs = np.fft.rfftfreq(8000, 1 / SR)
+    assert freqs[spectrum.argmax()] == pytest.approx(440, abs=5)  # one octave up
+
+
+def test_stretch_shorter_is_zero_padded_longer_is_cropped():
+    X = np.ones((1, 4000), dtype=np.float32) * _tones(1)
+    X_aug, _ = augment(X, [0], SR, time_stretch=(2.0, 0.5), pitch_shift=None,
+                       random_state=0)
+    faster, slower = X_aug[1], X_aug[2]
+    assert np.abs(faster[-1000:]).max() < 1e-3  # half as long, then zero padding
+    assert np.abs(slower[-1000:]).max() > 0.1  # twice as long, cropped to 4000
+
+
+def test_augment_is_reproducible_and_handles_multichannel_and_2d_labels():
+    X = np.stack([_tones(2), _tones(2)[::-1]], axis=1)  # (2 clips, 2 channels, n)
+    Y = np.array([[1, 0], [0, 1]])
+    a, ya = augment(X, Y, SR, time_stretch=(0.7,), pitch_shift=(), random_state=1)
+    b, _ = augment(X, Y, SR, time_stretch=(0.7,), pitch_shift=(), random_state=1)
+    assert a.shape == (4, 2, 4000) and ya.shape == (4, 2)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(time_stretch=(0.0,)), r"time_stretch=\[0.0\] holds 0.0; allowed: rates > 0"),
+        (dict(time_stretch=("fast",)), r"time_stretch must be a sequence of numbers"),
+        (dict(pitch_shift=(np.nan,)), r"pitch_shift=.* holds nan; allowed: finite"),
+    ],
+)
+def test_augment_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        augment(_tones(1), [0], SR, **kwargs)
+
+
+def test_augment_input_errors():
+    X = _tones(2)
+    with pytest.raises(ValueError, match="sr=16000 but the waveforms were loaded at sr=8000"):
+        augment(Waveforms(X, sr=SR), [0, 1], 16000)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        augment(X, [0], SR)
+    X[1, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        augment(X, [0, 1], SR)
+    with pytest.raises(ValueError, match="expected waveforms"):
+        augment(np.zeros(10), [0], SR)
+    with pytest.raises(ValueError, match="sr must be an int"):
+        augment(_tones(1), [0], 0)
+
+
+# ---------------------------------------------------------- BatchAugmentation
+
+torch = pytest.importorskip("torch")
+
+
+def _batch(B=4, F=6, T=10):
+    X = torch.arange(B * F * T, dtype=torch.float32).reshape(B, 1, F, T)
+    return X, torch.arange(B) % 3
+
+
+def test_off_by_default():
+    aug = BatchAugmentation()
+    X, y = _batch()
+    assert not aug.active
+    X2, y2 = aug(X, y)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+
+
+def test_random_crops_are_windows_of_each_clip():
+    X, y = _batch()
+    Xc, _ = BatchAugmentation(crop_frames=4, random_state=0)(X, y)
+    assert Xc.shape == (4, 1, 6, 4)
+    for i in range(4):
+        start = int(Xc[i, 0, 0, 0] - X[i, 0, 0, 0])
+        assert torch.equal(Xc[i], X[i, ..., start:start + 4])
+    assert BatchAugmentation(crop_frames=0.5)(X, y)[0].shape[-1] == 5
+    assert BatchAugmentation(crop_frames=50)(X, y)[0].shape[-1] == 10  # never longer
+
+
+def test_gain_adds_one_offset_per_clip():
+    X, y = _batch()
+    Xg, _ = BatchAugmentation(gain=1.0, random_state=0)(X, y)
+    offset = (Xg - X).reshape(4, -1)
+    assert torch.allclose(offset, offset[:, :1].expand_as(offset))
+    assert offset.abs().max() <= 1.0 and offset.abs().max() > 0
+
+
+def test_masks_set_bands_to_the_clip_mean():
+    X, y = _batch(B=64)
+    Xm, _ = BatchAugmentation(freq_mask=3, time_mask=0.3, random_state=0)(X, y)
+    changed = Xm != X
+    mean = X.mean(dim=(1, 2, 3), keepdim=True).expand_as(X)
+    assert torch.equal(Xm[changed], mean[changed])
+    assert changed.any()
+    # a frequency band covers whole rows, a time band whole columns
+    freq_rows = changed.all(dim=3)
+    assert freq_rows.sum(dim=(1, 2)).max() <= 3
+    time_cols = changed.all(dim=2)
+    assert time_cols.sum(dim=(1, 2)).max() <= 3
+
+
+def test_mixup_gives_soft_targets():
+    X, y = _batch()
+    Xm, ym = BatchAugmentation(mixup=0.4, n_classes=3, random_state=0)(X, y)
+    assert ym.shape == (4, 3) and torch.allclose(ym.sum(dim=1), torch.ones(4))
+    assert (ym >= 0).all() and Xm.shape == X.shape
+    # multi-label indicators stay in [0, 1]
+    _, yt = BatchAugmentation(mixup=0.4, random_state=0)(X, torch.eye(4)[:, :2])
+    assert yt.shape == (4, 2) and ((yt >= 0) & (yt <= 1)).all()
+
+
+def test_seeded_augmentation_is_reproducible():
+    X, y = _batch()
+    kw = dict(crop_frames=5, gain=0.5, freq_mask=2, time_mask=2, mixup=0.2, n_classes=3)
+    a = BatchAugmentation(**kw, random_state=3)(X, y)
+    b = BatchAugmentation(**kw, random_state=3)(X, y)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_estimators_augment_training_batches_only():
+    from skmir.estimators import NeuralClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 8, 12)).astype(np.float32)
+    y = np.repeat([0, 1], 12)
+    clf = NeuralClassifier("c1-d1", channels=4, crop_frames=6, mixup=0.2, max_epochs=2,
+                           early_stopping=False, random_state=0).fit(X, y)
+    calls = []
+    original = clf.net_.augmentation
+
+    def spy(Xb, yb):
+        out = original(Xb, yb)
+        calls.append(out[0].shape)
+        return out
+
+    clf.net_.augmentation = spy
+    proba = clf.predict_proba(X)  # whole clips, no augmentation
+    assert calls == [] and proba.shape == (24, 2)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))
+    clf.net_.partial_fit(clf._check_X(X, reset=False), y)
+    assert calls and all(shape[-1] == 6 for shape in calls)  # training batches are crops
