@@ -42,7 +42,9 @@ def _parser():
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
                    help=f"comma-separated model names from: {', '.join(MODELS)} "
                         f"(default: {','.join(DEFAULT_MODELS)})")
-    p.add_argument("--sr", type=int, default=22050, help="sample rate in Hz (default: 22050)")
+    p.add_argument("--sr", type=int, default=None,
+                   help="sample rate in Hz (default: 16000 for generated data, 22050 for "
+                        "files)")
     p.add_argument("--out", default="report", help="report folder (default: report/)")
     p.add_argument("--n-jobs", type=int, default=None,
                    help="folds fitted in parallel (default: 1)")
@@ -73,7 +75,8 @@ def _load(args, log):
         log(f"Generating {args.n_clips} clips of {duration:g} s ({args.task}) ...")
         data = make_music(task=args.task, n_clips=args.n_clips, duration=duration,
                           sr=args.sr, random_state=args.seed)
-        return data.data, np.asarray(data.target), None
+        # genre names, not indices, so that the report's confusion matrix reads
+        return data.data, np.asarray(data.target_names)[data.target], None
     source = _check_source(args.source)
     if source.is_dir():
         paths, y = load_audio_folder(source)
@@ -90,6 +93,8 @@ def compare_command(args):
     from skmir.evaluation import compare, make_models
 
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, flush=True))
+    if args.sr is None:
+        args.sr = 16000 if args.source is None else 22050
     if args.cv < 2:
         raise ValueError(f"--cv must be at least 2, got {args.cv}.")
     if args.source is not None:

@@ -91,3 +91,12 @@ def test_command_errors_are_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_command_on_generated_music(tmp_path):
+    out = tmp_path / "report"
+    code = main(["compare", "--n-clips", "24", "--duration", "2", "--models", "mfcc-svm",
+                 "--cv", "3", "--out", str(out), "--quiet"])
+    assert code == 0
+    rows = (out / "results.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3 and rows[1].startswith("mfcc-svm,0,")
