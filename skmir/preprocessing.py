@@ -30,6 +30,14 @@ def _as_bins_frames(X):
     return X
 
 
+def _row_mean(rows):
+    """Mean of each row over clips and frames, accumulated in float64 block by block."""
+    total = np.zeros(rows.shape[1])
+    for i in range(0, len(rows), _BLOCK):
+        total += rows[i:i + _BLOCK].sum(axis=(0, 2), dtype=np.float64)
+    return total / (len(rows) * rows.shape[2])
+
+
 class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Log compression of magnitudes: ``log(X + eps)``, or decibels.
 
@@ -201,10 +209,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         count = len(rows) * rows.shape[2]
         # Two passes over blocks of clips in float64 accumulators: exact statistics
         # without a float64 copy of the whole array.
-        total = np.zeros(n_rows)
-        for i in range(0, len(rows), _BLOCK):
-            total += rows[i:i + _BLOCK].sum(axis=(0, 2), dtype=np.float64)
-        mean = total / count
+        mean = _row_mean(rows)
         sq = np.zeros(n_rows)
         for i in range(0, len(rows), _BLOCK):
             d = rows[i:i + _BLOCK] - mean[None, :, None].astype(np.float32)
@@ -333,10 +338,7 @@ class SpectralWhitening(TransformerMixin, BaseEstimator):
         rows = _as_bins_frames(X)
         n_bins = rows.shape[1]
         count = len(rows) * rows.shape[2]
-        mean = np.zeros(n_bins)
-        for i in range(0, len(rows), _BLOCK):
-            mean += rows[i:i + _BLOCK].sum(axis=(0, 2), dtype=np.float64)
-        mean /= count
+        mean = _row_mean(rows)
         cov = np.zeros((n_bins, n_bins))
         for i in range(0, len(rows), _BLOCK):
             d = (rows[i:i + _BLOCK] - mean[None, :, None]).transpose(1, 0, 2).reshape(n_bins, -1)
