@@ -167,3 +167,102 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=N
     if title:
         ax.set_title(title)
     return ax
+
+
+def _fitted_net(estimator):
+    """The skorch net of a fitted skmir neural estimator, or of a pipeline's last step."""
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    net = getattr(final, "net_", None)
+    if net is None:
+        raise ValueError(
+            f"{type(final).__name__} has no trained network (net_): pass a fitted "
+            "skmir neural estimator, or a fitted pipeline that ends in one."
+        )
+    return net
+
+
+def plot_history(estimator, ax=None):
+    """Training and validation loss per epoch (and validation accuracy when recorded).
+
+    Parameters
+    ----------
+    estimator : fitted skmir neural estimator or Pipeline ending in one
+    ax : matplotlib.axes.Axes or None
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import NeuralClassifier
+    >>> from skmir.plot import plot_history
+    >>> X = np.random.default_rng(0).normal(size=(40, 8, 10)).astype("float32")
+    >>> y = np.repeat([0, 1], 20)
+    >>> X[y == 1, 2] += 2
+    >>> est = NeuralClassifier("conv1d", channels=4, hidden=8, max_epochs=3).fit(X, y)
+    >>> plot_history(est).get_ylabel()
+    'loss'
+    """
+    plt = _pyplot()
+    history = _fitted_net(estimator).history
+    ax = ax or plt.figure(figsize=(6, 4)).gca()
+    epochs = history[:, "epoch"]
+    ax.plot(epochs, history[:, "train_loss"], label="training loss")
+    if "valid_loss" in history[-1]:
+        valid = history[:, "valid_loss"]
+        ax.plot(epochs, valid, label="validation loss")
+        best = int(np.argmin(valid))
+        ax.axvline(epochs[best], ls=":", color="gray", label=f"best epoch ({epochs[best]})")
+    if "valid_acc" in history[-1]:
+        acc_ax = ax.twinx()
+        acc_ax.plot(epochs, history[:, "valid_acc"], color="tab:green", alpha=0.6)
+        acc_ax.set_ylabel("validation accuracy", color="tab:green")
+    ax.set(xlabel="epoch", ylabel="loss", title="Training history")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_kernels(estimator, max_kernels=32, fig=None):
+    """The first convolutional layer's kernels (the paper's figs. 9 and 10).
+
+    For ``c2`` layers each kernel is a small (frequency x time) patch of the first
+    input channel; for ``c1`` layers, whose kernels span every frequency bin, each
+    is a (bins x time) image.
+
+    Parameters
+    ----------
+    estimator : fitted skmir neural estimator or Pipeline ending in one
+    max_kernels : int, default=32
+    fig : matplotlib.figure.Figure or None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import torch
+
+    plt = _pyplot()
+    module = _fitted_net(estimator).module_
+    conv = next((m for m in module.modules()
+                 if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d))), None)
+    if conv is None:
+        raise ValueError("The network has no convolutional layer (c1 or c2) to show.")
+    W = conv.weight.detach().cpu().float().numpy()
+    kernels = W[:, 0] if W.ndim == 4 else W  # (out, freq, time)
+    kernels = kernels[:max_kernels]
+    n = len(kernels)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig = fig or plt.figure(figsize=(1.6 * cols, 1.6 * rows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    lim = np.abs(kernels).max() or 1.0
+    for ax, k in zip(axes, kernels):
+        ax.imshow(k, origin="lower", aspect="auto", cmap="coolwarm", vmin=-lim, vmax=lim)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    kind = "c2 (first input channel)" if W.ndim == 4 else "c1 (all bins)"
+    fig.suptitle(f"First-layer kernels, {kind}: frequency up, time right")
+    return fig
