@@ -18,10 +18,12 @@ from threadpoolctl import threadpool_limits
 
 from skmir._validation import check_waveforms, librosa_errors
 
-# Samples per librosa call: large enough to amortise librosa's per-call overhead, small
-# enough that the complex STFT of a block (the largest temporary) stays in the tens of MB
-# instead of growing with the dataset.
-_BLOCK_SAMPLES = 2**22
+# Samples per librosa call: small enough that a block's temporaries (the complex STFT)
+# stay in cache-friendly megabytes instead of growing with the dataset, large enough to
+# amortise librosa's per-call costs. The CQT builds its filters at every call, so it
+# takes larger blocks (measured in benchmarks/bench_representations.py).
+_BLOCK_SAMPLES = 2**20
+_CQT_BLOCK_SAMPLES = 2**22
 
 _window = [str, tuple, callable, np.ndarray]
 _int_pos = Interval(Integral, 1, None, closed="left")
@@ -68,7 +70,7 @@ class _Representation(TransformerMixin, BaseEstimator):
         out = np.empty((len(X), *first.shape[1:]), dtype=np.float32)
         out[0] = first[0]
         n_jobs = effective_n_jobs(self.n_jobs)
-        blocks = _blocks(1, len(X), X[0].size, n_jobs)
+        blocks = _blocks(1, len(X), X[0].size, n_jobs, self._block_samples())
         if n_jobs == 1 or len(blocks) < 2:
             for s in blocks:
                 _compute_block(self, X[s], name, out[s])
@@ -89,6 +91,9 @@ class _Representation(TransformerMixin, BaseEstimator):
     def _min_samples(self):
         return self.n_fft
 
+    def _block_samples(self):
+        return _BLOCK_SAMPLES
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
@@ -96,10 +101,10 @@ class _Representation(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _blocks(start, stop, n_samples, n_jobs):
-    """Split clips [start, stop) into blocks of at most _BLOCK_SAMPLES samples, and at
+def _blocks(start, stop, n_samples, n_jobs, block_samples=_BLOCK_SAMPLES):
+    """Split clips [start, stop) into blocks of at most block_samples samples, and at
     least one block per job."""
-    per_block = max(1, _BLOCK_SAMPLES // max(n_samples, 1))
+    per_block = max(1, block_samples // max(n_samples, 1))
     n_blocks = max(-(-(stop - start) // per_block), min(stop - start, n_jobs))
     bounds = np.linspace(start, stop, n_blocks + 1).astype(int)
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
@@ -441,6 +446,9 @@ class CQT(_Representation):
     def _min_samples(self):
         return self.hop_length
 
+    def _block_samples(self):
+        return _CQT_BLOCK_SAMPLES
+
     def _compute(self, X, out=None):
         import librosa
 
@@ -540,6 +548,9 @@ class Chromagram(_Representation):
 
     def _min_samples(self):
         return self.n_fft if self.source == "stft" else self.hop_length
+
+    def _block_samples(self):
+        return _BLOCK_SAMPLES if self.source == "stft" else _CQT_BLOCK_SAMPLES
 
     def _compute(self, X, out=None):
         import librosa
