@@ -39,6 +39,8 @@ _LAZY = {
     "NeuralRegressor": "skmir.estimators",
     "NeuralTagger": "skmir.estimators",
     "augment": "skmir.augmentation",
+    "FrameClassifier": "skmir.frame_estimators",
+    "FrameTagger": "skmir.frame_estimators",
 }
 
 

@@ -1,0 +1,179 @@
+"""Tests of the frame-level estimators (FrameClassifier, FrameTagger)."""
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmir.frame_estimators import FrameClassifier, FrameTagger
+
+FAST = dict(hidden=8, max_epochs=1, early_stopping=False, device="cpu", random_state=0,
+            batch_size=64)
+
+# Enough training for check_classifiers_train's accuracy bar on its tabular data.
+CHECK = dict(FAST, hidden=16, max_epochs=30, lr=1e-2)
+
+_TAGGER_LABELS = ("FrameTagger takes 0/1 frame indicators; this check trains it on "
+                  "multiclass or arbitrary labels")
+TAGGER_XFAIL = {name: _TAGGER_LABELS for name in [
+    "check_fit_score_takes_y", "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
+    "check_f_contiguous_array_estimator", "check_classifier_data_not_an_array",
+    "check_classifiers_classes", "check_classifiers_train",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance", "check_fit2d_1feature", "check_dict_unchanged",
+    "check_fit2d_predict1d",
+]}
+_Y2D = ("with 2-D X (one frame per clip) a y of shape (n_clips, 1) is a valid frame "
+        "target, not a column vector to warn about")
+XFAIL = {"FrameClassifier": {"check_supervised_y_2d": _Y2D},
+         "FrameTagger": {**TAGGER_XFAIL, "check_supervised_y_2d": _Y2D}}
+
+
+@parametrize_with_checks(
+    [FrameClassifier(**CHECK), FrameTagger(**CHECK)],
+    expected_failed_checks=lambda est: XFAIL[type(est).__name__],
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _bright(n_clips, n_frames=24, n_bins=8, seed=0, shift=0):
+    """Noise with bin 3 lit at random frames; the target is 1 at the lit frames."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 0.3, size=(n_clips, n_bins, n_frames)).astype(np.float32)
+    y = (rng.random((n_clips, n_frames)) < 0.3).astype(int)
+    X[:, 3, :] += 2.0 * y
+    return X, np.roll(y, shift, axis=1)
+
+
+TRAIN = dict(architecture="d1-d1", hidden=16, max_epochs=40, lr=1e-2,
+             early_stopping=False, device="cpu", random_state=0, gain=0.0, freq_mask=0.0)
+
+
+def _accuracy(est, shift):
+    X, y = _bright(32, seed=0, shift=shift)
+    Xt, yt = _bright(16, seed=1, shift=shift)
+    est = clone(est).fit(X, y)
+    return np.mean(est.predict(Xt) == yt)
+
+
+@pytest.mark.parametrize("Est", [FrameTagger, FrameClassifier])
+def test_frame_alignment_is_exact(Est):
+    aligned = _accuracy(Est(**TRAIN), 0)
+    shifted = _accuracy(Est(**TRAIN), 1)
+    assert aligned > 0.97  # chance (all zeros) is about 0.7
+    assert shifted < 0.8 < aligned
+
+
+def test_frame_tagger_multi_label_and_threshold():
+    X, y = _bright(32)
+    y3 = np.stack([y, 1 - y], axis=-1)
+    est = FrameTagger(**TRAIN).fit(X, y3)
+    p = est.predict_proba(X[:4])
+    assert p.shape == (4, 24, 2)
+    assert est.predict(X[:4]).shape == (4, 24, 2)
+    assert np.mean(est.predict(X) == y3) > 0.95
+    est.set_params(threshold=1.0)
+    assert est.predict(X[:4]).sum() <= (p >= 1.0).sum()
+
+
+def test_shapes_classes_and_4d_input():
+    X, y = _bright(8)
+    labels = np.where(y == 1, "on", "off")
+    clf = FrameClassifier(**FAST).fit(X[:, None], labels)
+    assert list(clf.classes_) == ["off", "on"]
+    assert clf.predict_proba(X[:, None]).shape == (8, 24, 2)
+    assert clf.predict(X[:, None]).shape == (8, 24)
+    # frames may differ at predict, and predictions stay aligned with them
+    assert clf.predict(X[:, None, :, :10]).shape == (8, 10)
+
+
+@pytest.mark.parametrize("arch", ["dnn", "birnn", "c2-p2-c2-p2-d1"])
+def test_time_varying_presets(arch):
+    X, y = _bright(6, n_frames=11)
+    est = FrameTagger(arch, channels=4, hidden=4, max_epochs=1, early_stopping=False,
+                      device="cpu", random_state=0).fit(X, y)
+    assert est.predict_proba(X).shape == (6, 11, 1)
+
+
+def test_errors():
+    X, y = _bright(6)
+    with pytest.raises(ValueError, match="y has 23 frames but X has 24 frames"):
+        FrameTagger(**FAST).fit(X, y[:, :23])
+    with pytest.raises(ValueError, match="r2"):
+        FrameTagger("c2-r2-d1", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="crop_frames"):
+        FrameClassifier(crop_frames=8, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="mixup"):
+        FrameTagger(mixup=0.2, **FAST).fit(X, y)
+    Xn = X.copy()
+    Xn[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="(?i)nan"):
+        FrameTagger(**FAST).fit(Xn, y)
+    yn = y.astype(float)
+    yn[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        FrameClassifier(**FAST).fit(X, yn)
+    with pytest.raises(ValueError, match="shape"):
+        FrameTagger(**FAST).fit(X, y[:, :, None, None])
+    with pytest.raises(ValueError, match="0 and 1"):
+        FrameTagger(**FAST).fit(X, y * 2)
+    with pytest.raises(ValueError, match="FrameTagger"):
+        FrameClassifier(**FAST).fit(X, y[..., None])
+    for est in (FrameClassifier(), FrameTagger()):
+        with pytest.raises(NotFittedError):
+            est.predict(X)
+
+
+def test_pickle_and_reproducibility():
+    X, y = _bright(12)
+    a = FrameTagger(**dict(FAST, max_epochs=3)).fit(X, y)
+    b = FrameTagger(**dict(FAST, max_epochs=3)).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_onsets_on_make_music_far_above_baseline():
+    mir_eval = pytest.importorskip("mir_eval")
+    from sklearn.pipeline import make_pipeline
+
+    from skmir import LogCompression, MelSpectrogram, SpectrogramScaler
+    from skmir.datasets import make_music
+    from skmir.frames import events_to_frames, pick_events
+
+    sr, hop = 16000, 256
+    bunch = make_music(task="mode", n_clips=24, duration=3, sr=sr, drums=False,
+                       accompaniment=False, random_state=0)
+    feat = make_pipeline(MelSpectrogram(sr=sr, n_fft=1024, hop_length=hop, n_mels=40),
+                         LogCompression(), SpectrogramScaler())
+    S = feat.fit_transform(bunch.data)
+    n_frames = S.shape[-1]
+    Y = np.stack([events_to_frames(a["onsets"], n_frames, sr, hop, width=1)
+                  for a in bunch.annotations])
+    est = FrameTagger("dnn", hidden=32, max_epochs=60, lr=3e-3, early_stopping=False,
+                      batch_size=8, device="cpu", random_state=0).fit(S[:18], Y[:18])
+    P = est.predict_proba(S[18:])[..., 0]
+    f, f_grid = [], []
+    for p, ann in zip(P, bunch.annotations[18:]):
+        ref = np.asarray(ann["onsets"])
+        found = np.asarray(pick_events(p, sr, hop, threshold=0.5))
+        f.append(mir_eval.onset.f_measure(ref, found)[0])
+        # trivial baseline: an onset on every quarter second
+        f_grid.append(mir_eval.onset.f_measure(ref, np.arange(0, 3, 0.25))[0])
+    assert np.mean(f) > 0.6
+    assert np.mean(f) > np.mean(f_grid) + 0.3
+
+
+def test_save_load_round_trip(tmp_path):
+    X, y = _bright(8)
+    clf = FrameClassifier(**FAST).fit(X, np.where(y == 1, "on", "off"))
+    clf.save(tmp_path / "clf.skmir")
+    back = FrameClassifier.load(tmp_path / "clf.skmir")
+    np.testing.assert_array_equal(clf.predict_proba(X), back.predict_proba(X))
+    np.testing.assert_array_equal(clf.predict(X), back.predict(X))
