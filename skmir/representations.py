@@ -116,8 +116,11 @@ def _compute_block(rep, X, name, out=None):
         if getattr(rep, "tuning", 0.0) is None:
             # librosa estimates one tuning for the whole array it is given: clip by
             # clip, so that a clip's values never depend on its neighbours.
-            return np.stack([rep._compute(x[None], None if out is None else out[i:i + 1])[0]
-                             for i, x in enumerate(X)])
+            if out is None:
+                return np.stack([rep._compute(x[None])[0] for x in X])
+            for i in range(len(X)):
+                rep._compute(X[i:i + 1], out[i:i + 1])
+            return out
         return rep._compute(X, out)
 
 
