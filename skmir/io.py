@@ -177,6 +177,11 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         Files decoded in parallel (joblib; None means 1).
     verbose : int, default=0
         Show a progress bar when > 0.
+    resample : bool, default=False
+        Decoded waveforms that carry another sample rate (:class:`Waveforms`, e.g.
+        from :func:`skmir.datasets.make_music`) are resampled to ``sr`` instead of
+        refused. Off by default: skmir never resamples without being asked. Files
+        are always resampled to ``sr``.
 
     Attributes
     ----------
@@ -202,15 +207,18 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         "offset": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "resample": ["boolean"],
     }
 
-    def __init__(self, sr=22050, mono=True, duration=None, offset=0.0, n_jobs=None, verbose=0):
+    def __init__(self, sr=22050, mono=True, duration=None, offset=0.0, n_jobs=None, verbose=0,
+                 resample=False):
         self.sr = sr
         self.mono = mono
         self.duration = duration
         self.offset = offset
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.resample = resample
 
     def fit(self, X, y=None):
         """Check the parameters and the input; nothing is learned.
@@ -227,7 +235,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         if not _is_paths(X):
-            check_waveforms(self, X, reset=True, sr=self.sr)
+            check_waveforms(self, X, reset=True, sr=None if self.resample else self.sr)
         return self
 
     def transform(self, X):
@@ -248,8 +256,15 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         if _is_paths(X):
             clips = self._load_files(list(np.asarray(X).tolist()))
         else:
-            check_sr(X, self.sr, type(self).__name__)
-            X = check_waveforms(self, X, reset=None, sr=self.sr)
+            x_sr = getattr(X, "sr", None)
+            if not self.resample:
+                check_sr(X, self.sr, type(self).__name__)
+            X = check_waveforms(self, X, reset=None)
+            if x_sr is not None and int(x_sr) != self.sr and X.shape[-1] > 0:
+                import librosa
+
+                X = librosa.resample(X, orig_sr=int(x_sr), target_sr=self.sr, axis=-1)
+                X = X.astype(np.float32, copy=False)
             clips = X.mean(axis=1) if (self.mono and X.ndim == 3) else X
             return Waveforms(self._to_length(clips, clips.shape[-1]), self.sr)
         n_samples = max(c.shape[-1] for c in clips)

@@ -79,6 +79,15 @@ def test_audio_loader_passes_waveforms_through():
         AudioLoader(sr=100).fit_transform(Waveforms(X, sr=8000))
 
 
+def test_loader_resamples_waveforms_only_when_asked():
+    t = np.arange(8000) / 8000
+    X = Waveforms(np.sin(2 * np.pi * 440 * t)[None], sr=8000)
+    out = AudioLoader(sr=16000, resample=True).fit_transform(X)
+    assert out.sr == 16000 and out.shape == (1, 16000)
+    expected = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    np.testing.assert_allclose(out[0, 100:-100], expected[100:-100], atol=0.02)
+
+
 def test_audio_loader_errors(tmp_path):
     with pytest.raises(ValueError, match="single path"):
         AudioLoader().fit_transform(str(tmp_path / "a.wav"))
