@@ -11,11 +11,14 @@ Time crops and mixup are off by default (``crop_frames=None``, ``mixup=0``) and
 refused when set: they would have to crop and mix the frame targets identically.
 Gain, frequency and time masking only touch the input and are safe.
 """
+import warnings
 from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
@@ -54,6 +57,16 @@ class _FrameBCE(torch.nn.Module):
     def forward(self, y_pred, y_true):
         return self.loss(y_pred.reshape(-1, y_pred.shape[-1]),
                          y_true.reshape(-1, y_pred.shape[-1]).float())
+
+
+def _ndim(X):
+    ndim = getattr(X, "ndim", None)
+    return np.asarray(X).ndim if ndim is None else ndim
+
+
+def _indicator(y):
+    """Whether y holds only 0 and 1 (frame indicators)."""
+    return y.dtype.kind in "biuf" and bool(np.isin(y, (0, 1)).all())
 
 
 class _FrameEstimator(_NeuralEstimator):
@@ -139,10 +152,9 @@ class _FrameEstimator(_NeuralEstimator):
                 f"{owner} requires y to be passed, but the target y is None: frame "
                 "targets (n_clips, n_frames) aligned to X's frames."
             )
-        ndim = getattr(X, "ndim", None)
-        two_d = (np.asarray(X).ndim if ndim is None else ndim) == 2
+        two_d = _ndim(X) == 2
         X4 = self._check_X(X, reset=True)
-        y = np.asarray(y)
+        y = self._column_y(np.asarray(y), two_d)
         # A 2-D X is read as one frame per clip (as by the clip-level estimators), so
         # a 1-D y is then one target per clip: y becomes (n_clips, 1).
         self.single_frame_ = bool(two_d and y.ndim == 1)
@@ -165,6 +177,10 @@ class _FrameEstimator(_NeuralEstimator):
         self.input_shape_ = tuple(int(s) for s in X4.shape[1:3])
         y_enc = self._encode_y(y)
         return X4, y_enc, self._seed()
+
+    def _column_y(self, y, two_d):
+        """Hook: a column-vector y that is not a frame target becomes 1-D."""
+        return y
 
     def _fit(self, X, y):
         X4, y_enc, seed = self._prepare(X, y)
@@ -202,6 +218,13 @@ class _FrameEstimator(_NeuralEstimator):
         check_is_fitted(self, "net_")
         X4 = self._check_X(X, reset=False)
         return self.net_.predict_proba(X4).astype(np.float64)
+
+    def _per_clip(self, p, X):
+        """Drop the frame axis for a single-frame fit (2-D X, 1-D y) and a 2-D X.
+
+        A 3-D or 4-D X (spectrograms) keeps it: every frame gets its prediction.
+        """
+        return p[:, 0] if self.single_frame_ and _ndim(X) == 2 else p
 
 
 class FrameClassifier(ClassifierMixin, _FrameEstimator):
@@ -262,7 +285,7 @@ class FrameClassifier(ClassifierMixin, _FrameEstimator):
         """
         z = self._raw_predict(X)
         p = _softmax(z.reshape(-1, z.shape[-1])).reshape(z.shape)
-        return p[:, 0] if self.single_frame_ else p
+        return self._per_clip(p, X)
 
     def predict(self, X):
         """The most probable class per frame, ``(n_clips, n_frames)``."""
@@ -286,14 +309,24 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
     0/1 read as one label. Parameters are those of :class:`FrameClassifier` plus
     ``threshold``.
 
+    A 2-D ``X`` (one frame per clip) with a 1-D ``y`` of class labels is handled like
+    :class:`sklearn.multiclass.OneVsRestClassifier` (and :class:`skmir.NeuralTagger`):
+    binary labels get one sigmoid and ``predict_proba`` of shape ``(n_clips, 2)``,
+    multiclass labels one sigmoid per class with probabilities normalised to sum to 1,
+    and :meth:`predict` returns the labels.
+
     Parameters
     ----------
     threshold : float, default=0.5
-        Probability at or above which :meth:`predict` sets a label.
+        Probability at or above which :meth:`predict` sets a label (or, for 1-D
+        binary labels, predicts the second class).
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_labels,)
+    classes_ : ndarray
+        ``arange(n_labels)`` for frame targets, else the labels of a 1-D ``y``.
+    y_type_ : {"frames", "binary", "multiclass"}
+        Frame targets of 0/1, or 1-D binary or multiclass labels.
     net_ : skorch.NeuralNet
 
     Examples
@@ -366,14 +399,59 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
         )
         self.threshold = threshold
 
+    def fit(self, X, y):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, [n_channels,] n_bins, n_frames) or (n_clips, n_features)
+        y : array-like of shape (n_clips, n_frames) or (n_clips, n_frames, n_labels)
+            Frame targets of 0/1 aligned to X's frames; with a 2-D X also
+            ``(n_clips,)`` of class labels (see above).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y)
+
+    def _column_y(self, y, two_d):
+        # With a 2-D X, y (n_clips, 1) of 0/1 is a frame target (one frame, one
+        # label); of other labels it can only be a column vector of class labels.
+        if two_d and y.ndim == 2 and y.shape[1] == 1 and not _indicator(y):
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning, stacklevel=5,
+            )
+            return y.ravel()
+        return y
+
     def _encode_y(self, y):
         owner = type(self).__name__
-        if y.dtype.kind not in "biuf" or not np.isin(y, (0, 1)).all():
+        if self.single_frame_:
+            # 2-D X and 1-D labels (now (n_clips, 1)): one-vs-rest, as NeuralTagger.
+            labels = y[:, 0]
+            check_classification_targets(labels)
+            binarizer = LabelBinarizer().fit(labels)
+            if len(binarizer.classes_) < 2:
+                raise ValueError(
+                    f"{owner}: y has 1 class ({binarizer.classes_[0]!r}); pass labels "
+                    "of at least 2 classes, or 0/1 frame targets (n_clips, n_frames)."
+                )
+            self.y_type_ = binarizer.y_type_
+            self.y_ndim_ = 1
+            self.classes_ = binarizer.classes_
+            y_bin = binarizer.transform(labels)
+            self.n_outputs_ = int(y_bin.shape[1])
+            return y_bin[:, None, :].astype(np.float32)
+        if not _indicator(y):
             raise ValueError(
                 f"{owner}: y must hold only 0 and 1 (frame indicators); Unknown label "
                 f"type: {type_of_target(y.reshape(len(y), -1))!r} (use FrameClassifier "
                 "for one class per frame)."
             )
+        self.y_type_ = "frames"
         self.y_ndim_ = int(y.ndim)
         y3 = y[..., None] if y.ndim == 2 else y
         self.classes_ = np.arange(y3.shape[2])
@@ -386,23 +464,39 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
     def predict_proba(self, X):
         """Probability of each label per frame, ``(n_clips, n_frames, n_labels)``.
 
-        After a fit on 2-D X and 1-D y (one frame per clip): ``(n_clips, 1)``.
+        After a fit on 2-D X and 1-D labels, for a 2-D X: ``(n_clips, 2)`` (negative,
+        positive class) for binary labels, ``(n_clips, n_classes)`` summing to 1 for
+        multiclass labels.
         """
         p = _sigmoid(self._raw_predict(X))
-        return p[:, 0] if self.single_frame_ else p
+        if self.y_type_ == "binary":
+            p = np.concatenate([1 - p, p], axis=-1)
+        elif self.y_type_ == "multiclass":
+            p = p / p.sum(axis=-1, keepdims=True)
+        return self._per_clip(p, X)
 
     def predict(self, X):
-        """0/1 per frame (and label, for a 3-D training y) at ``threshold``."""
+        """0/1 per frame (and label, for a 3-D training y) at ``threshold``.
+
+        After a fit on 1-D labels: the predicted label of each clip.
+        """
         check_is_fitted(self, "net_")
-        p = (self.predict_proba(X) >= self.threshold).astype(int)
+        p = self.predict_proba(X)
+        if self.y_type_ == "binary":
+            return self.classes_[(p[..., 1] >= self.threshold).astype(int)]
+        if self.y_type_ == "multiclass":
+            return self.classes_[p.argmax(axis=-1)]
+        p = (p >= self.threshold).astype(int)
         return p[..., 0] if self.y_ndim_ == 2 else p
 
     def _fitted_state(self):
         return {**super()._fitted_state(), **_classes_state(self.classes_),
-                "y_ndim_": self.y_ndim_, "single_frame_": self.single_frame_}
+                "y_type_": self.y_type_, "y_ndim_": self.y_ndim_,
+                "single_frame_": self.single_frame_}
 
     def _restore_state(self, state):
         super()._restore_state(state)
         self.classes_ = _classes_restore(state)
+        self.y_type_ = state["y_type_"]
         self.y_ndim_ = state["y_ndim_"]
         self.single_frame_ = state["single_frame_"]

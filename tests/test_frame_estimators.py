@@ -4,7 +4,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmir.frame_estimators import FrameClassifier, FrameTagger
@@ -15,23 +15,9 @@ FAST = dict(hidden=8, max_epochs=1, early_stopping=False, device="cpu", random_s
 # Enough training for check_classifiers_train's accuracy bar on its tabular data.
 CHECK = dict(FAST, hidden=16, max_epochs=30, lr=1e-2)
 
-_TAGGER_LABELS = ("FrameTagger takes 0/1 frame indicators; this check trains it on "
-                  "multiclass or arbitrary labels")
-TAGGER_XFAIL = {name: _TAGGER_LABELS for name in [
-    "check_fit_score_takes_y", "check_estimators_overwrite_params",
-    "check_dont_overwrite_parameters", "check_estimators_fit_returns_self",
-    "check_readonly_memmap_input", "check_n_features_in_after_fitting",
-    "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_dtype_object",
-    "check_f_contiguous_array_estimator", "check_classifier_data_not_an_array",
-    "check_classifiers_classes", "check_classifiers_train",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance", "check_fit2d_1feature", "check_dict_unchanged",
-    "check_fit2d_predict1d",
-]}
 _Y2D = ("with 2-D X (one frame per clip) a y of shape (n_clips, 1) is a valid frame "
         "target, not a column vector to warn about")
-XFAIL = {"FrameClassifier": {"check_supervised_y_2d": _Y2D},
-         "FrameTagger": {**TAGGER_XFAIL, "check_supervised_y_2d": _Y2D}}
+XFAIL = {"FrameClassifier": {"check_supervised_y_2d": _Y2D}, "FrameTagger": {}}
 
 
 @parametrize_with_checks(
@@ -177,3 +163,78 @@ def test_save_load_round_trip(tmp_path):
     back = FrameClassifier.load(tmp_path / "clf.skmir")
     np.testing.assert_array_equal(clf.predict_proba(X), back.predict_proba(X))
     np.testing.assert_array_equal(clf.predict(X), back.predict(X))
+
+
+def _tabular(n_clips=90, n_features=6, seed=0):
+    """2-D X (one frame per clip); the class is the largest of the first 3 features."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_clips, n_features)).astype(np.float32)
+    return X, X[:, :3].argmax(axis=1)
+
+
+def test_tagger_1d_binary_labels():
+    X, _ = _tabular()
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    est = FrameTagger(**TRAIN).fit(X, y)
+    assert est.y_type_ == "binary" and list(est.classes_) == [0, 1]
+    assert est.n_outputs_ == 1  # one sigmoid, as OneVsRestClassifier for binary y
+    p = est.predict_proba(X)
+    assert p.shape == (90, 2)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    pred = est.predict(X)
+    assert pred.shape == (90,)
+    np.testing.assert_array_equal(pred, (p[:, 1] >= 0.5).astype(int))
+    assert np.mean(pred == y) > 0.9
+    assert est.set_params(threshold=1.0).predict(X).sum() <= (p[:, 1] >= 1.0).sum()
+
+
+def test_tagger_1d_multiclass_string_labels():
+    X, codes = _tabular()
+    names = np.array(["bass", "drums", "voice"])
+    y = names[codes]
+    est = FrameTagger(**TRAIN).fit(X, y)
+    assert est.y_type_ == "multiclass" and list(est.classes_) == list(names)
+    p = est.predict_proba(X)
+    assert p.shape == (90, 3)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    pred = est.predict(X)
+    assert pred.shape == (90,) and pred.dtype == y.dtype
+    np.testing.assert_array_equal(pred, names[p.argmax(axis=1)])
+    assert np.mean(pred == y) > 0.9
+    Xt, ct = _tabular(30, seed=1)
+    assert np.mean(est.predict(Xt) == names[ct]) > 0.8
+    # a column vector of labels (not 0/1 frame targets) warns and is read as 1-D
+    with pytest.warns(DataConversionWarning, match="column-vector"):
+        col = FrameTagger(**TRAIN).fit(X, y[:, None])
+    np.testing.assert_array_equal(col.predict(X), pred)
+    with pytest.raises(ValueError, match="1 class"):
+        FrameTagger(**FAST).fit(X, np.full(90, "bass"))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        FrameTagger(**FAST).fit(X, X[:, 0])
+
+
+@pytest.mark.parametrize("Est", [FrameTagger, FrameClassifier])
+def test_single_frame_fit_predicts_every_frame_of_a_spectrogram(Est):
+    X, codes = _tabular()
+    est = Est(**TRAIN).fit(X, np.array(["bass", "drums", "voice"])[codes])
+    S = np.random.default_rng(2).normal(size=(4, 6, 7)).astype(np.float32)
+    frames = S.transpose(0, 2, 1).reshape(-1, 6)  # the same frames as 2-D X
+    assert est.predict_proba(S).shape == (4, 7, 3)
+    np.testing.assert_allclose(est.predict_proba(S),
+                               est.predict_proba(frames).reshape(4, 7, 3), atol=1e-5)
+    np.testing.assert_array_equal(est.predict(S), est.predict(frames).reshape(4, 7))
+
+
+@pytest.mark.parametrize("labels", [np.array([3, 7]), np.array(["bass", "drums", "voice"])])
+def test_tagger_1d_labels_save_load(tmp_path, labels):
+    X, codes = _tabular(40)
+    y = labels[codes % len(labels)]
+    est = FrameTagger(**FAST).fit(X, y)
+    est.save(tmp_path / "tagger.skmir")
+    back = FrameTagger.load(tmp_path / "tagger.skmir")
+    assert back.y_type_ == est.y_type_
+    assert back.classes_.dtype == est.classes_.dtype
+    np.testing.assert_array_equal(back.classes_, labels)
+    np.testing.assert_array_equal(est.predict_proba(X), back.predict_proba(X))
+    np.testing.assert_array_equal(est.predict(X), back.predict(X))
+    assert set(back.predict(X)) <= set(labels)
