@@ -29,6 +29,7 @@ from skmir.preprocessing import (
     SpectrogramScaler,
     TimeSummary,
 )
+from skmir.pretrained import list_pretrained
 from skmir.representations import CQT, MFCC, STFT, Chromagram, MelSpectrogram
 
 __version__ = "0.1.0.dev0"
@@ -41,6 +42,8 @@ _LAZY = {
     "augment": "skmir.augmentation",
     "FrameClassifier": "skmir.frame_estimators",
     "FrameTagger": "skmir.frame_estimators",
+    "RandomWeightsFeatures": "skmir.features",
+    "TransferFeatures": "skmir.features",
 }
 
 
@@ -75,6 +78,7 @@ __all__ = [
     "datasets",
     "load_audio",
     "load_audio_folder",
+    "list_pretrained",
     "load_manifest",
     "make_mfcc_baseline",
     *_LAZY,
