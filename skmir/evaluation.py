@@ -81,18 +81,52 @@ def _neural_pipeline(architecture, sr, **estimator_params):
     ])
 
 
+def _random_weights_pipeline(sr, seed):
+    """Log-mel input -> a random five-layer convnet's pooled outputs -> SVC."""
+    from skmir.features import RandomWeightsFeatures
+    from skmir.preprocessing import LogCompression, SpectrogramScaler
+    from skmir.representations import MelSpectrogram
+
+    return Pipeline([
+        ("audioloader", AudioLoader(sr=sr)),
+        ("melspectrogram", MelSpectrogram(sr=sr, n_mels=64)),
+        ("logcompression", LogCompression()),
+        ("spectrogramscaler", SpectrogramScaler()),
+        ("randomweightsfeatures", RandomWeightsFeatures(random_state=seed)),
+        ("standardscaler", StandardScaler()),
+        ("classifier", SVC()),
+    ])
+
+
+def _transfer_pipeline(name="choi2017-tags"):
+    """Audio at the shipped network's rate -> its conv layers' averages -> SVC."""
+    from skmir.features import TransferFeatures
+    from skmir.pretrained import model_card
+
+    return Pipeline([
+        # The network was trained at its card's rate: load (or resample) to it,
+        # whatever rate the other models use.
+        ("audioloader", AudioLoader(sr=model_card(name)["sr"], resample=True)),
+        ("transferfeatures", TransferFeatures(name)),
+        ("standardscaler", StandardScaler()),
+        ("classifier", SVC()),
+    ])
+
+
 # Model names of `compare` and the `skmir compare --models` option. Each factory
 # takes the sample rate and a seed and returns an unfitted pipeline from waveforms or
 # paths; torch-side models import torch only when built.
 MODELS = {
     "mfcc-svm": lambda sr, seed: make_mfcc_baseline(sr=sr),
+    "random-weights": _random_weights_pipeline,
+    "transfer": lambda sr, seed: _transfer_pipeline(),
     "conv1d": lambda sr, seed: _neural_pipeline("conv1d", sr, random_state=seed),
     "conv2d": lambda sr, seed: _neural_pipeline("conv2d", sr, random_state=seed),
     "crnn": lambda sr, seed: _neural_pipeline("crnn", sr, random_state=seed),
 }
 # conv1d is left out of the default set: on generated genre it does not beat the
 # baseline (examples/compare_architectures.py) and it costs as much as conv2d.
-DEFAULT_MODELS = ("mfcc-svm", "conv2d", "crnn")
+DEFAULT_MODELS = ("mfcc-svm", "random-weights", "transfer", "conv2d", "crnn")
 BASELINE = "mfcc-svm"
 
 

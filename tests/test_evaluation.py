@@ -100,3 +100,20 @@ def test_command_on_generated_music(tmp_path):
     assert code == 0
     rows = (out / "results.csv").read_text().splitlines()
     assert len(rows) == 1 + 3 and rows[1].startswith("mfcc-svm,0,")
+
+
+def test_feature_extractor_models_on_generated_music_at_another_rate(tmp_path):
+    # transfer loads the audio at its network's 16 kHz whatever --sr the others use
+    out = tmp_path / "report"
+    code = main(["compare", "--n-clips", "24", "--duration", "2", "--sr", "8000", "--models",
+                 "mfcc-svm,random-weights,transfer", "--cv", "3", "--out", str(out), "--quiet"])
+    assert code == 0
+    table = (out / "results.md").read_text()
+    assert "| transfer |" in table and "| random-weights |" in table
+
+
+def test_default_models_include_the_feature_extractors():
+    models = make_models("default", sr=16000)
+    assert list(models) == ["mfcc-svm", "random-weights", "transfer", "conv2d", "crnn"]
+    assert models["transfer"].named_steps["audioloader"].sr == 16000
+    assert models["random-weights"].named_steps["randomweightsfeatures"].random_state == 0
