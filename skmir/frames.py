@@ -311,3 +311,49 @@ def frames_to_segments(frame_labels, sr=22050, hop_length=512, classes=None):
     t_start = np.maximum(starts * hop - hop / 2, 0.0)
     t_end = ends * hop - hop / 2
     return np.stack([t_start, t_end], axis=1), frame_labels[starts].tolist()
+
+
+def template_chords(chroma, median=9):
+    """Major/minor chord per frame by template matching: the conventional baseline.
+
+    Each frame of the chromagram is compared (cosine similarity) with the 24 binary
+    major and minor triad templates; the scores are median-filtered over ``median``
+    frames and the best one wins. A silent frame (all-zero chroma: no triad scores
+    above 0) is "N".
+
+    Parameters
+    ----------
+    chroma : array-like of shape (12, n_frames)
+        Chromagram, pitch class C first (as :class:`skmir.Chromagram`).
+    median : int, default=9
+        Length in frames of the median filter over time (1 turns it off).
+
+    Returns
+    -------
+    classes : ndarray of int, shape (n_frames,)
+        Indices into :data:`MAJMIN_CHORDS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.frames import MAJMIN_CHORDS, template_chords
+    >>> chroma = np.zeros((12, 3))
+    >>> chroma[[0, 4, 7], 0] = 1    # C E G
+    >>> chroma[[9, 0, 4], 1] = 1    # A C E
+    >>> [MAJMIN_CHORDS[k] for k in template_chords(chroma, median=1)]
+    ['C:maj', 'A:min', 'N']
+    """
+    from scipy.ndimage import median_filter
+
+    chroma = np.asarray(chroma, dtype=np.float64)
+    if chroma.ndim != 2 or chroma.shape[0] != 12:
+        raise ValueError(f"chroma must have shape (12, n_frames), got {chroma.shape}.")
+    roots = np.arange(12)
+    templates = np.zeros((25, 12))
+    for offset, third in ((0, 4), (12, 3)):
+        templates[offset + roots[:, None], (roots[:, None] + [0, third, 7]) % 12] = 1.0
+    templates /= np.maximum(np.linalg.norm(templates, axis=1, keepdims=True), 1e-9)
+    unit = chroma / np.maximum(np.linalg.norm(chroma, axis=0, keepdims=True), 1e-9)
+    scores = templates @ unit
+    scores[MAJMIN_CHORDS.index("N")] = 1e-3  # above 0 only where every triad scores 0
+    return median_filter(scores, size=(1, median), mode="nearest").argmax(axis=0)

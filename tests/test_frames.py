@@ -15,6 +15,7 @@ from skmir.frames import (
     pick_events,
     reduce_to_majmin,
     segments_to_frames,
+    template_chords,
 )
 
 SR, HOP = 22050, 512
@@ -87,3 +88,18 @@ def test_f0_to_frames_follows_the_annotation():
     out = f0_to_frames(times, f0, 1 + 2 * SR // HOP, SR, HOP)
     t = frame_times(len(out), SR, HOP)
     assert np.all(out[t < 0.99] == 220.0) and np.all(out[t > 1.01] == 0)
+
+
+def test_template_chords_recognise_triads_in_real_chroma():
+    # librosa's chroma of synthesised triads, not hand-made vectors
+    sr = 16000
+    t = np.arange(sr) / sr
+    notes = {"C:maj": (60, 64, 67), "A:min": (57, 60, 64), "F#:maj": (66, 70, 73)}
+    for label, midi in notes.items():
+        y = sum(np.sin(2 * np.pi * librosa.midi_to_hz(m) * t) for m in midi)
+        chroma = librosa.feature.chroma_cqt(y=y, sr=sr)
+        classes = template_chords(chroma)
+        assert MAJMIN_CHORDS[np.bincount(classes).argmax()] == label
+    assert MAJMIN_CHORDS[template_chords(np.zeros((12, 4)))[0]] == "N"
+    with pytest.raises(ValueError, match=r"\(12, n_frames\)"):
+        template_chords(np.zeros((24, 4)))
