@@ -9,8 +9,20 @@ generated music (:func:`skmir.datasets.make_music`, 8 genres), and prints a tabl
 
 Usage::
 
-    python examples/compare_architectures.py            # 320 clips of 10 s, 5-fold CV
+    python examples/compare_architectures.py            # 160 clips of 5 s, 3-fold CV
     python examples/compare_architectures.py --quick    # a smoke run in seconds
+    python examples/compare_architectures.py --n-clips 320 --duration 10 --folds 5 \
+        --max-epochs 100 --n-mels 96                       # the 36-minute run below
+
+The default run (160 clips of 5 s, 3-fold, 64 mel bands, up to 40 epochs; 79 s on a
+2-core CPU) gives MFCC + SVC 0.481 ± 0.020, conv1d 0.406 ± 0.048, conv2d
+0.530 ± 0.104, crnn 0.493 ± 0.083 (chance 0.125): with 107 training clips per fold
+the networks trained from scratch are level with the baseline, within a fold's noise.
+
+The last command (320 clips of 10 s, 5-fold, 96 mel bands, up to 100 epochs; 36 min
+on this 2-core machine) gave MFCC + SVC 0.531 ± 0.050, conv1d 0.531 ± 0.082, conv2d
+0.628 ± 0.046, crnn 0.588 ± 0.049 (chance 0.125): with more and longer clips the 2D
+convnet pulls ahead of the baseline.
 
 Every network is one ``Pipeline``: MelSpectrogram -> LogCompression ->
 SpectrogramScaler -> NeuralClassifier, so nothing is fitted on the test folds.
@@ -46,13 +58,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="40 clips of 2 s, 2 epochs: checks that everything runs")
-    parser.add_argument("--n-clips", type=int, default=320)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per clip")
-    parser.add_argument("--max-epochs", type=int, default=100)
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--n-clips", type=int, default=160)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per clip")
+    parser.add_argument("--max-epochs", type=int, default=40)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--n-mels", type=int, default=64)
     parser.add_argument("--random-state", type=int, default=0)
     args = parser.parse_args(argv)
-    sr, n_mels = 16000, 96
+    sr, n_mels = 16000, args.n_mels
     if args.quick:
         args.n_clips, args.duration, args.max_epochs, n_mels = 40, 2.0, 2, 32
 
