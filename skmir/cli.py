@@ -17,7 +17,7 @@ matrix). Without SOURCE, the data is music that skmir generates (skmir.datasets)
 EPILOG = """\
 examples:
   skmir compare                                   generated music, default models
-  skmir compare path/to/gtzan --cv 10 --models mfcc-svm,conv2d,crnn --out report/
+  skmir compare path/to/gtzan --cv 10 --models mfcc-svm,transfer,crnn --out report/
   skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]"""
 
 
