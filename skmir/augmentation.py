@@ -7,7 +7,10 @@ Two kinds:
 * :class:`BatchAugmentation`, on-line and on spectrogram batches: random time crops,
   random gain, SpecAugment masking and mixup, applied by skmir's neural estimators
   in their training step only (never at prediction). It works on torch tensors but
-  imports torch only when called, so ``import skmir.augmentation`` stays light.
+  imports torch only when called, so ``import skmir.augmentation`` stays light. With
+  ``frame_targets=True`` (the frame-level estimators) the targets have a frame axis
+  aligned to the input's: a crop cuts the same frames from both, and mixup mixes the
+  targets frame by frame with the input's weight.
 """
 
 from numbers import Integral, Real
@@ -173,12 +176,19 @@ class BatchAugmentation:
     training batch (never to validation or prediction batches). Each transform is
     off at its neutral value. Order: crop, gain, masks, mixup.
 
+    Clip targets ``y`` (one row per clip) are only touched by mixup. Frame targets
+    (``frame_targets=True``: ``y`` of shape (batch, frames) of class indices or
+    (batch, frames, labels), frame ``t`` of ``y`` the target of frame ``t`` of ``X``)
+    are cropped with the same frames as ``X`` and mixed with the same weights, so
+    they stay aligned frame for frame; gain and masks leave them as they are.
+
     Parameters
     ----------
     crop_frames : int, float or None, default=None
         Train on random crops of this many frames (an int) or of this fraction of
         the clip (a float in (0, 1]); None trains on whole clips. Clip-level networks
-        end in global pooling, so prediction still runs over whole clips.
+        end in global pooling and frame-level networks keep every frame, so
+        prediction still runs over whole clips.
     gain : float, default=0.0
         Add to each clip an offset drawn uniformly from ``[-gain, gain]``. On a
         log-magnitude spectrogram a gain ``g`` of the audio is the additive offset
@@ -193,9 +203,14 @@ class BatchAugmentation:
     mixup : float, default=0.0
         Mixup's alpha: each clip is mixed with another clip of the batch with a
         weight drawn from Beta(alpha, alpha), and so are the targets (classes
-        become soft targets). 0 is off.
+        become soft targets; frame targets are mixed frame by frame with the
+        clip's weight). 0 is off.
     n_classes : int or None, default=None
-        With mixup, integer class targets are one-hot encoded to this many classes.
+        With mixup, integer class targets are one-hot encoded to this many classes
+        (per frame for frame targets).
+    frame_targets : bool, default=False
+        Whether ``y`` has a frame axis (axis 1) aligned to the frames of ``X``
+        (axis 3), which crops must cut with ``X``.
     random_state : int or None, default=None
         Seeds the draws, so a seeded estimator trains reproducibly.
 
@@ -208,16 +223,25 @@ class BatchAugmentation:
     >>> X, y = aug(torch.randn(4, 1, 16, 20), torch.tensor([0, 1, 2, 0]))
     >>> X.shape, y.shape
     (torch.Size([4, 1, 16, 8]), torch.Size([4, 3]))
+
+    Frame targets, one class per frame, cropped and mixed with the input:
+
+    >>> aug = BatchAugmentation(crop_frames=8, mixup=0.2, n_classes=3,
+    ...                         frame_targets=True, random_state=0)
+    >>> X, y = aug(torch.randn(4, 1, 16, 20), torch.randint(0, 3, (4, 20)))
+    >>> X.shape, y.shape
+    (torch.Size([4, 1, 16, 8]), torch.Size([4, 8, 3]))
     """
 
     def __init__(self, crop_frames=None, gain=0.0, freq_mask=0, time_mask=0, mixup=0.0,
-                 n_classes=None, random_state=None):
+                 n_classes=None, random_state=None, *, frame_targets=False):
         self.crop_frames = crop_frames
         self.gain = gain
         self.freq_mask = freq_mask
         self.time_mask = time_mask
         self.mixup = mixup
         self.n_classes = n_classes
+        self.frame_targets = frame_targets
         self.random_state = random_state
         self.rng_ = np.random.default_rng(random_state)
 
@@ -228,16 +252,28 @@ class BatchAugmentation:
                     or self.time_mask or self.mixup)
 
     def __call__(self, X, y):
-        """Transform a batch ``X`` of shape (batch, channels, bins, frames) and its ``y``."""
+        """Transform a batch ``X`` of shape (batch, channels, bins, frames) and its ``y``.
+
+        With ``frame_targets``, ``y`` is (batch, frames[, labels]) with X's frames.
+        """
         import torch
 
         rng, (B, _, n_bins, n_frames) = self.rng_, X.shape
         dev = X.device
+        if self.frame_targets and (y.ndim < 2 or y.shape[:2] != (B, n_frames)):
+            raise ValueError(
+                f"BatchAugmentation: frame targets must be (batch, frames[, labels]) "
+                f"aligned to X of shape {tuple(X.shape)}; got y of shape {tuple(y.shape)}."
+            )
         length = _width(self.crop_frames, n_frames)
         if length < n_frames:
             start = torch.as_tensor(rng.integers(0, n_frames - length + 1, B), device=dev)
             idx = start[:, None] + torch.arange(length, device=dev)
             X = X.gather(3, idx[:, None, None, :].expand(*X.shape[:3], length))
+            if self.frame_targets:
+                # The same frames as X's: target frame t stays the target of frame t.
+                idx_y = idx.reshape(B, length, *([1] * (y.ndim - 2)))
+                y = y.gather(1, idx_y.expand(B, length, *y.shape[2:]))
             n_frames = length
         if self.gain:
             offset = rng.uniform(-self.gain, self.gain, B).astype(np.float32)

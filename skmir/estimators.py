@@ -263,6 +263,15 @@ class _NeuralEstimator(BaseEstimator):
         # 20% of every training set (and of every grid-search fold) by default.
         return dict(train_split=train_split, callbacks=callbacks)
 
+    def _augmentation(self, seed, **kwargs):
+        """The training-batch augmentation of the parameters (mixup one-hot encodes
+        class indices to ``n_outputs_`` classes)."""
+        kwargs.setdefault("n_classes", self.n_outputs_ if self._task == "classifier" else None)
+        return BatchAugmentation(
+            crop_frames=self.crop_frames, gain=self.gain, freq_mask=self.freq_mask,
+            time_mask=self.time_mask, mixup=self.mixup, random_state=seed + 1, **kwargs,
+        )
+
     def _build_net(self, seed, stratify=False):
         from skmir.nn.builder import ArchitectureNet
         from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch
@@ -275,12 +284,7 @@ class _NeuralEstimator(BaseEstimator):
         if isinstance(optimizer, str):
             optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
         cuda = torch.device(device).type == "cuda"
-        augmentation = BatchAugmentation(
-            crop_frames=self.crop_frames, gain=self.gain, freq_mask=self.freq_mask,
-            time_mask=self.time_mask, mixup=self.mixup,
-            n_classes=self.n_outputs_ if self._task == "classifier" else None,
-            random_state=seed + 1,
-        )
+        augmentation = self._augmentation(seed)
         return SkmirNet(
             module=ArchitectureNet,
             module__layers=self._layout(),

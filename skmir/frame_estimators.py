@@ -7,9 +7,22 @@ the network is laid out with ``output="frame"`` (pooling over frequency only), s
 output ``(n_clips, n_frames, n_outputs)`` is aligned frame for frame with the input,
 and the loss is computed per frame.
 
-Time crops and mixup are off by default (``crop_frames=None``, ``mixup=0``) and
-refused when set: they would have to crop and mix the frame targets identically.
-Gain, frequency and time masking only touch the input and are safe.
+The training batches are augmented as for the clip-level estimators
+(:class:`skmir.augmentation.BatchAugmentation`, with ``frame_targets=True``): a time
+crop cuts the same frames from the input and the targets, so they stay aligned frame
+for frame, and mixup mixes the frame targets with the input's weight (class frames
+become soft targets, one probability vector per frame). Gain and masking only touch
+the input. Time crops and mixup are nevertheless off by default (``crop_frames=None``,
+``mixup=0``), unlike the clip-level estimators. Their reasons there do not carry
+over: a crop makes a clip-level network hear a different part of the clip each
+epoch, but a frame-level network already gets one decision per frame, each from a
+different window, and a crop only adds edges where frames see padding instead of the
+context they have at prediction (a recurrent layer sees less of the clip, too).
+Mixup blends every frame of two clips, so each frame's decision is trained against
+a soft target; its benefit is established for clip labels, not for sparse frame
+events such as onsets or chord boundaries. The networks are small and the frame
+tasks these estimators were checked on learn well without either; set them when
+validation says they help.
 """
 import warnings
 from numbers import Real
@@ -37,18 +50,29 @@ __all__ = ["FrameClassifier", "FrameTagger"]
 
 
 class _FrameCrossEntropy(torch.nn.Module):
-    """Cross-entropy per frame: logits (batch, frames, C), targets (batch, frames)."""
+    """Cross-entropy per frame: logits (batch, frames, C), targets (batch, frames).
+
+    Targets (batch, frames, C) are class probabilities per frame (mixup's soft
+    targets); the mean over frames is then taken the same way.
+    """
 
     def __init__(self):
         super().__init__()
         self.loss = torch.nn.CrossEntropyLoss()
 
     def forward(self, y_pred, y_true):
-        return self.loss(y_pred.reshape(-1, y_pred.shape[-1]), y_true.reshape(-1).long())
+        n_classes = y_pred.shape[-1]
+        logits = y_pred.reshape(-1, n_classes)
+        if y_true.ndim == y_pred.ndim:  # soft targets: a distribution per frame
+            return self.loss(logits, y_true.reshape(-1, n_classes).to(logits.dtype))
+        return self.loss(logits, y_true.reshape(-1).long())
 
 
 class _FrameBCE(torch.nn.Module):
-    """Binary cross-entropy per frame and label: (batch, frames, L) both."""
+    """Binary cross-entropy per frame and label: (batch, frames, L) both.
+
+    Targets may be soft (mixup's weights in [0, 1]) as well as 0/1.
+    """
 
     def __init__(self):
         super().__init__()
@@ -72,7 +96,7 @@ def _indicator(y):
 class _FrameEstimator(_NeuralEstimator):
     """Frame-level variant of the shared machinery."""
 
-    _task = "frame"  # no clip-level accuracy callback, no class-aware mixup
+    _task = "frame"  # no clip-level accuracy callback; frame-aware augmentation
 
     def __init__(
         self,
@@ -137,15 +161,17 @@ class _FrameEstimator(_NeuralEstimator):
         net.set_params(module__output="frame")
         return net
 
+    def _augmentation(self, seed, **kwargs):
+        # The targets have a frame axis: crops cut it, mixup mixes it frame by frame.
+        return super()._augmentation(seed, n_classes=self._n_classes(), frame_targets=True)
+
+    def _n_classes(self):
+        """Hook: the number of classes mixup one-hot encodes integer targets to."""
+        return None
+
     def _prepare(self, X, y):
         self._validate_params()
         owner = type(self).__name__
-        if self.crop_frames is not None or self.mixup:
-            raise ValueError(
-                f"{owner}: crop_frames={self.crop_frames!r} and mixup={self.mixup!r}: "
-                "time crops and mixup are not supported for frame targets; use "
-                "crop_frames=None and mixup=0."
-            )
         self._layout()
         if y is None:
             raise ValueError(
@@ -234,8 +260,10 @@ class FrameClassifier(ClassifierMixin, _FrameEstimator):
     no r2), so predictions are aligned frame for frame with the input. Parameters are
     those of :class:`skmir.NeuralClassifier`, with a time-varying default
     architecture (``"dnn"``: d2-d2-d2-d1; also ``"birnn"``: r1-r1-d1, or strings of
-    c2/p2/d1/d2/r1 tokens) and ``crop_frames=None``, ``mixup=0`` (frame targets are
-    not cropped or mixed; other values are refused).
+    c2/p2/d1/d2/r1 tokens) and ``crop_frames=None``, ``mixup=0`` by default (see the
+    module's notes). When set, a crop cuts the same frames from the input and the
+    targets, and mixup trains on soft targets (cross-entropy against a class
+    distribution per frame); prediction always runs over the whole clip.
 
     Attributes
     ----------
@@ -273,6 +301,9 @@ class FrameClassifier(ClassifierMixin, _FrameEstimator):
     def _criterion(self):
         return _FrameCrossEntropy
 
+    def _n_classes(self):
+        return self.n_outputs_
+
     def _prepare(self, X, y):
         out = super()._prepare(X, y)
         self.n_outputs_ = len(self.classes_)
@@ -307,7 +338,8 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
 
     ``y`` is ``(n_clips, n_frames, n_labels)`` of 0/1, or ``(n_clips, n_frames)`` of
     0/1 read as one label. Parameters are those of :class:`FrameClassifier` plus
-    ``threshold``.
+    ``threshold``; with ``mixup``, the targets become weights in [0, 1] per frame
+    and label (binary cross-entropy takes them as they are).
 
     A 2-D ``X`` (one frame per clip) with a 1-D ``y`` of class labels is handled like
     :class:`sklearn.multiclass.OneVsRestClassifier` (and :class:`skmir.NeuralTagger`):

@@ -178,3 +178,90 @@ def test_estimators_augment_training_batches_only():
     np.testing.assert_array_equal(proba, clf.predict_proba(X))
     clf.net_.partial_fit(clf._check_X(X, reset=False), y)
     assert calls and all(shape[-1] == 6 for shape in calls)  # training batches are crops
+
+
+# ------------------------------------------------------------ frame targets
+
+
+def _frame_batch(B=5, n_bins=3, T=12):
+    """X and y whose values are the clip (hundreds) and the frame (units)."""
+    code = 100 * torch.arange(B)[:, None] + torch.arange(T)  # (B, T)
+    X = code[:, None, None, :].expand(B, 1, n_bins, T).float()
+    return X, code
+
+
+@pytest.mark.parametrize("crop", [5, 0.5, 1])
+def test_frame_crops_cut_the_same_frames_from_x_and_y(crop):
+    X, y = _frame_batch()
+    aug = BatchAugmentation(crop_frames=crop, frame_targets=True, random_state=0)
+    Xc, yc = aug(X, y)
+    length = Xc.shape[-1]
+    assert length == (6 if crop == 0.5 else crop) and yc.shape == (5, length)
+    assert yc.dtype == y.dtype
+    torch.testing.assert_close(Xc[:, 0, 0, :], yc.float())  # frame for frame
+    for i in range(5):  # a window of clip i, not of another clip
+        start = int(yc[i, 0]) - 100 * i
+        assert torch.equal(yc[i], y[i, start:start + length])
+    # starts vary across the batch
+    assert len({int(yc[i, 0]) % 100 for i in range(5)}) > 1
+    # multi-label frame targets (batch, frames, labels): every label follows
+    y3 = torch.stack([y, -y], dim=-1)
+    _, y3c = BatchAugmentation(crop_frames=crop, frame_targets=True, random_state=0)(X, y3)
+    assert torch.equal(y3c, torch.stack([yc, -yc], dim=-1))
+
+
+def test_frame_crop_of_a_single_frame_is_a_no_op():
+    X, y = _frame_batch(T=1)
+    for crop in (0.5, 4):
+        Xc, yc = BatchAugmentation(crop_frames=crop, frame_targets=True)(X, y[..., None])
+        assert torch.equal(Xc, X) and torch.equal(yc, y[..., None])
+
+
+def test_frame_mixup_mixes_targets_with_the_weights_of_x():
+    B, C, T = 6, 6, 7
+    # X: clip b is the one-hot vector of b in every frame, so mixed X reads out the
+    # pair and the weight; y: frame t of clip b has class (b + t) % C
+    X = torch.eye(B)[:, None, :, None].expand(B, 1, B, T).contiguous()
+    y = (torch.arange(B)[:, None] + torch.arange(T)) % C
+    aug = BatchAugmentation(mixup=0.4, n_classes=C, frame_targets=True, random_state=1)
+    Xm, ym = aug(X, y)
+    assert ym.shape == (B, T, C) and ym.dtype == torch.float32
+    torch.testing.assert_close(ym.sum(dim=-1), torch.ones(B, T))
+    assert (ym >= 0).all()
+    for t in range(T):
+        # class (k + t) % C of frame t carries the weight X gives clip k
+        torch.testing.assert_close(torch.roll(ym[:, t], -t, dims=1), Xm[:, 0, :, t])
+    assert ((Xm > 0) & (Xm < 1)).any()  # something was mixed
+    # 0/1 label targets (batch, frames, labels) are mixed the same way
+    y3 = torch.stack([y % 2, 1 - y % 2], dim=-1).float()
+    aug = BatchAugmentation(mixup=0.4, frame_targets=True, random_state=1)
+    Xm3, ym3 = aug(X, y3)
+    torch.testing.assert_close(Xm3, Xm)
+    lam = Xm.diagonal(dim1=0, dim2=2)[0, 0]  # weight of each clip itself, frame 0
+    perm = Xm[:, 0, :, 0].clone()
+    perm[torch.arange(B), torch.arange(B)] -= lam
+    partner = torch.where(perm.sum(1) > 0, perm.argmax(1), torch.arange(B))
+    torch.testing.assert_close(ym3, lam[:, None, None] * y3
+                               + (1 - lam[:, None, None]) * y3[partner])
+
+
+def test_frame_crop_and_mixup_together_stay_aligned_and_reproducible():
+    X, y = _frame_batch(B=8, T=16)
+    kw = dict(crop_frames=0.5, gain=0.5, freq_mask=1, time_mask=2, mixup=0.3,
+              n_classes=1600, frame_targets=True)
+    a = BatchAugmentation(**kw, random_state=3)(X, y)
+    b = BatchAugmentation(**kw, random_state=3)(X, y)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    Xc, yc = BatchAugmentation(crop_frames=0.5, mixup=0.3, n_classes=1600,
+                               frame_targets=True, random_state=3)(X, y)
+    # the expected class of each frame, under the soft targets, is its mixed X value
+    codes = torch.arange(1600, dtype=torch.float32)
+    torch.testing.assert_close((yc * codes).sum(-1), Xc[:, 0, 0, :])
+
+
+def test_frame_targets_must_match_the_frames_of_x():
+    X, y = _frame_batch()
+    with pytest.raises(ValueError, match="aligned"):
+        BatchAugmentation(crop_frames=4, frame_targets=True)(X, y[:, :-1])
+    with pytest.raises(ValueError, match="aligned"):
+        BatchAugmentation(crop_frames=4, frame_targets=True)(X, y[:, 0])

@@ -93,10 +93,6 @@ def test_errors():
         FrameTagger(**FAST).fit(X, y[:, :23])
     with pytest.raises(ValueError, match="r2"):
         FrameTagger("c2-r2-d1", **FAST).fit(X, y)
-    with pytest.raises(ValueError, match="crop_frames"):
-        FrameClassifier(crop_frames=8, **FAST).fit(X, y)
-    with pytest.raises(ValueError, match="mixup"):
-        FrameTagger(mixup=0.2, **FAST).fit(X, y)
     Xn = X.copy()
     Xn[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="(?i)nan"):
@@ -114,6 +110,90 @@ def test_errors():
     for est in (FrameClassifier(), FrameTagger()):
         with pytest.raises(NotFittedError):
             est.predict(X)
+
+
+AUG = dict(TRAIN, crop_frames=0.5, mixup=0.2)
+
+
+@pytest.mark.parametrize("Est", [FrameTagger, FrameClassifier])
+def test_crops_and_mixup_train_on_aligned_frames(Est):
+    est = Est(**AUG)
+    aligned = _accuracy(est, 0)
+    shifted = _accuracy(est, 1)
+    assert aligned > 0.95  # chance (all zeros) is about 0.7
+    assert shifted < 0.8 < aligned  # the cropped targets are the frames' own
+    X, y = _bright(32)
+    est = clone(est).fit(X, y)
+    aug = est.net_.augmentation
+    assert aug.frame_targets and aug.crop_frames == 0.5 and aug.mixup == 0.2
+    assert aug.n_classes == (2 if Est is FrameClassifier else None)
+    seen = []
+
+    def spy(Xb, yb):
+        out = aug(Xb, yb)
+        seen.append((tuple(out[0].shape), tuple(out[1].shape)))
+        return out
+
+    est.net_.augmentation = spy
+    # prediction: whole clips, no augmentation, one prediction per frame
+    assert est.predict(X).shape == (32, 24) and seen == []
+    est.net_.partial_fit(est._check_X(X, reset=False), est._encode_y(y))
+    soft = (12, 2) if Est is FrameClassifier else (12, 1)  # (frames, classes/labels)
+    assert seen and all(xs[-1] == 12 and ys[1:] == soft for xs, ys in seen)
+
+
+@pytest.mark.parametrize("arch", ["dnn", "birnn", "c2-p2-c2-p2-d1"])
+@pytest.mark.parametrize("Est", [FrameTagger, FrameClassifier])
+def test_int_crops_shorter_than_the_context_train(Est, arch):
+    X, y = _bright(6, n_frames=11)
+    for crop in (4, 1):
+        est = Est(arch, channels=4, hidden=4, max_epochs=1, early_stopping=False,
+                  device="cpu", random_state=0, crop_frames=crop, mixup=0.2).fit(X, y)
+        assert est.predict_proba(X).shape[:2] == (6, 11)
+
+
+@pytest.mark.parametrize("Est", [FrameTagger, FrameClassifier])
+@pytest.mark.parametrize("crop", [0.5, 3])
+def test_single_frame_fit_with_crops_and_mixup(Est, crop):
+    # 2-D X: one frame per clip, so the crop is a no-op; mixup still mixes the clips
+    X, codes = _tabular()
+    y = np.array(["bass", "drums", "voice"])[codes]
+    est = Est(**dict(TRAIN, crop_frames=crop, mixup=0.2)).fit(X, y)
+    assert est.predict_proba(X).shape == (90, 3)
+    assert np.mean(est.predict(X) == y) > 0.85
+
+
+@pytest.mark.parametrize("Est", [FrameTagger, FrameClassifier])
+def test_augmented_fit_is_reproducible(Est):
+    X, y = _bright(12)
+    kw = dict(FAST, max_epochs=3, crop_frames=0.5, mixup=0.2, time_mask=2)
+    a = Est(**kw).fit(X, y)
+    b = Est(**kw).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = Est(**dict(kw, random_state=1)).fit(X, y)
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_frame_losses_take_soft_targets_and_keep_the_hard_numbers():
+    import torch
+
+    from skmir.frame_estimators import _FrameBCE, _FrameCrossEntropy
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 5, 4, generator=gen)
+    hard = torch.randint(0, 4, (3, 5), generator=gen)
+    ce = _FrameCrossEntropy()
+    expected = torch.nn.functional.cross_entropy(logits.reshape(-1, 4), hard.reshape(-1))
+    torch.testing.assert_close(ce(logits, hard), expected)  # as before
+    one_hot = torch.nn.functional.one_hot(hard, 4).float()
+    torch.testing.assert_close(ce(logits, one_hot), expected)
+    soft = 0.3 * one_hot + 0.7 * one_hot.flip(0)
+    mixed = 0.3 * ce(logits, hard) + 0.7 * ce(logits, hard.flip(0))
+    torch.testing.assert_close(ce(logits, soft), mixed)
+    bce, t = _FrameBCE(), torch.rand(3, 5, 2, generator=gen)
+    torch.testing.assert_close(
+        bce(logits[..., :2], t),
+        torch.nn.functional.binary_cross_entropy_with_logits(logits[..., :2], t))
 
 
 def test_pickle_and_reproducibility():
