@@ -124,9 +124,7 @@ MODELS = {
     "conv2d": lambda sr, seed: _neural_pipeline("conv2d", sr, random_state=seed),
     "crnn": lambda sr, seed: _neural_pipeline("crnn", sr, random_state=seed),
 }
-# conv1d is left out of the default set: on generated genre it does not beat the
-# baseline (examples/compare_architectures.py) and it costs as much as conv2d.
-DEFAULT_MODELS = ("mfcc-svm", "random-weights", "transfer", "conv2d", "crnn")
+DEFAULT_MODELS = ("mfcc-svm", "random-weights", "transfer", "conv1d", "conv2d", "crnn")
 BASELINE = "mfcc-svm"
 
 

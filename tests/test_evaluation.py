@@ -114,6 +114,6 @@ def test_feature_extractor_models_on_generated_music_at_another_rate(tmp_path):
 
 def test_default_models_include_the_feature_extractors():
     models = make_models("default", sr=16000)
-    assert list(models) == ["mfcc-svm", "random-weights", "transfer", "conv2d", "crnn"]
+    assert list(models) == ["mfcc-svm", "random-weights", "transfer", "conv1d", "conv2d", "crnn"]
     assert models["transfer"].named_steps["audioloader"].sr == 16000
     assert models["random-weights"].named_steps["randomweightsfeatures"].random_state == 0
