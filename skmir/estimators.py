@@ -497,6 +497,32 @@ class _NeuralEstimator(BaseEstimator):
         return tags
 
 
+def _binarize_labels(y, owner, hint):
+    """One-vs-rest encoding of 1-D class labels for sigmoid outputs (taggers)."""
+    check_classification_targets(y)
+    binarizer = LabelBinarizer().fit(y)
+    if len(binarizer.classes_) < 2:
+        raise ValueError(f"{owner}: y has 1 class ({binarizer.classes_[0]!r}); {hint}")
+    return binarizer
+
+
+def _label_proba(p, y_type):
+    """Sigmoid outputs of one-vs-rest labels as class probabilities (last axis): both
+    columns for binary labels, rows that sum to 1 for multiclass ones."""
+    if y_type == "binary":
+        return np.concatenate([1 - p, p], axis=-1)
+    if y_type == "multiclass":
+        return p / p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def _label_predict(p, y_type, classes, threshold):
+    """The labels of :func:`_label_proba`'s probabilities."""
+    if y_type == "binary":
+        return classes[(p[..., 1] >= threshold).astype(int)]
+    return classes[p.argmax(axis=-1)]
+
+
 def _softmax(z):
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -823,13 +849,9 @@ class NeuralTagger(ClassifierMixin, _NeuralEstimator):
             return y.astype(np.float32)
         if y.ndim != 1:
             raise ValueError(f"{owner}: y must be 1-D or 2-D, got shape {y.shape}.")
-        check_classification_targets(y)
-        binarizer = LabelBinarizer().fit(y)
-        if len(binarizer.classes_) < 2:
-            raise ValueError(
-                f"{owner}: y has 1 class ({binarizer.classes_[0]!r}); pass an indicator "
-                "matrix (n_clips, n_tags) or labels of at least 2 classes."
-            )
+        binarizer = _binarize_labels(
+            y, owner, "pass an indicator matrix (n_clips, n_tags) or labels of at least 2 "
+            "classes.")
         self.y_type_ = binarizer.y_type_
         self.classes_ = binarizer.classes_
         return binarizer.transform(y).astype(np.float32)
@@ -843,21 +865,14 @@ class NeuralTagger(ClassifierMixin, _NeuralEstimator):
         For 1-D binary training labels: ``(n_clips, 2)`` (negative, positive); for
         1-D multiclass labels: one column per class, normalised to sum to 1.
         """
-        p = _sigmoid(self._raw_predict(X))
-        if self.y_type_ == "binary":
-            return np.hstack([1 - p, p])
-        if self.y_type_ == "multiclass":
-            return p / p.sum(axis=1, keepdims=True)
-        return p
+        return _label_proba(_sigmoid(self._raw_predict(X)), self.y_type_)
 
     def predict(self, X):
         """Tags with probability >= ``threshold`` (indicator matrix), or labels for 1-D y."""
         p = self.predict_proba(X)
         if self.y_type_ == "multilabel-indicator":
             return (p >= self.threshold).astype(int)
-        if self.y_type_ == "binary":
-            return self.classes_[(p[:, 1] >= self.threshold).astype(int)]
-        return self.classes_[p.argmax(axis=1)]
+        return _label_predict(p, self.y_type_, self.classes_, self.threshold)
 
     def _fitted_state(self):
         return {**super()._fitted_state(), **_classes_state(self.classes_),

@@ -459,7 +459,7 @@ class TransferFeatures(_DeepFeatures):
             self._check_shape(X)
             return X
         if isinstance(self.source, str):
-            sr = self.sr
+            sr = self.frontend_[0].sr
             ndim = np.ndim(X)
             if ndim != 2:
                 raise ValueError(
@@ -523,7 +523,6 @@ class TransferFeatures(_DeepFeatures):
         X = self._check_input(X, reset=False)
         if self.frontend_ is not None:
             X = check_spectrograms(self, self.frontend_.transform(X), reset=None)
-            check_finite(X, type(self).__name__, "the source network's input")
             self._check_shape(X)
         return self._features(self.estimator_.net_.module_, _as_4d(X), self._device)
 

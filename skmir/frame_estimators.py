@@ -31,15 +31,17 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from skmir._validation import check_finite
 from skmir.estimators import (
+    _binarize_labels,
     _classes_restore,
     _classes_state,
+    _label_predict,
+    _label_proba,
     _NeuralEstimator,
     _sigmoid,
     _softmax,
@@ -464,13 +466,9 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
         if self.single_frame_:
             # 2-D X and 1-D labels (now (n_clips, 1)): one-vs-rest, as NeuralTagger.
             labels = y[:, 0]
-            check_classification_targets(labels)
-            binarizer = LabelBinarizer().fit(labels)
-            if len(binarizer.classes_) < 2:
-                raise ValueError(
-                    f"{owner}: y has 1 class ({binarizer.classes_[0]!r}); pass labels "
-                    "of at least 2 classes, or 0/1 frame targets (n_clips, n_frames)."
-                )
+            binarizer = _binarize_labels(
+                labels, owner, "pass labels of at least 2 classes, or 0/1 frame targets "
+                "(n_clips, n_frames).")
             self.y_type_ = binarizer.y_type_
             self.y_ndim_ = 1
             self.classes_ = binarizer.classes_
@@ -500,12 +498,7 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
         positive class) for binary labels, ``(n_clips, n_classes)`` summing to 1 for
         multiclass labels.
         """
-        p = _sigmoid(self._raw_predict(X))
-        if self.y_type_ == "binary":
-            p = np.concatenate([1 - p, p], axis=-1)
-        elif self.y_type_ == "multiclass":
-            p = p / p.sum(axis=-1, keepdims=True)
-        return self._per_clip(p, X)
+        return self._per_clip(_label_proba(_sigmoid(self._raw_predict(X)), self.y_type_), X)
 
     def predict(self, X):
         """0/1 per frame (and label, for a 3-D training y) at ``threshold``.
@@ -514,10 +507,8 @@ class FrameTagger(ClassifierMixin, _FrameEstimator):
         """
         check_is_fitted(self, "net_")
         p = self.predict_proba(X)
-        if self.y_type_ == "binary":
-            return self.classes_[(p[..., 1] >= self.threshold).astype(int)]
-        if self.y_type_ == "multiclass":
-            return self.classes_[p.argmax(axis=-1)]
+        if self.y_type_ != "frames":
+            return _label_predict(p, self.y_type_, self.classes_, self.threshold)
         p = (p >= self.threshold).astype(int)
         return p[..., 0] if self.y_ndim_ == 2 else p
 

@@ -1,4 +1,4 @@
-"""Audio that the tests synthesise and write to disk."""
+"""Audio and spectrograms that the tests synthesise, and audio folders they write."""
 
 import numpy as np
 import soundfile as sf
@@ -24,3 +24,15 @@ def write_dataset(root, n_per_class=8, sr=16000):
     (root / "low" / "corrupt.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk")
     (root / "high" / "corrupt.flac").write_bytes(np.random.default_rng(0).bytes(3000))
     (root / "high" / "notes.txt").write_text("not audio")
+
+
+def banded_clips(n_per_class=16, n_classes=3, n_bins=16, n_frames=24, seed=0):
+    """Noise "spectrograms" where each class is louder in its own band of bins: easy
+    for any architecture. Returns X (n_clips, n_bins, n_frames) float32 and y."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    X = rng.normal(size=(len(y), n_bins, n_frames)).astype(np.float32)
+    band = n_bins // n_classes
+    for c in range(n_classes):
+        X[y == c, c * band:(c + 1) * band] += 1.5
+    return X, y

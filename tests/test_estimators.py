@@ -13,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 skorch = pytest.importorskip("skorch")
 
+from conftest import banded_clips  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
@@ -58,18 +59,7 @@ def test_sklearn_compatible(estimator, check):
 # ----------------------------------------------------------------- fixtures
 
 
-def _clips(n_per_class=16, n_classes=3, n_bins=16, n_frames=24, seed=0):
-    """Each class is louder in its own band of bins: easy for any architecture."""
-    rng = np.random.default_rng(seed)
-    y = np.repeat(np.arange(n_classes), n_per_class)
-    X = rng.normal(size=(len(y), n_bins, n_frames)).astype(np.float32)
-    band = n_bins // n_classes
-    for c in range(n_classes):
-        X[y == c, c * band:(c + 1) * band] += 1.5
-    return X, y
-
-
-X3, Y3 = _clips()
+X3, Y3 = banded_clips()
 
 
 # ------------------------------------------------------------------ training

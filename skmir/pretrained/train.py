@@ -19,11 +19,8 @@ Each run is reproducible on a CPU: fixed seeds for the data and the network.
 """
 
 import argparse
-import hashlib
 import json
-import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -58,25 +55,6 @@ def make_data(n_clips, random_state, tags, n_jobs):
                        random_state=random_state, n_jobs=n_jobs)
     keep = [list(music.target_names).index(t) for t in tags]
     return music.data, music.target[:, keep]
-
-
-def _atomic_write(path, write):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".skmir-")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def card_markdown(card):
@@ -145,6 +123,8 @@ def main(argv=None):
 
     import skmir
     from skmir.estimators import NeuralTagger
+    from skmir.evaluation import _atomic_write_text
+    from skmir.pretrained import _sha256
 
     train = dict(TRAIN, n_clips=60) if args.quick else TRAIN
     test = dict(TEST, n_clips=30) if args.quick else TEST
@@ -193,7 +173,7 @@ def main(argv=None):
             "distortion; never genre. A source network for TransferFeatures."
         ),
         "file": weights.name,
-        "sha256": sha256(weights),
+        "sha256": _sha256(weights),
         "estimator": "NeuralTagger",
         "sr": SR,
         "representation": {k: v for k, v in MEL.items() if k != "sr"},
@@ -218,17 +198,8 @@ def main(argv=None):
         "scores": scores,
     }
 
-    def write_json(tmp):
-        with open(tmp, "w") as f:
-            json.dump(card, f, indent=1)
-            f.write("\n")
-
-    def write_md(tmp):
-        with open(tmp, "w") as f:
-            f.write(card_markdown(card))
-
-    _atomic_write(str(out / f"{NAME}.json"), write_json)
-    _atomic_write(str(out / f"{NAME}.md"), write_md)
+    _atomic_write_text(out / f"{NAME}.json", json.dumps(card, indent=1) + "\n")
+    _atomic_write_text(out / f"{NAME}.md", card_markdown(card))
     print(f"wrote {weights} ({weights.stat().st_size / 1e3:.0f} kB) and its model card")
     return card
 
