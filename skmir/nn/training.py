@@ -9,17 +9,50 @@ device placement). :class:`SkmirNet` overrides two of its small steps:
   instead of skorch's closure, which a scaler cannot drive;
 
 and writes the files of ``save_params`` atomically. :class:`ArrayDataset` hands the
-DataLoader whole batches by fancy indexing instead of collating clip by clip.
+DataLoader whole batches by fancy indexing instead of collating clip by clip;
+:func:`resolve_device` turns an estimator's ``device`` parameter into a torch device.
 """
 
 import os
-import tempfile
+from contextlib import ExitStack
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
+
+from skmir._files import atomic_write
+
+
+def resolve_device(device):
+    """The torch device of a ``device`` parameter: ``"auto"`` is CUDA when available.
+
+    Parameters
+    ----------
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or any torch device string.
+
+    Returns
+    -------
+    device : str
+
+    Examples
+    --------
+    >>> from skmir.nn.training import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or "
+            "'cuda:<index>'."
+        ) from exc
+    return device
 
 
 class ArrayDataset(Dataset):
@@ -125,20 +158,9 @@ class SkmirNet(NeuralNet):
         """
         named = dict(kwargs, f_params=f_params, f_optimizer=f_optimizer,
                      f_criterion=f_criterion, f_history=f_history)
-        moves, args = [], {}
-        for key, target in named.items():
-            if isinstance(target, (str, os.PathLike)):
-                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.fspath(target)) or ".",
-                                           prefix=".skmir-", suffix=".tmp")
-                os.close(fd)
-                moves.append((tmp, target))
-                target = tmp
-            args[key] = target
-        try:
+        with ExitStack() as stack:
+            # Every file is moved into place only when skorch has written them all.
+            args = {key: stack.enter_context(atomic_write(target))
+                    if isinstance(target, (str, os.PathLike)) else target
+                    for key, target in named.items()}
             super().save_params(use_safetensors=use_safetensors, **args)
-            for tmp, target in moves:
-                os.replace(tmp, target)
-        finally:
-            for tmp, _ in moves:
-                if os.path.exists(tmp):
-                    os.remove(tmp)

@@ -1,0 +1,72 @@
+"""Writing files so that an interrupted write never leaves a file that reads as valid.
+
+Every file skmir writes (saved estimators and checkpoints, reports, figures, generated
+audio, model cards) goes through :func:`atomic_write`: the content is written to a
+temporary file in the target's folder and moved into place with ``os.replace``, which
+is atomic on POSIX and Windows. A crash or Ctrl-C mid-write leaves the previous file
+(or none) and no stray temporary file.
+"""
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_write(path):
+    """Yield a temporary path to write to; it replaces ``path`` when the block ends.
+
+    The temporary file sits in the target's folder (so the final rename never
+    crosses file systems) and keeps the target's suffix (so writers that choose the
+    format from the extension, such as matplotlib or soundfile, choose the right
+    one). If the block raises, the temporary file is removed and ``path`` is
+    untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to (re)write.
+
+    Yields
+    ------
+    tmp : pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skmir._files import atomic_write
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_write(target) as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
+    ('hello', ['notes.txt'])
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-tmp-",
+                               suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` atomically (UTF-8).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    text : str
+
+    Returns
+    -------
+    path : pathlib.Path
+    """
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
