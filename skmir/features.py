@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmir._validation import _validate, check_finite, check_spectrograms, check_waveforms
 from skmir.estimators import _NeuralEstimator, _resolve_device
-from skmir.io import _is_paths
+from skmir.io import is_paths
 from skmir.nn.architecture import layout
 
 _POOLINGS = ("avg", "max", "both")
@@ -479,7 +479,7 @@ class TransferFeatures(_DeepFeatures):
             return check_waveforms(self, X, reset=True if reset else None, min_samples=n_fft)
         # A user's pipeline takes paths (when it starts with an AudioLoader) or arrays
         # of any length; its own steps check what is specific to them.
-        if _is_paths(X):
+        if is_paths(X):
             return X
         X = _validate(self, X, reset=True if reset else None, owner=type(self).__name__)
         check_finite(X, type(self).__name__)

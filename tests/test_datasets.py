@@ -15,6 +15,15 @@ import pytest
 
 from skmir import AudioLoader, Waveforms, load_audio_folder
 from skmir.datasets import TAGS, TASKS, make_music, write_audio_folder
+from skmir.datasets._instruments import (
+    BASS_INSTRUMENTS,
+    COMP_INSTRUMENTS,
+    INSTRUMENTS,
+    LEAD_INSTRUMENTS,
+    LEAD_RANGES,
+    Instrument,
+    get_instrument,
+)
 
 SMALL = dict(n_clips=3, duration=1.5, sr=8000, random_state=0)
 
@@ -202,7 +211,7 @@ def test_key_label_matches_chroma_templates():
 # --- errors ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(task="chords"), r"'task' parameter .* 'genre'.*Got 'chords'"),
+    (dict(task="chords"), r"'task' parameter .*'genre'.*Got 'chords'"),
     (dict(n_clips=0), r"'n_clips' parameter .* range \[1, inf\)\. Got 0"),
     (dict(duration=0.0), r"'duration' parameter .* range \(0.0, inf\). Got 0.0"),
     (dict(duration=1.0), r"duration=1.0 s is too short.*>= 1.33 s"),
@@ -246,3 +255,54 @@ def test_write_audio_folder_errors(tmp_path):
     with pytest.raises(ValueError, match="one row per label"):
         write_audio_folder(tags.data, [0, 1], tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+def test_write_audio_folder_lives_in_io():
+    from skmir import io
+
+    assert write_audio_folder is io.write_audio_folder
+
+
+def test_interrupted_write_audio_folder_leaves_no_file(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    def write_then_fail(path, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"RIFF")  # a truncated WAV header, as a crash mid-write leaves
+        raise KeyboardInterrupt
+
+    music = make_music("mode", **SMALL)
+    monkeypatch.setattr(sf, "write", write_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        write_audio_folder(music.data, music.target_names[music.target], tmp_path)
+    assert not [f for d in tmp_path.iterdir() for f in d.iterdir()]
+
+
+# --- instrument registry --------------------------------------------------------------
+
+def test_every_instrument_the_composer_plays_is_registered():
+    played = set(LEAD_INSTRUMENTS + COMP_INSTRUMENTS + BASS_INSTRUMENTS)
+    assert played <= set(INSTRUMENTS)
+    assert set(LEAD_RANGES) == set(LEAD_INSTRUMENTS)
+    assert {name for name in TAGS if name in INSTRUMENTS} == played
+    for name, instrument in INSTRUMENTS.items():
+        assert isinstance(instrument, Instrument) and instrument.name == name
+
+
+@pytest.mark.parametrize("name", sorted(INSTRUMENTS))
+def test_instrument_renders_a_note(name):
+    instrument = get_instrument(name)
+    rng = np.random.default_rng(0)
+    p = instrument.draw(rng)
+    y = instrument.render(p, 220.0, 0.2, 0.8, 8000, rng, vib=(20, 5.5, 0.0, 0.0))
+    assert y.dtype == np.float64 and len(y) == 1600 + round(p.get("release", 0.1) * 8000)
+    assert np.isfinite(y).all() and np.abs(y).max() > 0.05
+    short = instrument.render(p, 220.0, 0.2, 0.8, 8000, rng, max_release=0.01)
+    assert len(short) == 1600 + round(min(p.get("release", 0.1), 0.01) * 8000)
+
+
+def test_unknown_instrument_names_the_registered_ones():
+    with pytest.raises(ValueError, match=r"unknown instrument 'kazoo'.*bass, clarinet.*violin"):
+        get_instrument("kazoo")
+    with pytest.raises(ValueError, match="unknown instrument"):
+        get_instrument(["piano"])

@@ -1,5 +1,6 @@
 """Audio decoding, fixed-length loading, and dataset listing with bad files."""
 
+import os
 import pickle
 import warnings
 
@@ -115,6 +116,18 @@ def test_folder_with_bad_files_cross_validates_the_baseline(tmp_path):
     assert len(paths) == 16 and sorted(set(labels)) == ["high", "low"]
     scores = cross_val_score(make_mfcc_baseline(sr=16000), paths, labels, cv=4)
     assert scores.mean() >= 0.9
+
+
+def test_folder_skips_hidden_files_such_as_a_write_in_progress(tmp_path):
+    write_dataset(tmp_path, n_per_class=2)
+    # what atomic_write leaves while a file is being written, and a macOS fork
+    (tmp_path / "low" / ".low9-tmp-abc.wav").write_bytes(b"RIFF")
+    (tmp_path / "high" / "._high0.wav").write_bytes(b"\x00\x05")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioFileWarning)  # the dataset's own bad files
+        paths, _ = load_audio_folder(tmp_path)
+    assert not any(os.path.basename(p).startswith(".") for p in paths)
+    assert len(paths) == 4
 
 
 def test_load_manifest(tmp_path):

@@ -1,4 +1,4 @@
-"""Synthesised instruments and drums for :func:`skmir.datasets.make_music`.
+"""Synthesised instruments for :func:`skmir.datasets.make_music`.
 
 Every voice is a small, fast model of how the instrument makes its sound, chosen so
 that timbres differ the way real ones do (spectral envelope, its evolution over the
@@ -12,11 +12,15 @@ note, attack, decay, vibrato, inharmonicity, noise), not merely in loudness:
   (electric piano);
 - Karplus-Strong plucked strings (guitar, bass), computed one period at a time in
   numpy, with a fractional delay so that every pitch is in tune;
-- modal partials (marimba) and noise/sweep models for the drums.
+- modal partials (marimba).
 
 Each instrument also draws a few per-clip parameters (brightness, decay, vibrato,
-drawbars...) so that one class is a family of sounds rather than one preset.
+drawbars...) so that one class is a family of sounds rather than one preset. Each is
+one :class:`Instrument` subclass, registered by name in :data:`INSTRUMENTS`; the drums
+are in :mod:`skmir.datasets._drums`.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 from scipy.signal import lfilter
@@ -29,7 +33,6 @@ LEAD_INSTRUMENTS = (
 )
 COMP_INSTRUMENTS = ("piano", "epiano", "guitar", "organ", "marimba", "strings", "pad")
 BASS_INSTRUMENTS = ("bass", "synthbass")
-INSTRUMENTS = tuple(dict.fromkeys(LEAD_INSTRUMENTS + COMP_INSTRUMENTS + BASS_INSTRUMENTS))
 
 # Comfortable melody ranges (MIDI), inside the real instruments' ranges.
 LEAD_RANGES = {
@@ -113,193 +116,389 @@ def _release_ramp(n_on, n_tot, sr):
     return r
 
 
-def draw_params(name, rng):
-    """Per-clip parameters of one instrument: the variety within a class."""
-    u = rng.uniform
-    if name == "piano":
-        return dict(hammer=u(1 / 9, 1 / 6), tilt=u(0.6, 1.1), decay=u(0.8, 2.0),
-                    bright_tau=u(0.1, 0.35), detune=u(0.5, 3.0), release=u(0.06, 0.15))
-    if name == "epiano":
-        return dict(index=u(1.0, 3.0), index_tau=u(0.15, 0.5), decay=u(1.0, 2.5),
-                    tine=u(0.0, 0.25), release=u(0.06, 0.15))
-    if name in ("guitar", "bass"):
-        return dict(t60=u(1.5, 4.0) if name == "guitar" else u(2.0, 5.0),
-                    bright=u(0.3, 0.9) if name == "guitar" else u(0.1, 0.5),
-                    drive=0.0, release=u(0.04, 0.1))
-    if name == "violin":
-        return dict(attack=u(0.04, 0.12), body=u(0.5, 1.5), tilt=u(0.8, 1.2),
-                    release=u(0.08, 0.2), noise=u(0.005, 0.03))
-    if name == "trumpet":
-        return dict(attack=u(0.02, 0.06), index=u(2.0, 4.5), release=u(0.04, 0.1),
-                    mute=u(0.0, 1.0) < 0.25)
-    if name == "flute":
-        return dict(attack=u(0.03, 0.09), h2=u(0.1, 0.5), h3=u(0.02, 0.2),
-                    noise=u(0.01, 0.05), release=u(0.05, 0.12))
-    if name == "clarinet":
-        return dict(attack=u(0.02, 0.06), even=u(0.0, 0.15), cutoff=u(1500, 4000),
-                    release=u(0.04, 0.1))
-    if name == "organ":
-        presets = np.array([  # 8', 4', 2 2/3', 2', 1 3/5', 1 1/3', 1'
-            [8, 0, 0, 0, 0, 0, 0], [8, 8, 8, 8, 8, 8, 8], [8, 6, 8, 0, 0, 0, 0],
-            [8, 3, 0, 0, 0, 0, 0], [8, 6, 0, 0, 0, 0, 4], [8, 8, 0, 0, 0, 0, 0],
-            [8, 0, 0, 0, 6, 0, 0],
-        ], dtype=float)
-        bars = presets[rng.integers(len(presets))] + rng.uniform(0, 2, 7)
-        return dict(drawbars=bars, tremolo=u(0.0, 0.15), trem_rate=rng.choice([0.8, 6.7]),
-                    release=u(0.03, 0.06))
-    if name == "marimba":
-        return dict(ratio2=u(3.8, 4.1), ratio3=u(9.0, 10.2), bright=u(0.3, 0.9),
-                    decay=u(0.3, 0.8))
-    if name == "synth":
-        return dict(wave=rng.choice(["saw", "square"]), detune=u(3, 15),
-                    filt_tau=u(0.05, 0.4), attack=u(0.003, 0.03), release=u(0.05, 0.2))
-    if name == "strings":
-        return dict(attack=u(0.15, 0.45), detune=u(5, 14), tilt=u(1.0, 1.6),
-                    release=u(0.2, 0.5))
-    if name == "pad":
-        return dict(attack=u(0.2, 0.8), detune=u(6, 18), tilt=u(1.6, 2.4),
-                    release=u(0.3, 0.8))
-    if name == "synthbass":
-        return dict(wave=rng.choice(["saw", "square"]), filt_tau=u(0.03, 0.2),
-                    sub=u(0.0, 0.8), release=u(0.03, 0.1))
-    raise ValueError(f"unknown instrument {name!r}")
+INSTRUMENTS = {}  # name -> Instrument, filled as the classes below are defined
 
 
-def render_note(name, p, f0, dur, vel, sr, rng, vib=None, max_release=None):
-    """Synthesise one note.
+class Note(NamedTuple):
+    """One note as the voices see it: pitch, loudness and its length in samples.
 
-    Parameters
-    ----------
-    name : str
-        Instrument.
-    p : dict
-        Its per-clip parameters (:func:`draw_params`).
-    f0 : float
-        Fundamental in Hz (before vibrato).
-    dur : float
-        Seconds the key is held; the note then rings for the instrument's release
-        (``p["release"]``, 0.1 s where it has none).
-    vel : float
-        Velocity in (0, 1]; louder is also brighter where the instrument is.
-    vib : tuple or None
-        Vibrato (see :func:`vibrato_cents`).
-    max_release : float or None
-        Cap on the release in seconds (a monophonic player's note is over when the next
-        one starts).
-
-    Returns
-    -------
-    y : ndarray of float64, shape (n,)
+    Built by :meth:`Instrument.render`; its methods are the building blocks that
+    several voices share, so that each voice reads as its sound model only.
     """
-    n_on = max(1, int(round(dur * sr)))
-    release = p.get("release", 0.1)
-    if max_release is not None:
-        release = min(release, max_release)
-    n = n_on + int(round(release * sr))
-    t = np.arange(n) / sr
-    phi0 = rng.uniform()
-    if name == "piano":
-        k = np.arange(1, _n_harmonics(f0, sr, 40) + 1)
+
+    f0: float  # Hz, before vibrato
+    vel: float
+    sr: int
+    n_on: int  # samples while the key is down
+    n: int  # samples in all, release included
+    t: np.ndarray  # times (s) of the n samples
+    phi0: float  # start phase (cycles), random so that the notes of a chord do not lock
+    vib: tuple | None  # always None for a voice without vibrato (Instrument.vibrato)
+
+    def harmonics(self, limit):
+        """Harmonic numbers 1..K below the alias limit, K at most ``limit``."""
+        return np.arange(1, _n_harmonics(self.f0, self.sr, limit) + 1)
+
+    def phase(self, offset=0.0, detune=0.0):
+        """Oscillator phase (cycles) from ``phi0 + offset``, detuned by ``detune`` cents."""
+        return _phase(self.f0, self.n, self.sr, self.vib, self.phi0 + offset, detune)
+
+    def adsr(self, attack, decay, sustain):
+        """Envelope of a held note, released at key-off (:func:`_envelope`)."""
+        return _envelope(self.n_on, self.n, self.sr, attack, decay, sustain)
+
+    def struck(self, tau, attack):
+        """Envelope of a struck note: an ``attack``-second ramp, then a free decay."""
+        return np.exp(-self.t / tau) * np.minimum(1.0, self.t / attack)
+
+    def damper(self):
+        """The fade after key-off of a struck or plucked note (:func:`_release_ramp`)."""
+        return _release_ramp(self.n_on, self.n, self.sr)
+
+
+class Instrument:
+    """A synthesised instrument: its per-clip parameter draw and its note renderer.
+
+    A subclass that sets :attr:`name` is registered in :data:`INSTRUMENTS` under it
+    when it is defined; with its parameters' ranges (or its own :meth:`draw`) and its
+    :meth:`voice`, that is all a new instrument takes. The composer plays it once it
+    has a role in the ``*_INSTRUMENTS`` tuples.
+    """
+
+    name = ""  # set by each registered instrument, left empty by shared bases
+    vibrato = False  # whether the tone follows the vibrato the composer asks for
+    ranges = {}  # parameter -> (low, high) of its uniform draw, drawn in this order
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in vars(cls):  # not the bases that only share a voice
+            if cls.name in INSTRUMENTS:
+                raise TypeError(f"two instruments are called {cls.name!r}")
+            INSTRUMENTS[cls.name] = cls()
+
+    def draw(self, rng):
+        """Per-clip parameters: the variety within the class.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        p : dict
+            Read by :meth:`render`; ``p["release"]`` (s), where present, is how long
+            the note rings after key-off (0.1 s otherwise).
+        """
+        return {key: rng.uniform(lo, hi) for key, (lo, hi) in self.ranges.items()}
+
+    def render(self, p, f0, dur, vel, sr, rng, vib=None, max_release=None):
+        """Synthesise one note.
+
+        Parameters
+        ----------
+        p : dict
+            The clip's parameters (:meth:`draw`).
+        f0 : float
+            Fundamental in Hz (before vibrato).
+        dur : float
+            Seconds the key is held; the note then rings for ``p["release"]``.
+        vel : float
+            Velocity in (0, 1]; louder is also brighter where the instrument is.
+        sr : int
+            Sample rate in Hz.
+        rng : numpy.random.Generator
+            Draws the start phase, then whatever noise the voice needs.
+        vib : tuple or None
+            Vibrato (see :func:`vibrato_cents`); ignored unless :attr:`vibrato`.
+        max_release : float or None
+            Cap on the release in seconds (a monophonic player's note is over when the
+            next one starts).
+
+        Returns
+        -------
+        y : ndarray of float64, shape (n,)
+        """
+        n_on = max(1, int(round(dur * sr)))
+        release = p.get("release", 0.1)
+        if max_release is not None:
+            release = min(release, max_release)
+        n = n_on + int(round(release * sr))
+        note = Note(f0, vel, sr, n_on, n, np.arange(n) / sr, rng.uniform(),
+                    vib if self.vibrato else None)
+        return self.voice(p, note, rng)
+
+    def voice(self, p, note, rng):
+        """The sound model: the samples of ``note`` (a :class:`Note`) with parameters ``p``."""
+        raise NotImplementedError
+
+
+def get_instrument(name):
+    """The registered :class:`Instrument` called ``name``.
+
+    Raises
+    ------
+    ValueError
+        If no instrument of that name is registered; the message lists those that are.
+    """
+    try:
+        return INSTRUMENTS[name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name
+        raise ValueError(f"unknown instrument {name!r}; the registered instruments are "
+                         f"{', '.join(sorted(INSTRUMENTS))}.") from None
+
+
+class Piano(Instrument):
+    """Two detuned strings whose hammer-shaped spectrum dulls as the note decays."""
+
+    name = "piano"
+    ranges = dict(hammer=(1 / 9, 1 / 6), tilt=(0.6, 1.1), decay=(0.8, 2.0),
+                  bright_tau=(0.1, 0.35), detune=(0.5, 3.0), release=(0.06, 0.15))
+
+    def voice(self, p, note, rng):
+        k = note.harmonics(40)
         bright = _wavetable(np.abs(np.sin(np.pi * k * p["hammer"])) / k ** p["tilt"])
         dull = _wavetable(1.0 / k**3)
-        ph = _phase(f0, n, sr, phi0=phi0)
-        ph2 = _phase(f0, n, sr, phi0=phi0 + 0.3, detune_cents=p["detune"])
-        mix = np.exp(-t / (p["bright_tau"] * (0.5 + vel)))
+        ph, ph2 = note.phase(), note.phase(0.3, p["detune"])
+        mix = np.exp(-note.t / (p["bright_tau"] * (0.5 + note.vel)))
         x = (mix * (_lookup(bright, ph) + 0.6 * _lookup(bright, ph2))
              + (1 - mix) * (_lookup(dull, ph) + 0.6 * _lookup(dull, ph2))) / 1.6
-        tau = p["decay"] * (f0 / 262.0) ** -0.5
-        env = np.exp(-t / tau) * np.minimum(1.0, t / 0.003)
-        return vel * x * env * _release_ramp(n_on, n, sr)
-    if name == "epiano":
-        ph = 2 * np.pi * _phase(f0, n, sr, phi0=phi0)
+        env = note.struck(p["decay"] * (note.f0 / 262.0) ** -0.5, 0.003)
+        return note.vel * x * env * note.damper()
+
+
+class EPiano(Instrument):
+    """FM tine piano: the modulation index, hence the brightness, decays with the note."""
+
+    name = "epiano"
+    ranges = dict(index=(1.0, 3.0), index_tau=(0.15, 0.5), decay=(1.0, 2.5),
+                  tine=(0.0, 0.25), release=(0.06, 0.15))
+
+    def voice(self, p, note, rng):
+        f0, t, vel = note.f0, note.t, note.vel
+        ph = 2 * np.pi * note.phase()
         index = p["index"] * vel * np.exp(-t / p["index_tau"]) + 0.2
         x = np.sin(ph + index * np.sin(ph))
-        if p["tine"] > 0 and 14 * f0 < 0.45 * sr:
+        if p["tine"] > 0 and 14 * f0 < 0.45 * note.sr:
             x += p["tine"] * vel * np.exp(-t / 0.04) * np.sin(14 * ph)
-        env = np.exp(-t / (p["decay"] * (f0 / 262.0) ** -0.4)) * np.minimum(1.0, t / 0.002)
-        return vel * x * env * _release_ramp(n_on, n, sr)
-    if name in ("guitar", "bass"):
-        x = _karplus_strong(f0, n, sr, rng, p["t60"] * (f0 / 196.0) ** -0.3,
-                            p["bright"] * (0.6 + 0.4 * vel))
-        x *= _release_ramp(n_on, n, sr)
+        env = note.struck(p["decay"] * (f0 / 262.0) ** -0.4, 0.002)
+        return vel * x * env * note.damper()
+
+
+class _PluckedString(Instrument):
+    """Karplus-Strong string; a subclass sets the ranges of its T60 and brightness."""
+
+    def draw(self, rng):
+        p = super().draw(rng)
+        p["drive"] = 0.0  # the clip plan sets the guitar's overdrive afterwards
+        return p
+
+    def voice(self, p, note, rng):
+        f0 = note.f0
+        x = _karplus_strong(f0, note.n, note.sr, rng, p["t60"] * (f0 / 196.0) ** -0.3,
+                            p["bright"] * (0.6 + 0.4 * note.vel))
+        x *= note.damper()
         if p["drive"] > 0:
             x = np.tanh(p["drive"] * x) / np.tanh(p["drive"])
-        return vel * x
-    if name == "violin":
-        k = np.arange(1, _n_harmonics(f0, sr, 40) + 1)
-        fk = k * f0
+        return note.vel * x
+
+
+class Guitar(_PluckedString):
+    """Plucked steel string, bright and fairly short."""
+
+    name = "guitar"
+    ranges = dict(t60=(1.5, 4.0), bright=(0.3, 0.9), release=(0.04, 0.1))
+
+
+class Bass(_PluckedString):
+    """Plucked bass string, duller and longer than the guitar's."""
+
+    name = "bass"
+    ranges = dict(t60=(2.0, 5.0), bright=(0.1, 0.5), release=(0.04, 0.1))
+
+
+class Violin(Instrument):
+    """Bowed string: a sawtooth-like tone through the body's two resonances, bow noise."""
+
+    name, vibrato = "violin", True
+    ranges = dict(attack=(0.04, 0.12), body=(0.5, 1.5), tilt=(0.8, 1.2),
+                  release=(0.08, 0.2), noise=(0.005, 0.03))
+
+    def voice(self, p, note, rng):
+        k = note.harmonics(40)
+        fk = k * note.f0
         body = 1 + p["body"] * (np.exp(-0.5 * (np.log2(fk / 290) / 0.25) ** 2)
                                 + 0.8 * np.exp(-0.5 * (np.log2(fk / 2800) / 0.4) ** 2))
-        tab = _wavetable(body / k ** p["tilt"])
-        x = _lookup(tab, _phase(f0, n, sr, vib, phi0))
-        x += p["noise"] * rng.standard_normal(n)
-        env = _envelope(n_on, n, sr, p["attack"], 0.1, 0.85)
-        return vel * x * env
-    if name == "trumpet":
-        env = _envelope(n_on, n, sr, p["attack"], 0.08, 0.8)
-        ph = 2 * np.pi * _phase(f0, n, sr, vib, phi0)
-        index = p["index"] * (0.5 + 0.5 * vel) * env
+        x = _lookup(_wavetable(body / k ** p["tilt"]), note.phase())
+        x += p["noise"] * rng.standard_normal(note.n)
+        return note.vel * x * note.adsr(p["attack"], 0.1, 0.85)
+
+
+class Trumpet(Instrument):
+    """FM brass: the index follows the envelope, so louder is brighter (Chowning)."""
+
+    name, vibrato = "trumpet", True
+    ranges = dict(attack=(0.02, 0.06), index=(2.0, 4.5), release=(0.04, 0.1),
+                  mute=(0.0, 1.0))
+
+    def draw(self, rng):
+        p = super().draw(rng)
+        p["mute"] = p["mute"] < 0.25  # a quarter of the trumpets play muted
+        return p
+
+    def voice(self, p, note, rng):
+        env = note.adsr(p["attack"], 0.08, 0.8)
+        ph = 2 * np.pi * note.phase()
+        index = p["index"] * (0.5 + 0.5 * note.vel) * env
         if p["mute"]:  # a mute cuts the top: a lower, fixed index
             index = 0.5 * index + 0.8
-        return vel * env * np.sin(ph + index * np.sin(ph))
-    if name == "flute":
-        tab = _wavetable([1.0, p["h2"], p["h3"], 0.3 * p["h3"]][: _n_harmonics(f0, sr, 4)])
-        x = _lookup(tab, _phase(f0, n, sr, vib, phi0))
-        noise = rng.standard_normal(n)
+        return note.vel * env * np.sin(ph + index * np.sin(ph))
+
+
+class Flute(Instrument):
+    """A nearly sinusoidal tone with a few low harmonics, and breath noise."""
+
+    name, vibrato = "flute", True
+    ranges = dict(attack=(0.03, 0.09), h2=(0.1, 0.5), h3=(0.02, 0.2),
+                  noise=(0.01, 0.05), release=(0.05, 0.12))
+
+    def voice(self, p, note, rng):
+        amps = [1.0, p["h2"], p["h3"], 0.3 * p["h3"]][: _n_harmonics(note.f0, note.sr, 4)]
+        x = _lookup(_wavetable(amps), note.phase())
+        noise = rng.standard_normal(note.n)
         x += p["noise"] * np.diff(noise, prepend=0.0)  # breath: differentiated noise
-        env = _envelope(n_on, n, sr, p["attack"], 0.1, 0.9)
-        return vel * x * env
-    if name == "clarinet":
-        k = np.arange(1, _n_harmonics(f0, sr, 40) + 1)
-        amps = np.where(k % 2 == 1, 1.0, p["even"]) / k / (1 + (k * f0 / p["cutoff"]) ** 2)
-        x = _lookup(_wavetable(amps), _phase(f0, n, sr, vib, phi0))
-        env = _envelope(n_on, n, sr, p["attack"], 0.05, 0.9)
-        return vel * x * env
-    if name == "organ":
+        return note.vel * x * note.adsr(p["attack"], 0.1, 0.9)
+
+
+class Clarinet(Instrument):
+    """A closed pipe: odd harmonics strong, even ones weak, rolled off above a cutoff."""
+
+    name, vibrato = "clarinet", True
+    ranges = dict(attack=(0.02, 0.06), even=(0.0, 0.15), cutoff=(1500, 4000),
+                  release=(0.04, 0.1))
+
+    def voice(self, p, note, rng):
+        k = note.harmonics(40)
+        amps = np.where(k % 2 == 1, 1.0, p["even"]) / k / (1 + (k * note.f0 / p["cutoff"]) ** 2)
+        x = _lookup(_wavetable(amps), note.phase())
+        return note.vel * x * note.adsr(p["attack"], 0.05, 0.9)
+
+
+_DRAWBAR_PRESETS = np.array([  # 8', 4', 2 2/3', 2', 1 3/5', 1 1/3', 1'
+    [8, 0, 0, 0, 0, 0, 0], [8, 8, 8, 8, 8, 8, 8], [8, 6, 8, 0, 0, 0, 0],
+    [8, 3, 0, 0, 0, 0, 0], [8, 6, 0, 0, 0, 0, 4], [8, 8, 0, 0, 0, 0, 0],
+    [8, 0, 0, 0, 6, 0, 0],
+], dtype=float)
+
+
+class Organ(Instrument):
+    """Drawbar organ: a common registration, varied, with a slow or fast tremolo."""
+
+    name = "organ"
+
+    def draw(self, rng):
+        u = rng.uniform
+        bars = _DRAWBAR_PRESETS[rng.integers(len(_DRAWBAR_PRESETS))] + rng.uniform(0, 2, 7)
+        return dict(drawbars=bars, tremolo=u(0.0, 0.15), trem_rate=rng.choice([0.8, 6.7]),
+                    release=u(0.03, 0.06))
+
+    def voice(self, p, note, rng):
         # Drawbars 8', 4', 2 2/3', 2', 1 3/5', 1 1/3', 1' (harmonics 1-8 of the key).
         # The 16' and 5 1/3' bars are left out: they put the period an octave below the
         # key, and the annotated melody f0 is the key's pitch.
         harm = np.array([1, 2, 3, 4, 5, 6, 8])
         amps = np.zeros(8)
-        ok = harm * f0 < 0.45 * sr
+        ok = harm * note.f0 < 0.45 * note.sr
         amps[harm[ok] - 1] = p["drawbars"][ok] / 8.0
-        x = _lookup(_wavetable(amps), _phase(f0, n, sr, None, phi0))
-        x *= 1 - p["tremolo"] * (0.5 + 0.5 * np.sin(2 * np.pi * p["trem_rate"] * t))
-        env = _envelope(n_on, n, sr, 0.004, 0.01, 1.0)
-        return 0.6 * vel * x * env
-    if name == "marimba":
+        x = _lookup(_wavetable(amps), note.phase())
+        x *= 1 - p["tremolo"] * (0.5 + 0.5 * np.sin(2 * np.pi * p["trem_rate"] * note.t))
+        return 0.6 * note.vel * x * note.adsr(0.004, 0.01, 1.0)
+
+
+class Marimba(Instrument):
+    """Three modal partials of a tuned bar (about 1 : 4 : 10), the upper ones short."""
+
+    name = "marimba"
+    ranges = dict(ratio2=(3.8, 4.1), ratio3=(9.0, 10.2), bright=(0.3, 0.9), decay=(0.3, 0.8))
+
+    def voice(self, p, note, rng):
+        f0, t, vel = note.f0, note.t, note.vel
         ratios = [1.0, p["ratio2"], p["ratio3"]]
         amps = [1.0, 0.5 * p["bright"] * vel, 0.25 * p["bright"] * vel]
         taus = np.array([1.0, 0.25, 0.08]) * p["decay"] * (f0 / 262.0) ** -0.4
-        x = np.zeros(n)
+        x = np.zeros(note.n)
         for r, a, tau in zip(ratios, amps, taus):
-            if r * f0 < 0.45 * sr:
-                x += a * np.exp(-t / tau) * np.sin(2 * np.pi * (r * f0 * t + phi0))
+            if r * f0 < 0.45 * note.sr:
+                x += a * np.exp(-t / tau) * np.sin(2 * np.pi * (r * f0 * t + note.phi0))
         x *= np.minimum(1.0, t / 0.0015)
-        return vel * x * _release_ramp(n_on, n, sr)
-    if name in ("synth", "synthbass"):
-        k = np.arange(1, _n_harmonics(f0, sr, 60) + 1)
+        return vel * x * note.damper()
+
+
+class _Subtractive(Instrument):
+    """A saw or square wave through a closing low-pass filter; subclasses add to it."""
+
+    vibrato = True
+
+    def draw(self, rng):
+        return dict(wave=rng.choice(["saw", "square"]), **super().draw(rng))
+
+    def filtered(self, p, note, ph):
+        """The wave at phase ``ph``, filtered by a fade from its full spectrum to one
+        6 dB/octave duller; and the two tables and the fade, to read them again."""
+        k = note.harmonics(60)
         base = 1.0 / k if p["wave"] == "saw" else np.where(k % 2 == 1, 1.0 / k, 0.0)
         bright, dull = _wavetable(base), _wavetable(base / k)
-        ph = _phase(f0, n, sr, vib, phi0)
-        mix = np.exp(-t / p["filt_tau"])
-        x = mix * _lookup(bright, ph) + (1 - mix) * _lookup(dull, ph)
-        if name == "synth":
-            ph2 = _phase(f0, n, sr, vib, phi0 + 0.5, p["detune"])
-            x = 0.6 * (x + mix * _lookup(bright, ph2) + (1 - mix) * _lookup(dull, ph2))
-            env = _envelope(n_on, n, sr, p["attack"], 0.1, 0.8)
-        else:
-            x += p["sub"] * np.sin(2 * np.pi * ph)
-            env = _envelope(n_on, n, sr, 0.004, 0.15, 0.7)
-        return vel * x * env
-    if name in ("strings", "pad"):
-        k = np.arange(1, _n_harmonics(f0, sr, 40) + 1)
-        tab = _wavetable(1.0 / k ** p["tilt"])
-        x = sum(_lookup(tab, _phase(f0, n, sr, None, phi0 + i / 3, d * p["detune"]))
+        mix = np.exp(-note.t / p["filt_tau"])
+        return mix * _lookup(bright, ph) + (1 - mix) * _lookup(dull, ph), bright, dull, mix
+
+
+class Synth(_Subtractive):
+    """Subtractive lead: two detuned oscillators."""
+
+    name = "synth"
+    ranges = dict(detune=(3, 15), filt_tau=(0.05, 0.4), attack=(0.003, 0.03),
+                  release=(0.05, 0.2))
+
+    def voice(self, p, note, rng):
+        x, bright, dull, mix = self.filtered(p, note, note.phase())
+        ph2 = note.phase(0.5, p["detune"])
+        x = 0.6 * (x + mix * _lookup(bright, ph2) + (1 - mix) * _lookup(dull, ph2))
+        return note.vel * x * note.adsr(p["attack"], 0.1, 0.8)
+
+
+class SynthBass(_Subtractive):
+    """Subtractive bass: one oscillator, and a sine that fattens the fundamental."""
+
+    name = "synthbass"
+    ranges = dict(filt_tau=(0.03, 0.2), sub=(0.0, 0.8), release=(0.03, 0.1))
+
+    def voice(self, p, note, rng):
+        ph = note.phase()
+        x = self.filtered(p, note, ph)[0] + p["sub"] * np.sin(2 * np.pi * ph)
+        return note.vel * x * note.adsr(0.004, 0.15, 0.7)
+
+
+class _Ensemble(Instrument):
+    """Three detuned voices of one tone, a section; a subclass sets the draw ranges."""
+
+    def voice(self, p, note, rng):
+        tab = _wavetable(1.0 / note.harmonics(40) ** p["tilt"])
+        x = sum(_lookup(tab, note.phase(i / 3, d * p["detune"]))
                 for i, d in enumerate((-1.0, 0.0, 1.0)))
-        env = _envelope(n_on, n, sr, p["attack"], 0.2, 0.9)
-        return 0.5 * vel * x * env
-    raise ValueError(f"unknown instrument {name!r}")
+        return 0.5 * note.vel * x * note.adsr(p["attack"], 0.2, 0.9)
+
+
+class Strings(_Ensemble):
+    """String section: a slow bowed attack, a bright tone."""
+
+    name = "strings"
+    ranges = dict(attack=(0.15, 0.45), detune=(5, 14), tilt=(1.0, 1.6), release=(0.2, 0.5))
+
+
+class Pad(_Ensemble):
+    """Synth pad: slower, more detuned and darker than the strings."""
+
+    name = "pad"
+    ranges = dict(attack=(0.2, 0.8), detune=(6, 18), tilt=(1.6, 2.4), release=(0.3, 0.8))
 
 
 def _karplus_strong(f0, n, sr, rng, t60, bright):
@@ -330,75 +529,3 @@ def _karplus_strong(f0, n, sr, rng, t60, bright):
                        + c2 * y[s - N - 2 : s - N - 2 + m])
     out = y[pad:]
     return out / (np.abs(burst).max() + 1e-9)
-
-
-class DrumKit:
-    """One clip's drum sounds, synthesised once and reused for every hit.
-
-    Sounds: ``kick`` (sine sweep and click), ``snare`` (tone and band-passed noise),
-    ``rim``, ``hat`` (closed), ``open`` (open hat), ``ride`` (inharmonic partials and
-    noise), ``crash``. Their tuning and decays are drawn per clip.
-    """
-
-    def __init__(self, sr, rng):
-        u = rng.uniform
-        self.sr = sr
-        self.sounds = {}
-
-        def t(seconds):
-            return np.arange(int(seconds * sr)) / sr
-
-        # Kick: a pitch sweep from f_hi down to f_lo, the thump of a bass drum.
-        tk = t(0.5)
-        f_lo, f_hi, sweep = u(45, 65), u(120, 200), u(0.015, 0.05)
-        ph = 2 * np.pi * np.cumsum(f_lo + (f_hi - f_lo) * np.exp(-tk / sweep)) / sr
-        kick = np.sin(ph) * np.exp(-tk / u(0.1, 0.35))
-        kick[: int(0.003 * sr)] += u(0.1, 0.5) * rng.uniform(-1, 1, int(0.003 * sr))
-        self.sounds["kick"] = kick
-        # Snare: a drum-head tone and the snares' band-passed noise.
-        ts = t(0.4)
-        tone = np.sin(2 * np.pi * u(160, 240) * ts) * np.exp(-ts / u(0.03, 0.08))
-        noise = _bandpass(rng.standard_normal(len(ts)), u(1000, 2500), u(5000, 9000), sr)
-        self.sounds["snare"] = u(0.3, 0.7) * tone + noise * np.exp(-ts / u(0.06, 0.2))
-        tr = t(0.08)
-        self.sounds["rim"] = _bandpass(rng.standard_normal(len(tr)), 1500, 5000, sr) * np.exp(
-            -tr / 0.01) + 0.5 * np.sin(2 * np.pi * u(400, 600) * tr) * np.exp(-tr / 0.015)
-        # Hats, ride and crash: high-passed noise plus square-ish inharmonic partials.
-        metal_f = u(300, 420) * np.array([1.0, 1.48, 1.65, 2.12, 2.67, 3.28])
-        for name, dur, tau, lo in [("hat", 0.12, u(0.015, 0.05), 6000),
-                                   ("open", 0.6, u(0.15, 0.35), 5000),
-                                   ("ride", 1.2, u(0.4, 0.9), 3000),
-                                   ("crash", 2.0, u(0.6, 1.2), 2500)]:
-            tt = t(dur)
-            metal = np.sign(np.sin(2 * np.pi * np.outer(tt, metal_f))).sum(axis=1) / 6
-            body = _highpass(rng.standard_normal(len(tt)) + 0.5 * metal, min(lo, 0.35 * sr), sr)
-            if name == "ride":
-                body += 0.3 * np.sin(2 * np.pi * u(2500, 3500) * tt) * (sr > 8000)
-            self.sounds[name] = body * np.exp(-tt / tau)
-        gains = dict(kick=1.0, snare=0.7, rim=0.4, hat=0.25, open=0.25, ride=0.2, crash=0.3)
-        for name, g in gains.items():
-            s = self.sounds[name]
-            self.sounds[name] = g * s / (np.abs(s).max() + 1e-9)
-
-    def add(self, buf, name, t, vel):
-        """Add one hit at time ``t`` (s) into ``buf``; hits outside the buffer are cut."""
-        s = self.sounds[name]
-        i = int(round(t * self.sr))
-        if i >= len(buf) or i + len(s) <= 0:
-            return
-        a, b = max(i, 0), min(i + len(s), len(buf))
-        buf[a:b] += vel * s[a - i : b - i]
-
-
-def _bandpass(x, lo, hi, sr):
-    hi = min(hi, 0.45 * sr)
-    return _highpass(_lowpass(x, hi, sr), min(lo, 0.5 * hi), sr)
-
-
-def _lowpass(x, fc, sr):
-    a = np.exp(-2 * np.pi * fc / sr)
-    return lfilter([1 - a], [1, -a], x)
-
-
-def _highpass(x, fc, sr):
-    return x - _lowpass(x, fc, sr)

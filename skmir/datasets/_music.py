@@ -1,4 +1,4 @@
-"""Generated music with exact ground truth: :func:`make_music` and :func:`write_audio_folder`.
+"""Generated music with exact ground truth: :func:`make_music`.
 
 The built-in data of skmir. Nothing is downloaded: every clip is composed (style,
 key, chords, melody, bass line, drum pattern) and synthesised in numpy, so its labels
@@ -6,8 +6,6 @@ are known exactly, for every task of the paper's table 1 at once.
 """
 
 import math
-import os
-import tempfile
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,23 +15,23 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skmir.datasets._compose import compose
+from skmir.datasets._drums import DrumKit, _highpass, _lowpass
 from skmir.datasets._harmony import KEY_NAMES, MODES, chord_label, key_name, midi_to_hz
 from skmir.datasets._instruments import (
-    INSTRUMENTS,
+    BASS_INSTRUMENTS,
+    COMP_INSTRUMENTS,
     LEAD_INSTRUMENTS,
-    DrumKit,
-    _highpass,
-    _lowpass,
-    draw_params,
-    render_note,
+    get_instrument,
     vibrato_cents,
 )
 from skmir.datasets._styles import GENRES, TEMPO_RANGE, draw_clip_plan
 from skmir.io import Waveforms
 
 TASKS = ("genre", "instrument", "key", "mode", "tempo", "tags")
+# The tag columns name every instrument the composer can play, in the order of its roles.
+_PLAYED = tuple(dict.fromkeys(LEAD_INSTRUMENTS + COMP_INSTRUMENTS + BASS_INSTRUMENTS))
 TAGS = (
-    *GENRES, *INSTRUMENTS, "drums", "major", "minor", "slow", "fast", "swing",
+    *GENRES, *_PLAYED, "drums", "major", "minor", "slow", "fast", "swing",
     "triple_meter", "compound_meter", "distortion",
 )
 MIN_SR = 8000
@@ -388,7 +386,8 @@ def _make_clip(i, forced, seed, duration, sr, drums, accompaniment):
 def _render_part(notes, instrument, plan, sr, n_pre, n_buf, rng, tuning, monophonic=False):
     """Synthesise a part; in a monophonic one each note's release ends by the next note
     (at least 15 ms of it, so that no note is cut with a click)."""
-    params = draw_params(instrument, rng)
+    voice = get_instrument(instrument)
+    params = voice.draw(rng)
     if instrument == "guitar":
         params["drive"] = plan["drive"]
     buf = np.zeros(n_buf)
@@ -400,8 +399,8 @@ def _render_part(notes, instrument, plan, sr, n_pre, n_buf, rng, tuning, monopho
         if monophonic and k + 1 < len(notes):
             max_release = max(0.015, notes[k + 1][0] - on - dur)
         dur = min(dur, (n_buf - start) / sr)  # nothing is synthesised past the clip
-        y = render_note(instrument, params, float(midi_to_hz(midi, tuning)), dur, vel, sr,
-                        rng, vib, max_release)
+        y = voice.render(params, float(midi_to_hz(midi, tuning)), dur, vel, sr, rng, vib,
+                         max_release)
         a, b = max(start, 0), min(start + len(y), n_buf)
         if b > a:
             buf[a:b] += y[a - start : b - start]
@@ -472,104 +471,3 @@ def _annotate(score, onsets, duration, tuning):
         melody=dict(times=frames, f0=f0),
         notes=dict(intervals=np.asarray(note_iv).reshape(-1, 2), pitches=np.asarray(note_hz)),
     )
-
-
-def write_audio_folder(X, y, root, sr=None, *, subtype="PCM_16"):
-    """Write clips as a ``root/<label>/<file>.wav`` tree, the layout of
-    :func:`skmir.load_audio_folder`.
-
-    Each file is written under a temporary name in its folder and then renamed, so
-    a reader never sees a half-written file and an interrupted call leaves no
-    truncated WAV behind.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_clips, n_samples) or (n_clips, n_channels, n_samples)
-        Waveforms in [-1, 1] (e.g. ``make_music(...).data``).
-    y : array-like of shape (n_clips,)
-        One label per clip, used as its folder name (``str(label)``); use
-        ``target_names[target]`` for names rather than class indices. A 2-D
-        (multi-label) y is refused: a folder tree holds one label per file.
-    root : str or os.PathLike
-        Folder to write into (created if needed).
-    sr : int or None, default=None
-        Sample rate; None uses ``X.sr`` (Waveforms).
-    subtype : str, default="PCM_16"
-        soundfile subtype, e.g. "PCM_16", "PCM_24" or "FLOAT".
-
-    Returns
-    -------
-    paths : list of str
-        The written files, in the order of X (``<root>/<label>/<label>_<index>.wav``).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from skmir import load_audio_folder
-    >>> from skmir.datasets import make_music, write_audio_folder
-    >>> music = make_music("mode", n_clips=4, duration=2.0, sr=16000, random_state=0)
-    >>> root = tempfile.mkdtemp()
-    >>> paths = write_audio_folder(music.data, music.target_names[music.target], root)
-    >>> paths_read, labels = load_audio_folder(root)
-    >>> len(paths_read), sorted(set(labels.tolist()))
-    (4, ['major', 'minor'])
-    """
-    import soundfile as sf
-
-    x_sr = getattr(X, "sr", None)
-    if sr is None and x_sr is None:
-        raise ValueError(
-            "write_audio_folder: sr=None and X carries no sample rate; pass sr=... "
-            "(or Waveforms, e.g. make_music(...).data)."
-        )
-    if sr is not None and x_sr is not None and int(sr) != int(x_sr):
-        raise ValueError(
-            f"write_audio_folder: sr={sr} but the waveforms are at sr={x_sr}; skmir never "
-            f"resamples silently: pass sr={x_sr} or sr=None."
-        )
-    sr = int(sr if sr is not None else x_sr)
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(
-            f"write_audio_folder: y must be 1-D (one label per clip), got shape {y.shape}; a "
-            "2-D y (a multi-label indicator matrix such as make_music(task='tags') gives) "
-            "cannot be written as one folder per label. Pick one label per clip."
-        )
-    if X.ndim not in (2, 3) or len(X) != len(y):
-        raise ValueError(
-            f"write_audio_folder: X must be (n_clips, n_samples) or (n_clips, n_channels, "
-            f"n_samples) with one row per label; got X of shape {X.shape} and {len(y)} labels."
-        )
-    if not np.isfinite(X).all():
-        raise ValueError("write_audio_folder: X contains NaN or inf values.")
-    peak = float(np.abs(X).max()) if X.size else 0.0
-    if subtype.upper().startswith("PCM") and peak > 1.0:
-        raise ValueError(
-            f"write_audio_folder: X peaks at {peak:.3g} > 1, which {subtype} cannot store "
-            "(samples would clip); normalise X or use subtype='FLOAT'."
-        )
-    labels = [str(v) for v in y.tolist()]
-    for lab in set(labels):
-        if not lab or lab in (".", "..") or lab.startswith(".") or "/" in lab or os.sep in lab:
-            raise ValueError(
-                f"write_audio_folder: label {lab!r} cannot be a folder name (it must be "
-                "non-empty, not start with '.', and hold no path separator)."
-            )
-    width = max(4, len(str(len(labels) - 1)))
-    paths = []
-    for i, (clip, lab) in enumerate(zip(X, labels)):
-        folder = os.path.join(os.fspath(root), lab)
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"{lab}_{i:0{width}d}.wav")
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".wav.tmp", dir=folder)
-        os.close(fd)
-        try:
-            sf.write(tmp, clip.T if clip.ndim == 2 else clip, sr, subtype=subtype, format="WAV")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        paths.append(path)
-    return paths

@@ -1,15 +1,12 @@
-"""Audio input: decoding files into fixed-length waveforms, and finding datasets on disk.
+"""Audio input: decoding files into fixed-length waveforms.
 
 The raw-audio representation of the paper's sec. 3.2: downmixed, resampled, fixed
 length. Decoding uses soundfile (WAV, FLAC, OGG/Vorbis, MP3 through libsndfile) and
 resampling uses librosa (soxr).
 """
 
-import csv
 import os
-import warnings
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -234,7 +231,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        if not _is_paths(X):
+        if not is_paths(X):
             check_waveforms(self, X, reset=True, sr=None if self.resample else self.sr)
         return self
 
@@ -253,7 +250,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
             float32, with ``X.sr == self.sr``.
         """
         self._validate_params()
-        if _is_paths(X):
+        if is_paths(X):
             clips = self._load_files(list(np.asarray(X).tolist()))
         else:
             x_sr = getattr(X, "sr", None)
@@ -315,7 +312,7 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _is_paths(X):
+def is_paths(X):
     """True for a 1-D array-like of str / PathLike, False for numeric input."""
     if isinstance(X, (str, os.PathLike)):
         raise ValueError(
@@ -331,146 +328,3 @@ def _is_paths(X):
     if arr.dtype.kind not in "OUS" or arr.ndim != 1 or arr.size == 0:
         return False
     return all(isinstance(p, (str, os.PathLike)) for p in arr.tolist())
-
-
-def _probe(path):
-    """Return None if soundfile can open the file, else the reason it cannot."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(os.fspath(path))
-    except Exception as exc:
-        return str(exc).strip() or type(exc).__name__
-    if info.frames == 0:
-        return "holds no samples"
-    return None
-
-
-def _screen(paths, where, extensions=AUDIO_EXTENSIONS):
-    """Drop files that cannot be read as audio, with one warning listing each and why."""
-    keep, bad = [], []
-    for p in paths:
-        reason = _probe(p) if Path(p).suffix.lower() in extensions else (
-            f"not an audio file extension (allowed: {', '.join(extensions)})"
-        )
-        (bad.append((p, reason)) if reason else keep.append(p))
-    if bad:
-        lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
-        warnings.warn(
-            f"Excluded {len(bad)} of {len(paths)} file(s) under {where} that cannot be "
-            f"read as audio:\n{lines}",
-            AudioFileWarning,
-            stacklevel=3,
-        )
-    return keep
-
-
-def load_audio_folder(root, extensions=None):
-    """List the audio files of a ``root/<label>/<file>`` tree (GTZAN layout).
-
-    Every file in a label folder is opened (header only) to check that it is audio;
-    files that are not, or cannot be read, are excluded with one
-    :class:`AudioFileWarning` that lists each and why.
-
-    Parameters
-    ----------
-    root : str or os.PathLike
-        Folder with one sub-folder per label.
-    extensions : sequence of str or None
-        Audio file extensions to accept; None means :data:`AUDIO_EXTENSIONS`.
-
-    Returns
-    -------
-    paths : ndarray of str, shape (n_files,)
-        Sorted by label then file name.
-    labels : ndarray of str, shape (n_files,)
-        The name of each file's folder.
-
-    Examples
-    --------
-    >>> import tempfile, numpy as np, soundfile as sf, os
-    >>> from skmir import load_audio_folder
-    >>> root = tempfile.mkdtemp()
-    >>> for label in ["jazz", "rock"]:
-    ...     os.makedirs(f"{root}/{label}")
-    ...     sf.write(f"{root}/{label}/a.wav", np.zeros(100), 8000)
-    >>> paths, labels = load_audio_folder(root)
-    >>> labels.tolist()
-    ['jazz', 'rock']
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise FileNotFoundError(f"Audio folder {str(root)!r} does not exist or is not a folder.")
-    allowed = AUDIO_EXTENSIONS if extensions is None else tuple(e.lower() for e in extensions)
-    labels_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    paths, labels = [], []
-    for d in labels_dirs:
-        for f in sorted(p for p in d.rglob("*") if p.is_file()):
-            paths.append(str(f))
-            labels.append(d.name)
-    if not paths:
-        raise ValueError(
-            f"No files found in {str(root)!r}: expected the layout root/<label>/<file> "
-            f"with audio files ({', '.join(allowed)})."
-        )
-    keep = set(_screen(paths, repr(str(root)), allowed))
-    if not keep:
-        raise ValueError(f"None of the {len(paths)} files under {str(root)!r} is readable audio.")
-    mask = [p in keep for p in paths]
-    return np.asarray(paths)[mask], np.asarray(labels)[mask]
-
-
-def load_manifest(csv_path):
-    """Read a CSV manifest with columns ``path,label[,group]``.
-
-    Relative paths are resolved against the CSV file's folder. Files that cannot be
-    read as audio are excluded with one :class:`AudioFileWarning`.
-
-    Parameters
-    ----------
-    csv_path : str or os.PathLike
-        The CSV file, with a header row naming at least ``path`` and ``label``.
-
-    Returns
-    -------
-    paths : ndarray of str
-    labels : ndarray of str
-    groups : ndarray of str or None
-        The ``group`` column (e.g. artist, for honest splits with ``GroupKFold``),
-        None when the CSV has none.
-
-    Examples
-    --------
-    >>> import tempfile, numpy as np, soundfile as sf
-    >>> from skmir import load_manifest
-    >>> root = tempfile.mkdtemp()
-    >>> sf.write(f"{root}/a.wav", np.zeros(100), 8000)
-    >>> with open(f"{root}/m.csv", "w") as f:
-    ...     _ = f.write("path,label,group\\na.wav,jazz,artist1\\n")
-    >>> paths, labels, groups = load_manifest(f"{root}/m.csv")
-    >>> labels.tolist(), groups.tolist()
-    (['jazz'], ['artist1'])
-    """
-    csv_path = Path(csv_path)
-    if not csv_path.is_file():
-        raise FileNotFoundError(f"Manifest {str(csv_path)!r} does not exist.")
-    with open(csv_path, newline="") as f:
-        reader = csv.DictReader(f)
-        fields = [c.strip().lower() for c in (reader.fieldnames or [])]
-        if "path" not in fields or "label" not in fields:
-            raise ValueError(
-                f"Manifest {str(csv_path)!r} must have a header with columns path,label"
-                f"[,group]; found columns {reader.fieldnames}."
-            )
-        rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
-    has_group = "group" in fields
-    paths = [str((csv_path.parent / r["path"]).resolve()) for r in rows]
-    if not paths:
-        raise ValueError(f"Manifest {str(csv_path)!r} lists no files.")
-    keep = set(_screen(paths, repr(str(csv_path))))
-    idx = [i for i, p in enumerate(paths) if p in keep]
-    if not idx:
-        raise ValueError(f"None of the {len(paths)} files in {str(csv_path)!r} is readable audio.")
-    labels = np.asarray([rows[i]["label"] for i in idx])
-    groups = np.asarray([rows[i]["group"] for i in idx]) if has_group else None
-    return np.asarray([paths[i] for i in idx]), labels, groups

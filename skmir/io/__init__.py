@@ -1,0 +1,27 @@
+"""Audio input and datasets on disk.
+
+Modules
+-------
+audio
+    :func:`load_audio`, :class:`AudioLoader` (paths or waveforms in, fixed-length
+    waveforms out) and :class:`Waveforms` (an array that carries its sample rate).
+folders
+    :func:`load_audio_folder`, :func:`load_manifest` and :func:`write_audio_folder`.
+
+Nothing here imports torch.
+"""
+
+from skmir.io.audio import (
+    AUDIO_EXTENSIONS,
+    AudioFileError,
+    AudioFileWarning,
+    AudioLoader,
+    Waveforms,
+    is_paths,
+    load_audio,
+)
+from skmir.io.folders import load_audio_folder, load_manifest, write_audio_folder
+
+__all__ = ["AUDIO_EXTENSIONS", "AudioFileError", "AudioFileWarning", "AudioLoader",
+           "Waveforms", "is_paths", "load_audio", "load_audio_folder", "load_manifest",
+           "write_audio_folder"]
