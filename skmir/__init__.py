@@ -36,12 +36,12 @@ __version__ = "0.1.0.dev0"
 
 # Public names that live on the torch side: imported when first touched.
 _LAZY = {
-    "NeuralClassifier": "skmir.estimators",
-    "NeuralRegressor": "skmir.estimators",
-    "NeuralTagger": "skmir.estimators",
+    "NeuralClassifier": "skmir.neural",
+    "NeuralRegressor": "skmir.neural",
+    "NeuralTagger": "skmir.neural",
     "augment": "skmir.augmentation",
-    "FrameClassifier": "skmir.frame_estimators",
-    "FrameTagger": "skmir.frame_estimators",
+    "FrameClassifier": "skmir.neural",
+    "FrameTagger": "skmir.neural",
     "RandomWeightsFeatures": "skmir.features",
     "TransferFeatures": "skmir.features",
 }

@@ -27,9 +27,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmir._validation import _validate, check_finite, check_spectrograms, check_waveforms
-from skmir.estimators import _NeuralEstimator, _resolve_device
 from skmir.io import is_paths
+from skmir.neural.base import BaseNeuralEstimator
 from skmir.nn.architecture import layout
+from skmir.nn.training import resolve_device
 
 _POOLINGS = ("avg", "max", "both")
 _NOT_FEATURES = ("p1", "p2", "global pool")
@@ -271,7 +272,7 @@ class RandomWeightsFeatures(_DeepFeatures):
         X = check_spectrograms(self, X, reset=True)
         self.input_shape_ = tuple(int(s) for s in _as_4d(X).shape[1:3])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._device = _resolve_device(self.device)
+        self._device = resolve_device(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = ArchitectureNet(layers, self.input_shape_, n_outputs=1)
@@ -430,11 +431,11 @@ class TransferFeatures(_DeepFeatures):
         if isinstance(self.source, str):
             from skmir.pretrained import load_pretrained
 
-            device = _resolve_device(self.device)
+            device = resolve_device(self.device)
             frontend, estimator = load_pretrained(self.source, device=device)
             return frontend, estimator, device
         frontend, estimator = _unwrap(self.source)
-        if not isinstance(estimator, _NeuralEstimator):
+        if not isinstance(estimator, BaseNeuralEstimator):
             raise TypeError(
                 f"{owner}: source must be the name of a shipped network "
                 f"(skmir.list_pretrained()), a fitted skmir neural estimator, or a fitted "
@@ -504,7 +505,7 @@ class TransferFeatures(_DeepFeatures):
         self.frontend_, self.estimator_, self._device = self._load_source()
         self.input_shape_ = tuple(self.estimator_.input_shape_)
         self._check_input(X, reset=True)
-        self._set_layers(self.estimator_.net_.module_, self.estimator_.architecture)
+        self._set_layers(self.estimator_.net_.module_, self.estimator_.architecture_)
         return self
 
     def transform(self, X):

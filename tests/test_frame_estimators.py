@@ -177,7 +177,8 @@ def test_augmented_fit_is_reproducible(Est):
 def test_frame_losses_take_soft_targets_and_keep_the_hard_numbers():
     import torch
 
-    from skmir.frame_estimators import _FrameBCE, _FrameCrossEntropy
+    from skmir.nn.losses import BinaryCrossEntropy as _FrameBCE
+    from skmir.nn.losses import CrossEntropy as _FrameCrossEntropy
 
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(3, 5, 4, generator=gen)

@@ -1,0 +1,21 @@
+"""The sklearn estimators over skmir's torch networks.
+
+Modules
+-------
+base
+    :class:`BaseNeuralEstimator`: parameters, validation, building, training,
+    prediction, persistence and the device, for every estimator; the two time scales
+    :data:`CLIP` and :data:`FRAME`.
+targets
+    Target codecs: class labels, label indicators, standardised targets.
+clip
+    :class:`NeuralClassifier`, :class:`NeuralTagger`, :class:`NeuralRegressor`.
+frame
+    :class:`FrameClassifier`, :class:`FrameTagger`.
+"""
+
+from skmir.neural.clip import NeuralClassifier, NeuralRegressor, NeuralTagger
+from skmir.neural.frame import FrameClassifier, FrameTagger
+
+__all__ = ["FrameClassifier", "FrameTagger", "NeuralClassifier", "NeuralRegressor",
+           "NeuralTagger"]

@@ -1,0 +1,648 @@
+"""The one base of skmir's neural estimators.
+
+:class:`BaseNeuralEstimator` owns what every neural estimator shares: the
+parameters (one signature), their validation, laying out and building the network
+from the architecture string, training with skorch, prediction, persistence and the
+device. A public estimator is a thin class that chooses two things:
+
+* a **time scale** (the paper's table 1), its ``_time_scale`` attribute: :data:`CLIP`
+  (one decision per clip: the network ends in global pooling over time) or
+  :data:`FRAME` (one decision per frame: pooling over frequency only, targets with a
+  frame axis that crops and mixup keep aligned); the defaults that differ between
+  the two (``"auto"`` parameters) are resolved from it in :meth:`_resolved`;
+* a **target codec** (:mod:`skmir.neural.targets`), its ``_codec`` attribute: class
+  labels, label indicators or standardised continuous targets.
+
+The skorch net is built in ``fit`` and kept as ``net_`` (composition rather than
+subclassing skorch): ``__init__`` only stores the parameters, as sklearn requires,
+every parameter (the architecture string included) is a plain value that
+GridSearchCV can set, and the layer sizes, which depend on the data, are only known
+in ``fit``.
+"""
+
+import copy
+import inspect
+import json
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skmir._files import atomic_write
+from skmir._validation import check_finite
+from skmir.augmentation import BatchAugmentation
+from skmir.nn.architecture import ACTIVATIONS, CELLS, layout
+
+_FORMAT = "skmir-neural-estimator/1"
+_OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
+
+
+@dataclass(frozen=True)
+class TimeScale:
+    """What the decision time scale (clip or frame) changes in an estimator."""
+
+    name: str
+    #: What the ``"auto"`` parameters resolve to (``mixup`` for clips: the codec's).
+    defaults: dict
+    #: Whether ``y`` has a frame axis aligned to X's frames (crops cut it too).
+    frame_targets: bool
+
+
+CLIP = TimeScale("clip", {"architecture": "conv2d", "channels": 32, "crop_frames": 0.5,
+                          "time_mask": 0.1}, frame_targets=False)
+# Crops and mixup are off for frames: see skmir.neural.frame's notes.
+FRAME = TimeScale("frame", {"architecture": "dnn", "channels": 16, "crop_frames": None,
+                            "time_mask": 0.0, "mixup": 0.0}, frame_targets=True)
+
+_auto = StrOptions({"auto"})
+_per_layer_int = [Interval(Integral, 1, None, closed="left"), list, tuple]
+
+
+def _accuracy(net, X, y):
+    """Validation accuracy for the epoch table (a module-level function: picklable)."""
+    return float(np.mean(net.predict_proba(X).argmax(axis=1) == np.asarray(y)))
+
+
+def _plain(value):
+    """Whether a parameter value survives ``torch.load(weights_only=True)``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return False
+
+
+def _ndim(X):
+    ndim = getattr(X, "ndim", None)
+    return np.asarray(X).ndim if ndim is None else ndim
+
+
+class BaseNeuralEstimator(BaseEstimator):
+    """Shared machinery of the neural estimators; see the module docstring.
+
+    A class that adds parameters writes ``__init__(self, architecture="auto", *,
+    <its own>, **params)`` (as :class:`ThresholdMixin`); its signature, which
+    sklearn's ``get_params`` and ``clone`` read, becomes its own parameters plus
+    this one's, so the shared parameters are written once.
+    """
+
+    _time_scale = CLIP
+    _codec = None
+
+    _parameter_constraints = {
+        "architecture": [str],
+        "channels": [_auto, *_per_layer_int],
+        "kernel_size": _per_layer_int,
+        "pool": _per_layer_int,
+        "hidden": _per_layer_int,
+        "context": _per_layer_int,
+        "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
+        "batch_norm": ["boolean", list, tuple],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "cell": [StrOptions(set(CELLS)), list, tuple],
+        "bidirectional": ["boolean", StrOptions({"auto"}), list, tuple],
+        "global_pool": [StrOptions({"mean", "max"})],
+        "crop_frames": [_auto, Interval(Integral, 1, None, closed="left"),
+                        Interval(Real, 0, 1, closed="right"), None],
+        "gain": [Interval(Real, 0, None, closed="left")],
+        "freq_mask": [Interval(Integral, 0, None, closed="left"),
+                      Interval(Real, 0, 1, closed="left")],
+        "time_mask": [_auto, Interval(Integral, 0, None, closed="left"),
+                      Interval(Real, 0, 1, closed="left")],
+        "mixup": [_auto, Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [str],
+        "mixed_precision": ["boolean", StrOptions({"auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        architecture="auto",
+        *,
+        channels="auto",
+        kernel_size=3,
+        pool=2,
+        hidden=64,
+        context=3,
+        activation="relu",
+        batch_norm=True,
+        dropout=0.1,
+        cell="gru",
+        bidirectional="auto",
+        global_pool="mean",
+        crop_frames="auto",
+        gain=0.5,
+        freq_mask=0.1,
+        time_mask="auto",
+        mixup="auto",
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="auto",
+        mixed_precision="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.architecture = architecture
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.pool = pool
+        self.hidden = hidden
+        self.context = context
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.dropout = dropout
+        self.cell = cell
+        self.bidirectional = bidirectional
+        self.global_pool = global_pool
+        self.crop_frames = crop_frames
+        self.gain = gain
+        self.freq_mask = freq_mask
+        self.time_mask = time_mask
+        self.mixup = mixup
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.callbacks = callbacks
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+        own = list(inspect.signature(init).parameters.values())
+        if init is BaseNeuralEstimator.__init__ or own[-1].kind is not own[-1].VAR_KEYWORD:
+            return
+        names = {p.name for p in own}
+        shared = [p for p in inspect.signature(BaseNeuralEstimator.__init__).parameters.values()
+                  if p.name not in names]
+        init.__signature__ = inspect.Signature(own[:-1] + shared)
+
+    # ------------------------------------------------------------- parameters
+    def _resolved(self, name):
+        """A parameter's value, with ``"auto"`` resolved for the time scale and task."""
+        value = getattr(self, name)
+        if not (isinstance(value, str) and value == "auto"):
+            return value
+        if name in self._time_scale.defaults:
+            return self._time_scale.defaults[name]
+        if name == "mixup":
+            return self._codec.clip_mixup
+        if name == "bidirectional":  # the birnn preset is bidirectional
+            return self._resolved("architecture").strip().lower() == "birnn"
+        return value
+
+    def _layout(self):
+        """Parse the architecture and lay out per-layer parameters (pure Python)."""
+        params = ("channels", "kernel_size", "pool", "hidden", "context", "activation",
+                  "batch_norm", "dropout", "cell", "bidirectional")
+        return layout(self._resolved("architecture"), output=self._time_scale.name,
+                      **{name: self._resolved(name) for name in params})
+
+    # -------------------------------------------------------------------- data
+    def _check_X(self, X, y="no_validation", *, reset):
+        """Validate X (and a clip-level y at fit); return X as float32 (n, channels,
+        bins, frames)."""
+        owner = type(self).__name__
+        kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
+        fit = not (isinstance(y, str) and y == "no_validation")
+        if not fit:
+            shape = getattr(X, "shape", ())
+            if not reset and len(shape) in (3, 4) and hasattr(self, "input_shape_"):
+                # Say it in spectrogram terms: sklearn's "X has 2 features" would
+                # count channels as features when a 4-D X meets a 3-D fit.
+                per_clip = (1, shape[1]) if len(shape) == 3 else tuple(shape[1:3])
+                self._check_shape(per_clip)
+            X = validate_data(self, X, reset=reset, **kwargs)
+        else:
+            X, y = validate_data(self, X, y, multi_output=self._codec.multi_output,
+                                 y_numeric=self._codec.numeric, **kwargs)
+        if X.ndim not in (2, 3, 4):
+            raise ValueError(
+                f"{owner}: X must be (n_clips, n_bins, n_frames), (n_clips, n_channels, "
+                f"n_bins, n_frames), or 2-D (n_clips, n_features) read as one frame per "
+                f"clip; got an array of shape {X.shape}."
+            )
+        check_finite(X, owner)
+        X4 = X[:, None, :, None] if X.ndim == 2 else X[:, None] if X.ndim == 3 else X
+        if not reset:
+            self._check_shape(X4.shape[1:3])
+        X4 = np.ascontiguousarray(X4, dtype=np.float32)
+        return (X4, y) if fit else X4
+
+    def _check_shape(self, per_clip):
+        if tuple(per_clip) != tuple(self.input_shape_):
+            raise ValueError(
+                f"{type(self).__name__}: X has (channels, bins) = {tuple(per_clip)} per "
+                f"clip, but the network was fitted on {tuple(self.input_shape_)}; only "
+                "the number of frames may differ."
+            )
+
+    def _check_frame_y(self, X, y, X4):
+        """Frame targets aligned to X's frames; a 2-D X (one frame per clip) with a
+        1-D y is a single-frame fit (``single_frame_``)."""
+        owner = type(self).__name__
+        y = np.asarray(y)
+        two_d = _ndim(X) == 2
+        if two_d:
+            y = self._codec.as_labels(y)
+        self.single_frame_ = bool(two_d and y.ndim == 1)
+        shape = y[:, None].shape if self.single_frame_ else y.shape
+        if len(shape) not in (2, 3):
+            raise ValueError(
+                f"{owner}: y must be (n_clips, n_frames) or (n_clips, n_frames, n_labels) "
+                f"aligned to X's frames; got y of shape {y.shape}."
+            )
+        if shape[0] != X4.shape[0]:
+            raise ValueError(f"{owner}: X has {X4.shape[0]} clips but y has {shape[0]}.")
+        if shape[1] != X4.shape[3]:
+            raise ValueError(
+                f"{owner}: y has {shape[1]} frames but X has {X4.shape[3]} frames; "
+                "frame targets must be aligned to X's frames."
+            )
+        if y.dtype.kind in "fc":
+            check_finite(y, owner, what="y")
+        return y
+
+    def _prepare(self, X, y):
+        """Validate everything, set the fitted attributes; return X4, encoded y, seed."""
+        self._validate_params()
+        self._layout()  # an invalid architecture fails here, before any torch work
+        if self._time_scale.frame_targets:
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is "
+                    "None: frame targets (n_clips, n_frames) aligned to X's frames."
+                )
+            X4 = self._check_X(X, reset=True)
+            y = self._check_frame_y(X, y, X4)
+            frames = not self.single_frame_
+        else:
+            X4, y = self._check_X(X, y, reset=True)
+            y = self._codec.as_labels(np.asarray(y))
+            frames = False
+        self.input_shape_ = tuple(int(s) for s in X4.shape[1:3])
+        self.architecture_ = self._resolved("architecture")
+        y_enc, self.n_outputs_ = self._codec.encode(self, y, frames)
+        if self._time_scale.frame_targets and self.single_frame_:
+            y_enc = y_enc[:, None]  # the one frame of each clip
+        return X4, y_enc, self._seed()
+
+    def _encode_y(self, y):
+        """``y`` encoded for the network, as at fit (for ``net_.partial_fit``)."""
+        frames = self._time_scale.frame_targets and not self.single_frame_
+        y_enc, _ = self._codec.encode(self, self._codec.as_labels(np.asarray(y)), frames)
+        return y_enc[:, None] if self._time_scale.frame_targets and not frames else y_enc
+
+    def _check_split(self, n):
+        if not self.early_stopping:
+            return
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if n - n_valid < 1:
+            raise ValueError(
+                f"{type(self).__name__}: early_stopping=True holds out "
+                f"validation_fraction={self.validation_fraction} of the {n} sample(s) "
+                f"for validation ({n_valid}), leaving none to train on; pass more clips "
+                "or early_stopping=False."
+            )
+
+    def _per_class_split(self):
+        """Whether the validation split is stratified and scored by accuracy: for one
+        class per clip (a clip of frames holds many classes)."""
+        return self._codec.single_label and not self._time_scale.frame_targets
+
+    def _stratify(self, y_enc):
+        if not self._per_class_split():
+            return False
+        counts = np.bincount(y_enc)
+        n = len(y_enc)
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        k = len(counts)
+        # StratifiedShuffleSplit needs two clips per class and room for every class
+        # on both sides; with fewer, the split is a plain random one.
+        return bool(counts.min() >= 2 and n_valid >= k and n - n_valid >= k)
+
+    # ------------------------------------------------------------- the network
+    def _net_kwargs(self, seed, stratify):
+        """Callbacks and split: early stopping on a held-out part, or no split."""
+        from skorch.callbacks import EarlyStopping, EpochScoring
+        from skorch.dataset import ValidSplit
+
+        callbacks = []
+        train_split = None
+        if self.early_stopping:
+            train_split = ValidSplit(cv=self.validation_fraction, stratified=stratify,
+                                     random_state=seed)
+            if self._per_class_split():
+                callbacks.append(("valid_acc", EpochScoring(
+                    _accuracy, name="valid_acc", lower_is_better=False, use_caching=True)))
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True)))
+        # Copies: skorch initializes (mutates) the callbacks it is given, and fit must
+        # leave the estimator's parameters as the user set them.
+        callbacks += copy.deepcopy(list(self.callbacks or []))
+        # Without early stopping there is no hidden split: plain skorch would hold out
+        # 20% of every training set (and of every grid-search fold) by default.
+        return dict(train_split=train_split, callbacks=callbacks)
+
+    def _augmentation(self, seed):
+        """The training-batch augmentation of the parameters."""
+        return BatchAugmentation(
+            crop_frames=self._resolved("crop_frames"), gain=self.gain,
+            freq_mask=self.freq_mask, time_mask=self._resolved("time_mask"),
+            mixup=self._resolved("mixup"), random_state=seed + 1,
+            n_classes=self._codec.mixup_classes(self),
+            frame_targets=self._time_scale.frame_targets,
+        )
+
+    def _build_net(self, seed, stratify=False):
+        from skmir.nn import losses
+        from skmir.nn.builder import ArchitectureNet
+        from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch, resolve_device
+
+        device = resolve_device(self.device)
+        cuda = torch.device(device).type == "cuda"
+        mixed = cuda if self.mixed_precision == "auto" else self.mixed_precision
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
+        augmentation = self._augmentation(seed)
+        return SkmirNet(
+            module=ArchitectureNet,
+            module__layers=self._layout(),
+            module__input_shape=tuple(self.input_shape_),
+            module__n_outputs=self.n_outputs_,
+            module__output=self._time_scale.name,
+            module__global_pool=self.global_pool,
+            criterion=getattr(losses, self._codec.loss),
+            optimizer=optimizer,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            dataset=ArrayDataset,
+            iterator_train__shuffle=True,
+            # The shuffling order comes from its own generator, so it is reproducible
+            # and independent of anything else that draws from torch's global RNG.
+            iterator_train__generator=torch.Generator().manual_seed(seed + 2),
+            iterator_train__collate_fn=collate_batch,
+            iterator_valid__collate_fn=collate_batch,
+            iterator_train__pin_memory=cuda,
+            iterator_valid__pin_memory=cuda,
+            augmentation=augmentation if augmentation.active else None,
+            mixed_precision=mixed,
+            predict_nonlinearity=None,
+            device=device,
+            verbose=self.verbose,
+            torch_load_kwargs={"weights_only": True},
+            **self._net_kwargs(seed, stratify),
+        )
+
+    def _seed(self):
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max - 3))
+
+    def _fork_rng(self, device):
+        cuda = torch.device(device).type == "cuda"
+        # Seeding inside fork_rng makes the fit reproducible without touching the
+        # caller's global torch RNG state.
+        return torch.random.fork_rng(devices=[torch.device(device)] if cuda else [])
+
+    def fit(self, X, y):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, [n_channels,] n_bins, n_frames) or (n_clips, n_features)
+            Spectrogram-like clips (a 2-D X is one frame per clip).
+        y : array-like
+            Targets, as the class's docstring describes.
+
+        Returns
+        -------
+        self
+        """
+        X4, y_enc, seed = self._prepare(X, y)
+        self._check_split(len(X4))
+        net = self._build_net(seed, self._stratify(y_enc))
+        with self._fork_rng(net.device):
+            torch.manual_seed(seed)
+            net.fit(X4, y_enc)
+        self.net_ = net
+        self.history_ = net.history
+        return self
+
+    def initialize(self, X, y):
+        """Build the untrained network for data like ``X, y`` (no training).
+
+        Sets every fitted attribute from ``X`` and ``y`` and ``net_`` with fresh
+        weights, e.g. to load weights saved with ``net_.save_params``::
+
+            est = NeuralClassifier(**params).initialize(X, y)
+            est.net_.load_params(f_params="weights.pt")
+
+        Parameters
+        ----------
+        X : array-like
+            Clips shaped as for :meth:`fit` (only their shape is used).
+        y : array-like
+            Targets as for :meth:`fit` (the classes, tags or number of outputs).
+
+        Returns
+        -------
+        self
+        """
+        _, _, seed = self._prepare(X, y)
+        self._initialize_net(seed)
+        return self
+
+    def _initialize_net(self, seed, stratify=False):
+        self.net_ = self._build_net(seed, stratify)
+        with self._fork_rng(self.net_.device):
+            torch.manual_seed(seed)
+            self.net_.initialize()
+        self.history_ = self.net_.history
+
+    # -------------------------------------------------------------- prediction
+    def _raw_predict(self, X):
+        """The network's raw outputs (logits, or standardised targets) as float64."""
+        check_is_fitted(self, "net_")
+        X4 = self._check_X(X, reset=False)
+        return self.net_.predict_proba(X4).astype(np.float64)
+
+    def _output(self, X):
+        """The codec's output for X (probabilities or values).
+
+        After a single-frame fit (2-D X, 1-D y), a 2-D X is predicted without the
+        frame axis; spectrograms keep it: every frame gets its prediction.
+        """
+        out = self._codec.output(self, self._raw_predict(X))
+        if self._time_scale.frame_targets and self.single_frame_ and _ndim(X) == 2:
+            return out[:, 0]
+        return out
+
+    def predict(self, X):
+        """Predict the targets of X (classes, tags or values; per frame for frame
+        estimators), in the form of the training ``y``.
+
+        Parameters
+        ----------
+        X : array-like
+            Clips shaped as for :meth:`fit`; any number of frames.
+
+        Returns
+        -------
+        y_pred : ndarray
+        """
+        return self._codec.decide(self, self._output(X))
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path):
+        """Save the fitted estimator to one file, atomically.
+
+        The file holds the parameters, the fitted attributes and the network's
+        weights as plain Python values and tensors, so :meth:`load` reads it with
+        ``torch.load(..., weights_only=True)`` (no arbitrary code runs on loading).
+        ``callbacks`` and an ``optimizer`` given as a class are not saved (they
+        are not plain values); the loaded estimator uses the defaults instead.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "net_")
+        params = {k: v for k, v in self.get_params(deep=False).items() if _plain(v)}
+        fitted = dict(self._fitted_state())
+        fitted["history"] = json.dumps(list(self.history_), default=float)
+        state = {
+            "format": _FORMAT,
+            "estimator": type(self).__name__,
+            "params": params,
+            "fitted": fitted,
+            "weights": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
+        }
+        with atomic_write(path) as tmp:
+            torch.save(state, tmp)
+        return self
+
+    @classmethod
+    def load(cls, path, device=None):
+        """Load an estimator written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        device : str or None, default=None
+            Override the saved ``device`` (e.g. ``"cpu"`` for a model trained on GPU).
+
+        Returns
+        -------
+        estimator
+            Fitted, predicting exactly as the saved one.
+        """
+        import os
+
+        from skorch.history import History
+
+        state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ValueError(f"{os.fspath(path)!r} is not a file written by {cls.__name__}.save.")
+        if state["estimator"] != cls.__name__:
+            raise ValueError(
+                f"{os.fspath(path)!r} holds a {state['estimator']}, not a {cls.__name__}; "
+                f"load it with {state['estimator']}.load."
+            )
+        params = dict(state["params"])
+        if device is not None:
+            params["device"] = device
+        est = cls(**params)
+        fitted = dict(state["fitted"])
+        history = History(json.loads(fitted.pop("history")))
+        est._restore_state(fitted)
+        est._initialize_net(seed=0)
+        est.net_.module_.load_state_dict(state["weights"])
+        est.net_.history = history
+        est.history_ = history
+        return est
+
+    def _fitted_names(self):
+        arrays = self._codec.fitted_arrays
+        values = ("n_features_in_", "n_outputs_", *self._codec.fitted_values)
+        if self._time_scale.frame_targets:
+            values += ("single_frame_",)
+        return arrays, values
+
+    def _fitted_state(self):
+        arrays, values = self._fitted_names()
+        state = {"input_shape_": list(self.input_shape_)}
+        for name in arrays:
+            a = getattr(self, name)
+            # the dtype key of classes_ is "classes_dtype", as in files of skmir 0.1
+            state[name] = a.tolist()
+            state[name + "dtype"] = a.dtype.str if a.dtype.kind != "O" else "O"
+        for name in values:
+            state[name] = getattr(self, name)
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(f) for f in self.feature_names_in_]
+        return state
+
+    def _restore_state(self, state):
+        arrays, values = self._fitted_names()
+        self.input_shape_ = tuple(state["input_shape_"])
+        for name in arrays:
+            setattr(self, name, np.asarray(state[name], dtype=state.get(name + "dtype")))
+        for name in values:
+            if name in state:  # files of skmir 0.1 lack the taggers' y_ndim_
+                setattr(self, name, state[name])
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+        self.architecture_ = self._resolved("architecture")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+class ThresholdMixin:
+    """The ``threshold`` parameter of the taggers, added to the shared ones."""
+
+    _parameter_constraints = {
+        **BaseNeuralEstimator._parameter_constraints,
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, architecture="auto", *, threshold=0.5, **params):
+        super().__init__(architecture, **params)
+        self.threshold = threshold
