@@ -6,6 +6,9 @@ base
     :class:`BaseNeuralEstimator`: parameters, validation, building, training,
     prediction, persistence and the device, for every estimator; the two time scales
     :data:`CLIP` and :data:`FRAME`.
+persistence
+    :meth:`~PersistenceMixin.save` and :meth:`~PersistenceMixin.load`: one file of
+    plain values and tensors, read with ``torch.load(weights_only=True)``.
 targets
     Target codecs: class labels, label indicators, standardised targets.
 clip

@@ -22,7 +22,6 @@ in ``fit``.
 
 import copy
 import inspect
-import json
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -33,12 +32,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skmir._files import atomic_write
 from skmir._validation import check_finite
 from skmir.augmentation import BatchAugmentation
+from skmir.neural.persistence import PersistenceMixin
 from skmir.nn.architecture import ACTIVATIONS, CELLS, layout
 
-_FORMAT = "skmir-neural-estimator/1"
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
 
@@ -68,21 +66,12 @@ def _accuracy(net, X, y):
     return float(np.mean(net.predict_proba(X).argmax(axis=1) == np.asarray(y)))
 
 
-def _plain(value):
-    """Whether a parameter value survives ``torch.load(weights_only=True)``."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    return False
-
-
 def _ndim(X):
     ndim = getattr(X, "ndim", None)
     return np.asarray(X).ndim if ndim is None else ndim
 
 
-class BaseNeuralEstimator(BaseEstimator):
+class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
     """Shared machinery of the neural estimators; see the module docstring.
 
     A class that adds parameters writes ``__init__(self, architecture="auto", *,
@@ -522,112 +511,6 @@ class BaseNeuralEstimator(BaseEstimator):
         y_pred : ndarray
         """
         return self._codec.decide(self, self._output(X))
-
-    # ------------------------------------------------------------- persistence
-    def save(self, path):
-        """Save the fitted estimator to one file, atomically.
-
-        The file holds the parameters, the fitted attributes and the network's
-        weights as plain Python values and tensors, so :meth:`load` reads it with
-        ``torch.load(..., weights_only=True)`` (no arbitrary code runs on loading).
-        ``callbacks`` and an ``optimizer`` given as a class are not saved (they
-        are not plain values); the loaded estimator uses the defaults instead.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-
-        Returns
-        -------
-        self
-        """
-        check_is_fitted(self, "net_")
-        params = {k: v for k, v in self.get_params(deep=False).items() if _plain(v)}
-        fitted = dict(self._fitted_state())
-        fitted["history"] = json.dumps(list(self.history_), default=float)
-        state = {
-            "format": _FORMAT,
-            "estimator": type(self).__name__,
-            "params": params,
-            "fitted": fitted,
-            "weights": {k: v.detach().cpu() for k, v in self.net_.module_.state_dict().items()},
-        }
-        with atomic_write(path) as tmp:
-            torch.save(state, tmp)
-        return self
-
-    @classmethod
-    def load(cls, path, device=None):
-        """Load an estimator written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-        device : str or None, default=None
-            Override the saved ``device`` (e.g. ``"cpu"`` for a model trained on GPU).
-
-        Returns
-        -------
-        estimator
-            Fitted, predicting exactly as the saved one.
-        """
-        import os
-
-        from skorch.history import History
-
-        state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise ValueError(f"{os.fspath(path)!r} is not a file written by {cls.__name__}.save.")
-        if state["estimator"] != cls.__name__:
-            raise ValueError(
-                f"{os.fspath(path)!r} holds a {state['estimator']}, not a {cls.__name__}; "
-                f"load it with {state['estimator']}.load."
-            )
-        params = dict(state["params"])
-        if device is not None:
-            params["device"] = device
-        est = cls(**params)
-        fitted = dict(state["fitted"])
-        history = History(json.loads(fitted.pop("history")))
-        est._restore_state(fitted)
-        est._initialize_net(seed=0)
-        est.net_.module_.load_state_dict(state["weights"])
-        est.net_.history = history
-        est.history_ = history
-        return est
-
-    def _fitted_names(self):
-        arrays = self._codec.fitted_arrays
-        values = ("n_features_in_", "n_outputs_", *self._codec.fitted_values)
-        if self._time_scale.frame_targets:
-            values += ("single_frame_",)
-        return arrays, values
-
-    def _fitted_state(self):
-        arrays, values = self._fitted_names()
-        state = {"input_shape_": list(self.input_shape_)}
-        for name in arrays:
-            a = getattr(self, name)
-            # the dtype key of classes_ is "classes_dtype", as in files of skmir 0.1
-            state[name] = a.tolist()
-            state[name + "dtype"] = a.dtype.str if a.dtype.kind != "O" else "O"
-        for name in values:
-            state[name] = getattr(self, name)
-        if hasattr(self, "feature_names_in_"):
-            state["feature_names_in_"] = [str(f) for f in self.feature_names_in_]
-        return state
-
-    def _restore_state(self, state):
-        arrays, values = self._fitted_names()
-        self.input_shape_ = tuple(state["input_shape_"])
-        for name in arrays:
-            setattr(self, name, np.asarray(state[name], dtype=state.get(name + "dtype")))
-        for name in values:
-            if name in state:  # files of skmir 0.1 lack the taggers' y_ndim_
-                setattr(self, name, state[name])
-        if "feature_names_in_" in state:
-            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-        self.architecture_ = self._resolved("architecture")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
