@@ -13,7 +13,6 @@ first use, so ``import skmir`` stays light.
 from importlib import import_module
 
 from skmir import datasets
-from skmir.evaluation import ComparisonResults, compare, make_mfcc_baseline
 from skmir.io import (
     AudioFileError,
     AudioFileWarning,
@@ -23,6 +22,8 @@ from skmir.io import (
     load_audio_folder,
     load_manifest,
 )
+from skmir.model_selection import ComparisonResults, compare
+from skmir.pipelines import make_mfcc_baseline
 from skmir.preprocessing import (
     LogCompression,
     SpectralWhitening,

@@ -1,4 +1,5 @@
-"""Writing files so that an interrupted write never leaves a file that reads as valid.
+"""Files: writing them so that an interrupted write never leaves a file that reads as
+valid, and their SHA-256 (which model cards record and loaders check).
 
 Every file skmir writes (saved estimators and checkpoints, reports, figures, generated
 audio, model cards) goes through :func:`atomic_write`: the content is written to a
@@ -7,6 +8,7 @@ is atomic on POSIX and Windows. A crash or Ctrl-C mid-write leaves the previous 
 (or none) and no stray temporary file.
 """
 
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -47,6 +49,15 @@ def atomic_write(path):
                                suffix=path.suffix)
     os.close(fd)
     tmp = Path(tmp)
+    # mkstemp makes the file private (0600); the result gets the mode a plain open()
+    # would give it: the old file's, or the default under the umask.
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     try:
         yield tmp
         os.replace(tmp, path)
@@ -70,3 +81,21 @@ def atomic_write_text(path, text):
     with atomic_write(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def sha256(path):
+    """The SHA-256 of a file's bytes, as a hex string (read in 1 MiB blocks).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    digest : str
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

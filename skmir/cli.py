@@ -7,7 +7,7 @@ import time
 import warnings
 from pathlib import Path
 
-from skmir.evaluation import DEFAULT_MODELS, MODELS
+from skmir.pipelines import DEFAULT_MODELS, MODELS
 
 DESCRIPTION = """\
 Cross-validate deep models against the conventional MFCC + SVM baseline and write a
@@ -90,7 +90,8 @@ def _load(args, log):
 
 def compare_command(args):
     """Run ``skmir compare`` with parsed arguments; returns the results."""
-    from skmir.evaluation import compare, make_models
+    from skmir.model_selection import compare
+    from skmir.pipelines import make_models
 
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, flush=True))
     if args.sr is None:

@@ -25,6 +25,8 @@ def _pyplot():
 def save_figure(fig, path, dpi=120):
     """Save a figure atomically (temporary file, then rename) and close it.
 
+    A failed save leaves no temporary file and the previous ``path``, if any.
+
     Parameters
     ----------
     fig : matplotlib.figure.Figure
@@ -36,12 +38,16 @@ def save_figure(fig, path, dpi=120):
     -------
     path : pathlib.Path
     """
+    from skmir._files import atomic_write
+
     plt = _pyplot()
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-    os.replace(tmp, path)
-    plt.close(fig)
+    try:
+        # the temporary file keeps path's suffix, from which matplotlib picks the format
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -1,14 +1,23 @@
 """compare(), its results and report, the corrected t-test and the skmir command."""
 
+import subprocess
+import sys
+from collections import Counter
+
 import numpy as np
 import pytest
 from conftest import write_dataset
 from scipy import stats
 from sklearn.dummy import DummyClassifier
+from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import SVC
 
-from skmir import compare, make_mfcc_baseline
+from skmir import MFCC, AudioLoader, TimeSummary, Waveforms, compare, make_mfcc_baseline
 from skmir.cli import main
-from skmir.evaluation import corrected_ttest, make_models
+from skmir.model_selection import corrected_ttest
+from skmir.pipelines import make_logmel_frontend, make_models
 
 SR = 8000
 
@@ -117,3 +126,139 @@ def test_default_models_include_the_feature_extractors():
     assert list(models) == ["mfcc-svm", "random-weights", "transfer", "conv1d", "conv2d", "crnn"]
     assert models["transfer"].named_steps["audioloader"].sr == 16000
     assert models["random-weights"].named_steps["randomweightsfeatures"].random_state == 0
+
+
+# ------------------------------------------------- one prediction per fold
+
+CALLS = Counter()
+
+
+class CountingClassifier(DummyClassifier):
+    def predict(self, X):
+        CALLS["predict"] += 1
+        return super().predict(X)
+
+    def predict_proba(self, X):
+        CALLS["predict_proba"] += 1
+        return super().predict_proba(X)
+
+
+class CountingTransformer(FunctionTransformer):
+    def transform(self, X):
+        CALLS["transform"] += 1
+        return super().transform(X)
+
+
+@pytest.mark.parametrize("scoring, expected", [
+    ("accuracy", {"predict": 4}),
+    # a probability scorer: predict_proba once, predict once (for the predictions)
+    ("neg_log_loss", {"predict": 4, "predict_proba": 4}),
+])
+def test_compare_predicts_each_test_fold_once(sines_vs_squares, scoring, expected):
+    X, y = sines_vs_squares
+    CALLS.clear()
+    res = compare({"counting": CountingClassifier()}, X, y, cv=4, scoring=scoring, verbose=0)
+    assert dict(CALLS) == expected
+    assert res.predictions["counting"].shape == y.shape
+
+
+def test_compare_runs_a_pipelines_transforms_once_per_test_fold(sines_vs_squares):
+    X, y = sines_vs_squares
+    CALLS.clear()
+    pipe = make_pipeline(CountingTransformer(), CountingClassifier())
+    compare({"pipe": pipe}, X, y, cv=4, scoring="neg_log_loss", verbose=0)
+    # per fold: one on the training fold (fit) and one on the test fold
+    assert CALLS["transform"] == 2 * 4
+
+
+def test_compare_scores_are_those_of_its_predictions_for_proba_scorers(sines_vs_squares):
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    X, y = sines_vs_squares
+    # roc_auc reads decision_function; predictions come from predict
+    res = compare({"svm": make_mfcc_baseline(sr=SR)}, X, y, cv=4, scoring="roc_auc", verbose=0)
+    for (train, test), score in zip(res.splits, res.scores["svm"]):
+        fitted = make_mfcc_baseline(sr=SR).fit(X[train], y[train])
+        assert score == pytest.approx(
+            roc_auc_score(y[test] == "square", fitted.decision_function(X[test])))
+        np.testing.assert_array_equal(res.predictions["svm"][test], fitted.predict(X[test]))
+    res = compare({"chance": DummyClassifier()}, X, y, cv=4, scoring="neg_log_loss", verbose=0)
+    np.testing.assert_allclose(res.scores["chance"], -log_loss([0, 1], [[0.5, 0.5]] * 2))
+
+
+def test_a_missing_response_method_names_the_model(sines_vs_squares):
+    X, y = sines_vs_squares
+    with pytest.raises(AttributeError, match="Pipeline has none of the following") as err:
+        compare({"svm": make_mfcc_baseline(sr=SR)}, X, y, cv=2, scoring="neg_log_loss",
+                verbose=0)
+    assert "_FoldPredictions" not in str(err.value)
+
+
+def test_compare_resamples_once_for_a_loader_at_another_rate(sines_vs_squares, monkeypatch):
+    import librosa
+
+    X, y = sines_vs_squares
+    X = Waveforms(X, sr=SR)
+
+    def model():
+        return Pipeline([("audioloader", AudioLoader(sr=16000, resample=True)),
+                         ("mfcc", MFCC(sr=16000)), ("timesummary", TimeSummary()),
+                         ("classifier", SVC())])
+
+    res = compare({"at16k": model(), "at8k": make_mfcc_baseline(sr=SR)}, X, y, cv=4,
+                  verbose=0)
+    # the same predictions as resampling in every fold
+    expected = cross_val_predict(model(), X, y, cv=res.splits)
+    np.testing.assert_array_equal(res.predictions["at16k"], expected)
+
+    resample, rates = librosa.resample, []
+
+    def counting(*args, **kwargs):
+        rates.append((kwargs["orig_sr"], kwargs["target_sr"]))
+        return resample(*args, **kwargs)
+
+    monkeypatch.setattr(librosa, "resample", counting)
+    compare({"a": model(), "b": model()}, X, y, cv=4, verbose=0)
+    assert rates == [(SR, 16000)]
+
+
+def test_report_files_are_written_without_leftovers(sines_vs_squares, tmp_path):
+    X, y = sines_vs_squares
+    res = compare({"chance": DummyClassifier()}, X, y, cv=2, verbose=0)
+    res.save(tmp_path)
+    res.save(tmp_path)  # overwriting in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "confusion.png", "results.csv", "results.md", "scores.png"]
+    assert "±" in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------- the layout
+
+
+def test_model_selection_and_pipelines_import_no_torch():
+    code = ("import skmir.pipelines, skmir.model_selection, sys; "
+            "assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_old_evaluation_names_still_import():
+    import skmir.evaluation as old
+    import skmir.model_selection
+    import skmir.pipelines
+
+    for name in ["compare", "ComparisonResults", "corrected_ttest"]:
+        assert getattr(old, name) is getattr(skmir.model_selection, name)
+    for name in ["make_mfcc_baseline", "make_models", "MODELS", "DEFAULT_MODELS", "BASELINE"]:
+        assert getattr(old, name) is getattr(skmir.pipelines, name)
+
+
+def test_every_log_mel_model_uses_the_one_frontend():
+    steps = ["melspectrogram", "logcompression", "spectrogramscaler"]
+    front = make_logmel_frontend(16000, n_mels=32, hop_length=256,
+                                 log_compression={"eps": 1e-3})
+    assert [n for n, _ in front.steps] == steps
+    assert front.get_params()["melspectrogram__hop_length"] == 256
+    assert front.get_params()["logcompression__eps"] == 1e-3
+    for name, model in make_models(["random-weights", "conv2d"], sr=16000).items():
+        assert [n for n, _ in model.steps[1:4]] == steps, name
+        assert model.get_params()["melspectrogram__n_mels"] == 64

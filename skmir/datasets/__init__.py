@@ -9,6 +9,7 @@ the folder workflow on them.
 """
 
 from skmir.datasets._music import TAGS, TASKS, make_music
+from skmir.datasets._styles import GENRES
 from skmir.io import write_audio_folder  # lives beside its reader, load_audio_folder
 
-__all__ = ["TAGS", "TASKS", "make_music", "write_audio_folder"]
+__all__ = ["GENRES", "TAGS", "TASKS", "make_music", "write_audio_folder"]

@@ -11,9 +11,10 @@ networks are small and trained on :func:`skmir.datasets.make_music` by
 Listing and reading cards needs no torch; :func:`load_pretrained` imports it.
 """
 
-import hashlib
 import json
 from pathlib import Path
+
+from skmir._files import sha256
 
 _HERE = Path(__file__).parent
 _FORMAT = "skmir-pretrained/1"
@@ -75,14 +76,6 @@ def model_card(name):
     return json.loads((_HERE / f"{name}.json").read_text())
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def load_pretrained(name, device="cpu"):
     """Load a shipped network and the front end that computes its input.
 
@@ -112,17 +105,15 @@ def load_pretrained(name, device="cpu"):
     ((1, 64, 32), (1, 23))
     """
     import numpy as np
-    from sklearn.pipeline import Pipeline
 
     from skmir.estimators import NeuralTagger
-    from skmir.preprocessing import LogCompression, SpectrogramScaler
-    from skmir.representations import MelSpectrogram
+    from skmir.pipelines import make_logmel_frontend
 
     card = model_card(name)
     path = _HERE / card["file"]
     if not path.is_file():
         raise FileNotFoundError(f"the weights of {name!r} are missing: {path} (reinstall skmir).")
-    digest = _sha256(path)
+    digest = sha256(path)
     if digest != card["sha256"]:
         raise ValueError(
             f"the weights of {name!r} ({path}) do not match the model card: SHA-256 "
@@ -130,15 +121,13 @@ def load_pretrained(name, device="cpu"):
             "reinstall skmir or rerun python -m skmir.pretrained.train."
         )
     network = NeuralTagger.load(path, device=device)
-    scaler = SpectrogramScaler()
+    frontend = make_logmel_frontend(card["sr"], **card["representation"],
+                                    log_compression=card["log_compression"])
+    # The scaler is "fitted" with the source training set's statistics, from the card.
+    scaler = frontend.named_steps["spectrogramscaler"]
     scaler.mean_ = np.asarray(card["standardisation"]["mean"], dtype=np.float32)
     scaler.scale_ = np.asarray(card["standardisation"]["scale"], dtype=np.float32)
     scaler.n_features_in_ = len(scaler.mean_)
-    frontend = Pipeline([
-        ("melspectrogram", MelSpectrogram(sr=card["sr"], **card["representation"])),
-        ("logcompression", LogCompression(**card["log_compression"])),
-        ("spectrogramscaler", scaler),
-    ])
     return frontend, network
 
 

@@ -42,8 +42,7 @@ TEST = dict(n_clips=600, random_state=2018)
 
 def source_tags():
     """The tags of make_music's "tags" task minus the genres."""
-    from skmir.datasets import TAGS
-    from skmir.datasets._styles import GENRES
+    from skmir.datasets import GENRES, TAGS
 
     return [t for t in TAGS if t not in GENRES]
 
@@ -119,12 +118,11 @@ def main(argv=None):
 
     import torch
     from sklearn.metrics import f1_score, roc_auc_score
-    from sklearn.pipeline import make_pipeline
 
     import skmir
-    from skmir.estimators import NeuralTagger
-    from skmir.evaluation import _atomic_write_text
-    from skmir.pretrained import _sha256
+    from skmir._files import atomic_write_text, sha256
+    from skmir.neural import NeuralTagger
+    from skmir.pipelines import make_logmel_frontend
 
     train = dict(TRAIN, n_clips=60) if args.quick else TRAIN
     test = dict(TEST, n_clips=30) if args.quick else TEST
@@ -136,8 +134,7 @@ def main(argv=None):
     X_test, Y_test = make_data(test["n_clips"], test["random_state"], tags, args.n_jobs)
     print(f"data: {len(X_train)} + {len(X_test)} clips in {time.perf_counter() - t0:.0f} s")
 
-    front = make_pipeline(skmir.MelSpectrogram(**MEL, n_jobs=args.n_jobs),
-                          skmir.LogCompression(**LOG), skmir.SpectrogramScaler())
+    front = make_logmel_frontend(**MEL, log_compression=LOG, n_jobs=args.n_jobs)
     S_train = front.fit_transform(X_train)
     S_test = front.transform(X_test)
     tagger = NeuralTagger(**NETWORK, max_epochs=3 if args.quick else 40, random_state=0,
@@ -173,7 +170,7 @@ def main(argv=None):
             "distortion; never genre. A source network for TransferFeatures."
         ),
         "file": weights.name,
-        "sha256": _sha256(weights),
+        "sha256": sha256(weights),
         "estimator": "NeuralTagger",
         "sr": SR,
         "representation": {k: v for k, v in MEL.items() if k != "sr"},
@@ -198,8 +195,8 @@ def main(argv=None):
         "scores": scores,
     }
 
-    _atomic_write_text(out / f"{NAME}.json", json.dumps(card, indent=1) + "\n")
-    _atomic_write_text(out / f"{NAME}.md", card_markdown(card))
+    atomic_write_text(out / f"{NAME}.json", json.dumps(card, indent=1) + "\n")
+    atomic_write_text(out / f"{NAME}.md", card_markdown(card))
     print(f"wrote {weights} ({weights.stat().st_size / 1e3:.0f} kB) and its model card")
     return card
 

@@ -1,0 +1,472 @@
+"""Comparing models on the same cross-validation folds.
+
+:func:`compare` cross-validates several models on one set of folds and tests each
+against a baseline with :func:`corrected_ttest`; it returns a
+:class:`ComparisonResults` (scores, times, out-of-fold predictions, report). The
+models that :func:`compare` knows by name live in :mod:`skmir.pipelines`.
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils.multiclass import type_of_target
+
+from skmir._files import atomic_write_text
+from skmir.io import AudioLoader
+from skmir.pipelines import BASELINE, make_models
+
+
+def corrected_ttest(differences, n_train, n_test):
+    """Paired t-test over cross-validation folds with Nadeau and Bengio's correction.
+
+    Fold scores are not independent (training sets overlap), which makes the plain
+    paired t-test too optimistic; the corrected variance
+    ``(1 / k + n_test / n_train) * var(d)`` accounts for it (Nadeau & Bengio, 2003).
+
+    Parameters
+    ----------
+    differences : array-like of shape (k,)
+        Per-fold score of a model minus the baseline's, on the same folds.
+    n_train, n_test : int
+        Training and test set sizes of a fold.
+
+    Returns
+    -------
+    t : float
+    p_value : float
+        Two-sided.
+
+    Examples
+    --------
+    >>> from skmir.model_selection import corrected_ttest
+    >>> t, p = corrected_ttest([0.10, 0.12, 0.08, 0.11, 0.09], n_train=80, n_test=20)
+    >>> round(t, 2), p < 0.01
+    (9.43, True)
+    """
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=float)
+    k = len(d)
+    if k < 2:
+        return np.nan, np.nan
+    var = d.var(ddof=1) * (1.0 / k + n_test / n_train)
+    if var == 0:
+        return (np.inf * np.sign(d.mean()) if d.mean() else np.nan), (0.0 if d.mean() else 1.0)
+    t = d.mean() / np.sqrt(var)
+    return float(t), float(2 * stats.t.sf(abs(t), df=k - 1))
+
+
+class ComparisonResults:
+    """Cross-validated scores of several models on the same folds.
+
+    Returned by :func:`compare`.
+
+    Attributes
+    ----------
+    scores : dict of str to ndarray of shape (n_folds,)
+        Test score of each model on each fold.
+    fit_time, score_time : dict of str to ndarray of shape (n_folds,)
+        Seconds per fold; ``score_time`` covers predicting the test fold and scoring.
+    predictions : dict of str to ndarray
+        Out-of-fold prediction of every clip by each model: the very predictions
+        the fold scores were computed from.
+    y : ndarray
+        The targets.
+    baseline : str or None
+        The model every other is tested against.
+    scoring : str
+        Name of the score.
+    splits : list of (ndarray, ndarray)
+        Training and test indices of every fold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.model_selection import ComparisonResults
+    >>> splits = [(np.arange(2, 4), np.arange(2)), (np.arange(2), np.arange(2, 4))]
+    >>> res = ComparisonResults(
+    ...     scores={"a": np.array([1.0, 0.5]), "b": np.array([0.5, 0.5])},
+    ...     fit_time={"a": np.ones(2), "b": np.ones(2)},
+    ...     score_time={"a": np.ones(2), "b": np.ones(2)},
+    ...     predictions={"a": np.array([0, 1, 1, 1]), "b": np.array([1, 1, 1, 1])},
+    ...     y=np.array([0, 1, 0, 1]), baseline="b", scoring="accuracy", splits=splits)
+    >>> res.best(), res.versus_baseline()["a"]["difference"]
+    ('a', 0.25)
+    """
+
+    def __init__(self, scores, fit_time, score_time, predictions, y, baseline, scoring,
+                 splits):
+        self.scores = scores
+        self.fit_time = fit_time
+        self.score_time = score_time
+        self.predictions = predictions
+        self.y = y
+        self.baseline = baseline
+        self.scoring = scoring
+        self.splits = splits
+        # Mean fold sizes, for the corrected t-test
+        self.n_train = float(np.mean([len(train) for train, _ in splits]))
+        self.n_test = float(np.mean([len(test) for _, test in splits]))
+
+    def versus_baseline(self, alpha=0.05):
+        """Paired comparison of every model with the baseline over the folds.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            Significance level of the corrected paired t-test.
+
+        Returns
+        -------
+        rows : dict of str to dict
+            Per model: ``difference`` (mean score minus the baseline's), ``t``,
+            ``p_value`` and ``verdict`` ("better", "worse" or "no significant
+            difference"); empty when there is no baseline.
+        """
+        if self.baseline not in self.scores:
+            return {}
+        base = self.scores[self.baseline]
+        rows = {}
+        for name, s in self.scores.items():
+            if name == self.baseline:
+                continue
+            t, p = corrected_ttest(s - base, self.n_train, self.n_test)
+            diff = float(np.mean(s - base))
+            verdict = "no significant difference"
+            if p < alpha:
+                verdict = "better" if diff > 0 else "worse"
+            rows[name] = {"difference": diff, "t": t, "p_value": p, "verdict": verdict}
+        return rows
+
+    def summary(self):
+        """One row per model: mean and std of the score, times, test against baseline.
+
+        Returns
+        -------
+        rows : list of dict
+            Sorted by mean score, best first.
+        """
+        tests = self.versus_baseline()
+        rows = []
+        for name, s in self.scores.items():
+            test = tests.get(name, {})
+            rows.append({
+                "model": name,
+                "mean": float(np.mean(s)),
+                "std": float(np.std(s)),
+                "fit_time": float(np.mean(self.fit_time[name])),
+                "score_time": float(np.mean(self.score_time[name])),
+                "vs_baseline": "baseline" if name == self.baseline else test.get("verdict", ""),
+                "p_value": test.get("p_value", np.nan),
+            })
+        return sorted(rows, key=lambda r: -r["mean"])
+
+    def best(self):
+        """Name of the model with the highest mean score."""
+        return self.summary()[0]["model"]
+
+    def to_markdown(self):
+        """The summary as a Markdown table.
+
+        Returns
+        -------
+        table : str
+        """
+        lines = [
+            f"| model | {self.scoring} (mean ± std) | fit s/fold | predict s/fold "
+            f"| vs {self.baseline or 'baseline'} | p |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in self.summary():
+            p = "" if np.isnan(r["p_value"]) else f"{r['p_value']:.3f}"
+            lines.append(
+                f"| {r['model']} | {r['mean']:.3f} ± {r['std']:.3f} | {r['fit_time']:.1f} "
+                f"| {r['score_time']:.2f} | {r['vs_baseline']} | {p} |"
+            )
+        return "\n".join(lines)
+
+    def to_csv(self, path):
+        """Write per-fold scores and times as CSV (one row per model and fold), atomically.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        rows = ["model,fold,score,fit_time,score_time"]
+        for name, s in self.scores.items():
+            for k, v in enumerate(s):
+                rows.append(f"{name},{k},{v:.6f},{self.fit_time[name][k]:.3f},"
+                            f"{self.score_time[name][k]:.3f}")
+        atomic_write_text(path, "\n".join(rows) + "\n")
+
+    def save(self, out_dir):
+        """Write results.csv, results.md, scores.png and confusion.png into out_dir.
+
+        Every file is written atomically: an interrupted save leaves the previous
+        report's file, never half of one.
+
+        Parameters
+        ----------
+        out_dir : str or os.PathLike
+            Created if missing.
+
+        Returns
+        -------
+        paths : list of pathlib.Path
+            The files written.
+        """
+        from skmir import plot
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.to_csv(out / "results.csv")
+        atomic_write_text(out / "results.md", self.to_markdown() + "\n")
+        paths = [out / "results.csv", out / "results.md"]
+        fig = plot.plot_scores(self).figure
+        paths.append(plot.save_figure(fig, out / "scores.png"))
+        if type_of_target(self.y) in ("binary", "multiclass"):
+            best = self.best()
+            fig = plot.plot_confusion_matrix(self.y, self.predictions[best],
+                                             title=f"{best}: out-of-fold predictions").figure
+            paths.append(plot.save_figure(fig, out / "confusion.png"))
+        return paths
+
+    def __repr__(self):
+        return self.to_markdown()
+
+
+_RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")
+
+
+class _FoldPredictions:
+    """A fitted model seen through its test fold: each prediction method runs once.
+
+    The scorer and the out-of-fold predictions both read from it, so the test fold
+    is predicted once whatever the scorer asks for. Everything else (``classes_``,
+    the estimator tags that scorers inspect) is the model's own.
+    """
+
+    def __init__(self, estimator, X):
+        self.estimator = estimator
+        self.X = X
+        self.outputs = {}
+        self._Xt = None
+
+    def __sklearn_tags__(self):
+        return get_tags(self.estimator)
+
+    def __getattr__(self, name):
+        if name not in _RESPONSE_METHODS:
+            if name == "estimator":  # not set yet (copy, pickle): no recursion
+                raise AttributeError(name)
+            return getattr(self.estimator, name)
+        # Raises AttributeError when the model has no such method, which is how
+        # scorers choose between decision_function and predict_proba.
+        method = getattr(self._final_step(), name)
+
+        def cached(X):
+            if X is not self.X:
+                return getattr(self.estimator, name)(X)
+            if name not in self.outputs:
+                self.outputs[name] = method(self._transformed())
+            return self.outputs[name]
+
+        cached.__name__ = name  # scorers read the method's name to interpret its output
+        return cached
+
+    def _final_step(self):
+        est = self.estimator
+        return est.steps[-1][1] if isinstance(est, Pipeline) else est
+
+    def _transformed(self):
+        # A pipeline's transforms run once for all its final step's methods: what
+        # Pipeline.predict and Pipeline.predict_proba would each recompute.
+        if self._Xt is None:
+            Xt = self.X
+            if isinstance(self.estimator, Pipeline):
+                for _, step in self.estimator.steps[:-1]:
+                    if step is not None and not (isinstance(step, str) and step == "passthrough"):
+                        Xt = step.transform(Xt)
+            self._Xt = (Xt,)
+        return self._Xt[0]
+
+
+def _fit_and_score(model, X, y, train, test, scorer):
+    """Fit on the training fold, predict the test fold once, score that prediction."""
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    start = time.perf_counter()
+    model.fit(X_train, y[train])
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    fold = _FoldPredictions(model, X_test)
+    try:
+        score = scorer(fold, X_test, y[test])
+    except AttributeError as exc:
+        # e.g. "has none of the following attributes: predict_proba" should name the
+        # model, not the wrapper the user never made
+        wrapper = type(fold).__name__
+        if wrapper not in str(exc):
+            raise
+        raise AttributeError(str(exc).replace(wrapper, type(model).__name__)) from None
+    predicted = np.asarray(fold.predict(X_test))
+    return float(score), predicted, fit_time, time.perf_counter() - start
+
+
+def _at_loader_rate(model, X, resampled):
+    """X resampled to the rate of the model's AudioLoader when that loader would resample.
+
+    Resampling is the slow part of such a loader, and it gives every clip the same
+    samples in whichever fold it lands, so it runs once on all of X per rate (cached
+    in ``resampled``); the loader then passes the clips through. The resampling is
+    AudioLoader's own, so the numbers are those of resampling fold by fold.
+    """
+    x_sr = getattr(X, "sr", None)
+    loader = model.steps[0][1] if isinstance(model, Pipeline) else None
+    if (x_sr is None or not isinstance(loader, AudioLoader) or not loader.resample
+            or int(loader.sr) == int(x_sr)):
+        return X
+    rate = int(loader.sr)
+    if rate not in resampled:
+        # mono=False: downmixing stays with the model's loader, after resampling, as
+        # it would have run.
+        resampled[rate] = AudioLoader(sr=rate, mono=False, resample=True).transform(X)
+    return resampled[rate]
+
+
+def _default_cv(cv, y, groups, classification, random_state):
+    from sklearn.model_selection import (
+        GroupKFold,
+        KFold,
+        StratifiedGroupKFold,
+        StratifiedKFold,
+        check_cv,
+    )
+
+    if isinstance(cv, int):
+        if groups is not None:
+            cv = StratifiedGroupKFold(cv, shuffle=True, random_state=random_state) \
+                if classification else GroupKFold(cv)
+        else:
+            cv = StratifiedKFold(cv, shuffle=True, random_state=random_state) \
+                if classification else KFold(cv, shuffle=True, random_state=random_state)
+    return check_cv(cv, y, classifier=classification)
+
+
+def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
+            sr=22050, n_jobs=None, random_state=0, verbose=1):
+    """Cross-validate several models on the same folds and test them against a baseline.
+
+    The experiment the paper's sec. 2.3 asks for: do deep models beat the
+    conventional MFCC pipeline on *this* data? Every model sees the same folds, so
+    fold scores are paired, and each is compared with the baseline by a corrected
+    paired t-test (:func:`corrected_ttest`).
+
+    Each fold's fitted model predicts its test fold once; that prediction gives both
+    the fold's score and :attr:`ComparisonResults.predictions`. A model whose
+    pipeline starts with an ``AudioLoader(resample=True)`` at another rate than
+    waveforms ``X`` carry (``X.sr``) gets X resampled once for all folds, not in
+    every fold.
+
+    Parameters
+    ----------
+    models : dict of str to estimator, sequence of names, or "default"
+        Estimators or pipelines taking X; or names from
+        :data:`skmir.pipelines.MODELS` (``"default"`` is
+        :data:`skmir.pipelines.DEFAULT_MODELS`), built with ``sr``.
+    X : array-like
+        File paths or waveforms.
+    y : array-like
+        Targets.
+    cv : int or cross-validation splitter, default=5
+        An int means stratified k-fold (shuffled with ``random_state``) for
+        classification, k-fold otherwise; with ``groups``, (stratified) group k-fold
+        so that no group (e.g. artist) is split across training and test.
+    groups : array-like or None, default=None
+        Group labels for the splitter.
+    scoring : str, callable or None, default=None
+        sklearn scorer name (or a scorer callable); None means accuracy for
+        classification, R² otherwise.
+    baseline : str or None, default="mfcc-svm"
+        Model tested against; ignored when not among the models.
+    sr : int, default=22050
+        Sample rate for models given by name.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel (joblib; None means 1).
+    random_state : int, default=0
+        Seed of the folds and of models given by name.
+    verbose : int, default=1
+        Progress bar over models, and a line per model, when > 0.
+
+    Returns
+    -------
+    results : ComparisonResults
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skmir import compare, make_mfcc_baseline
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(8000) / 8000
+    >>> X = np.stack([np.sin(2 * np.pi * f * t) for f in rng.uniform(100, 900, 40)])
+    >>> y = np.repeat([0, 1], 20)
+    >>> X[y == 1] = np.sign(X[y == 1])  # square waves: a brighter timbre
+    >>> res = compare({"mfcc-svm": make_mfcc_baseline(sr=8000),
+    ...                "chance": DummyClassifier()}, X, y, cv=4, verbose=0)
+    >>> res.best(), res.versus_baseline()["chance"]["verdict"]
+    ('mfcc-svm', 'worse')
+    """
+    from sklearn.base import is_classifier
+    from sklearn.metrics import get_scorer
+    from tqdm.auto import tqdm
+
+    if isinstance(models, (str, list, tuple)):
+        models = make_models(models, sr=sr, random_state=random_state)
+    if not isinstance(models, dict) or not models:
+        raise ValueError(
+            f"models must be a non-empty dict name -> estimator, a list of names or "
+            f"'default'; got {type(models).__name__}."
+        )
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} clips but y has {len(y)} targets.")
+    classification = type_of_target(y) in ("binary", "multiclass")
+    cv = _default_cv(cv, y, groups, classification, random_state)
+    splits = list(cv.split(X, y, groups))
+    if scoring is None:
+        scoring = "accuracy" if classification or any(
+            is_classifier(m) for m in models.values()) else "r2"
+    scorer = get_scorer(scoring)
+    scores, fit_time, score_time, predictions = {}, {}, {}, {}
+    resampled = {}
+    bar = tqdm(models.items(), desc="compare", disable=not verbose, unit="model")
+    for name, model in bar:
+        bar.set_postfix_str(name)
+        X_model = _at_loader_rate(model, X, resampled)
+        # Errors propagate (error_score="raise"): a model that fails is a bug to see.
+        folds = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_and_score)(clone(model), X_model, y, train, test, scorer)
+            for train, test in splits
+        )
+        scores[name] = np.asarray([f[0] for f in folds], dtype=float)
+        fit_time[name] = np.asarray([f[2] for f in folds])
+        score_time[name] = np.asarray([f[3] for f in folds])
+        # result_type: string labels of different lengths in different folds
+        pred = np.empty((len(y), *folds[0][1].shape[1:]),
+                        dtype=np.result_type(*[f[1] for f in folds]))
+        for (_, test), (_, p, _, _) in zip(splits, folds):
+            pred[test] = p
+        predictions[name] = pred
+        if verbose:
+            tqdm.write(f"{name}: {scoring} {scores[name].mean():.3f} ± {scores[name].std():.3f}")
+    return ComparisonResults(scores, fit_time, score_time, predictions, y,
+                             baseline if baseline in models else None,
+                             scoring if isinstance(scoring, str) else "score", splits)
+
+
+__all__ = ["ComparisonResults", "compare", "corrected_ttest"]

@@ -1,0 +1,202 @@
+"""Ready-made pipelines: the MFCC baseline, the log-mel front end, and the models of
+:func:`skmir.model_selection.compare` and the ``skmir compare`` command.
+
+The conventional MIR pipeline of the paper's fig. 2(a) (hand-designed MFCC features,
+a summary over time and a shallow classifier) is :func:`make_mfcc_baseline`; every
+model that learns from log-mel-spectrograms starts with :func:`make_logmel_frontend`.
+Building a model imports torch only when the model needs it, so ``import
+skmir.pipelines`` stays light.
+"""
+
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from skmir.io import AudioLoader
+from skmir.preprocessing import LogCompression, SpectrogramScaler, TimeSummary
+from skmir.pretrained import model_card
+from skmir.representations import MFCC, MelSpectrogram
+
+
+def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
+                       stats=("mean", "std"), **params):
+    """The conventional baseline: AudioLoader -> MFCC -> TimeSummary -> StandardScaler -> SVC.
+
+    Takes file paths or waveforms (the loader passes decoded audio through), so
+    the same pipeline cross-validates a folder of audio and generated data. Every
+    step stays grid-searchable by its name (``"audioloader"``, ``"mfcc"``,
+    ``"timesummary"``, ``"standardscaler"``, ``"classifier"``).
+
+    Parameters
+    ----------
+    classifier : estimator or None, default=None
+        The shallow model; None means ``SVC()`` (RBF kernel, C=1).
+    sr : int, default=22050
+        Sample rate, shared by the loader and the MFCC so that they agree.
+    duration : float or None, default=None
+        Clip length in seconds for the loader (None keeps the longest clip).
+    n_mfcc : int, default=20
+        Number of MFCCs.
+    stats : sequence of str, default=("mean", "std")
+        Statistics over time fed to the classifier.
+    **params
+        Further parameters of the pipeline's steps, as ``<step>__<param>``, e.g.
+        ``mfcc__n_mels=64`` or ``classifier__C=10``.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import make_mfcc_baseline
+    >>> t = np.arange(22050) / 22050
+    >>> X = np.stack([np.sin(2 * np.pi * f * t) for f in [220, 230, 880, 890]])
+    >>> make_mfcc_baseline().fit(X, [0, 0, 1, 1]).predict(X)
+    array([0, 0, 1, 1])
+    """
+    pipe = Pipeline([
+        ("audioloader", AudioLoader(sr=sr, duration=duration)),
+        ("mfcc", MFCC(sr=sr, n_mfcc=n_mfcc)),
+        ("timesummary", TimeSummary(stats=stats)),
+        ("standardscaler", StandardScaler()),
+        ("classifier", SVC() if classifier is None else classifier),
+    ])
+    return pipe.set_params(**params)
+
+
+def make_logmel_frontend(sr=22050, n_mels=64, *, log_compression=None, **mel_params):
+    """The log-mel front end: MelSpectrogram -> LogCompression -> SpectrogramScaler.
+
+    The input every skmir network is trained on (the paper's sec. 3.2 and 3.3):
+    a mel-spectrogram, log-compressed and standardised per mel bin with the
+    training set's statistics. The steps are named ``"melspectrogram"``,
+    ``"logcompression"`` and ``"spectrogramscaler"``, so in a longer pipeline
+    their parameters are grid-searchable as e.g. ``melspectrogram__n_mels``.
+
+    Parameters
+    ----------
+    sr : int, default=22050
+        Sample rate of the waveforms.
+    n_mels : int, default=64
+        Number of mel bands.
+    log_compression : dict or None, default=None
+        Parameters of :class:`skmir.LogCompression`; None keeps its defaults.
+    **mel_params
+        Further parameters of :class:`skmir.MelSpectrogram` (``n_fft``,
+        ``hop_length``, ``fmax``, ...).
+
+    Returns
+    -------
+    frontend : sklearn.pipeline.Pipeline
+        Unfitted; fitting learns the scaler's per-bin mean and scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.pipelines import make_logmel_frontend
+    >>> frontend = make_logmel_frontend(sr=16000, n_mels=32)
+    >>> [name for name, _ in frontend.steps]
+    ['melspectrogram', 'logcompression', 'spectrogramscaler']
+    >>> X = np.random.default_rng(0).standard_normal((2, 16000)).astype("float32")
+    >>> frontend.fit_transform(X).shape
+    (2, 32, 32)
+    """
+    return Pipeline([
+        ("melspectrogram", MelSpectrogram(sr=sr, n_mels=n_mels, **mel_params)),
+        ("logcompression", LogCompression(**(log_compression or {}))),
+        ("spectrogramscaler", SpectrogramScaler()),
+    ])
+
+
+def _neural_pipeline(architecture, sr, **estimator_params):
+    """Log-mel input -> standardisation -> NeuralClassifier with a fig. 13 structure."""
+    from skmir.estimators import NeuralClassifier
+
+    return Pipeline([
+        ("audioloader", AudioLoader(sr=sr)),
+        *make_logmel_frontend(sr).steps,
+        ("classifier", NeuralClassifier(architecture=architecture, **estimator_params)),
+    ])
+
+
+def _random_weights_pipeline(sr, seed):
+    """Log-mel input -> a random five-layer convnet's pooled outputs -> SVC."""
+    from skmir.features import RandomWeightsFeatures
+
+    return Pipeline([
+        ("audioloader", AudioLoader(sr=sr)),
+        *make_logmel_frontend(sr).steps,
+        ("randomweightsfeatures", RandomWeightsFeatures(random_state=seed)),
+        ("standardscaler", StandardScaler()),
+        ("classifier", SVC()),
+    ])
+
+
+def _transfer_pipeline(name="choi2017-tags"):
+    """Audio at the shipped network's rate -> its conv layers' averages -> SVC."""
+    from skmir.features import TransferFeatures
+
+    return Pipeline([
+        # The network was trained at its card's rate: load (or resample) to it,
+        # whatever rate the other models use. TransferFeatures builds the network's
+        # own front end from the card (load_pretrained).
+        ("audioloader", AudioLoader(sr=model_card(name)["sr"], resample=True)),
+        ("transferfeatures", TransferFeatures(name)),
+        ("standardscaler", StandardScaler()),
+        ("classifier", SVC()),
+    ])
+
+
+# Model names of `compare` and the `skmir compare --models` option. Each factory
+# takes the sample rate and a seed and returns an unfitted pipeline from waveforms or
+# paths; torch-side models import torch only when built.
+MODELS = {
+    "mfcc-svm": lambda sr, seed: make_mfcc_baseline(sr=sr),
+    "random-weights": _random_weights_pipeline,
+    "transfer": lambda sr, seed: _transfer_pipeline(),
+    "conv1d": lambda sr, seed: _neural_pipeline("conv1d", sr, random_state=seed),
+    "conv2d": lambda sr, seed: _neural_pipeline("conv2d", sr, random_state=seed),
+    "crnn": lambda sr, seed: _neural_pipeline("crnn", sr, random_state=seed),
+}
+DEFAULT_MODELS = ("mfcc-svm", "random-weights", "transfer", "conv1d", "conv2d", "crnn")
+BASELINE = "mfcc-svm"
+
+
+def make_models(names=DEFAULT_MODELS, *, sr=22050, random_state=0):
+    """Build the named models of :data:`MODELS` (for ``compare`` and the command).
+
+    Parameters
+    ----------
+    names : sequence of str, str or "default", default=DEFAULT_MODELS
+        Model names, or one comma-separated string of them; ``"default"`` means
+        :data:`DEFAULT_MODELS`.
+    sr : int, default=22050
+        Sample rate every model's loader and representation use.
+    random_state : int, default=0
+        Seed of the models that have one.
+
+    Returns
+    -------
+    models : dict of str to estimator
+
+    Examples
+    --------
+    >>> from skmir.pipelines import make_models
+    >>> list(make_models(["mfcc-svm"], sr=16000))
+    ['mfcc-svm']
+    """
+    if isinstance(names, str):
+        names = DEFAULT_MODELS if names == "default" else [n.strip() for n in names.split(",")]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise ValueError(
+            f"Unknown model name(s) {unknown or names!r}; available models are "
+            f"{', '.join(MODELS)}."
+        )
+    return {name: MODELS[name](sr, random_state) for name in names}
+
+
+__all__ = ["BASELINE", "DEFAULT_MODELS", "MODELS", "make_logmel_frontend", "make_mfcc_baseline",
+           "make_models"]
