@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from skmir.estimators import NeuralClassifier
+from skmir.neural import NeuralClassifier
 from skmir.nn import ArchitectureNet
 
 NO_AUGMENTATION = dict(crop_frames=None, gain=0.0, freq_mask=0, time_mask=0, mixup=0.0)

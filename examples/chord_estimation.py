@@ -33,7 +33,6 @@ import scipy.ndimage
 
 import skmir
 from skmir.datasets import make_music
-from skmir.frame_estimators import FrameClassifier
 from skmir.frames import (
     MAJMIN_CHORDS,
     frames_to_segments,
@@ -41,6 +40,7 @@ from skmir.frames import (
     segments_to_frames,
     template_chords,
 )
+from skmir.neural import FrameClassifier
 
 # Chords change every bar or two: 128 ms frames are fine and keep the data small.
 SR, HOP = 16000, 2048

@@ -29,8 +29,8 @@ import numpy as np
 
 import skmir
 from skmir.datasets import make_music
-from skmir.frame_estimators import FrameTagger
 from skmir.frames import MAJMIN_CHORDS, chroma_targets, frames_to_segments, template_chords
+from skmir.neural import FrameTagger
 
 # Chords change every bar or two: 128 ms frames are fine and keep the data small.
 SR, HOP = 16000, 2048

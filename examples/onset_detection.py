@@ -28,8 +28,8 @@ import numpy as np
 
 import skmir
 from skmir.datasets import make_music
-from skmir.frame_estimators import FrameTagger
 from skmir.frames import events_to_frames, pick_events
+from skmir.neural import FrameTagger
 
 SR, HOP = 16000, 160  # 10 ms frames: fine enough for the 50 ms tolerance window
 

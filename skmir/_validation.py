@@ -65,7 +65,7 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
     """
     owner = type(estimator).__name__
     check_sr(X, sr, owner)
-    X = _validate(estimator, X, reset=reset, owner=owner)
+    X = validate_array(estimator, X, reset=reset, owner=owner)
     if X.ndim not in (2, 3):
         raise ValueError(
             f"{owner}: expected waveforms of shape (n_clips, n_samples) or "
@@ -89,7 +89,7 @@ def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
 
     ``reset`` is as in :func:`check_waveforms`."""
     owner = type(estimator).__name__
-    X = _validate(estimator, X, reset=reset, owner=owner)
+    X = validate_array(estimator, X, reset=reset, owner=owner)
     if X.ndim not in allowed_ndim:
         raise ValueError(
             f"{owner}: expected an array of shape (n_clips, n_bins, n_frames) or "
@@ -100,7 +100,9 @@ def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
     return X
 
 
-def _validate(estimator, X, *, reset, owner):
+def validate_array(estimator, X, *, reset, owner):
+    """Validate X as float32 of any dimension (finiteness is checked apart); with
+    ``reset=None`` nothing of X is recorded or enforced."""
     kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
     if reset is None:
         # Stateless transforms: a clip of any length (any number of bins) is valid at

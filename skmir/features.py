@@ -26,7 +26,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skmir._validation import _validate, check_finite, check_spectrograms, check_waveforms
+from skmir._validation import check_finite, check_spectrograms, check_waveforms, validate_array
 from skmir.io import is_paths
 from skmir.neural.base import BaseNeuralEstimator
 from skmir.nn.architecture import layout
@@ -482,7 +482,7 @@ class TransferFeatures(_DeepFeatures):
         # of any length; its own steps check what is specific to them.
         if is_paths(X):
             return X
-        X = _validate(self, X, reset=True if reset else None, owner=type(self).__name__)
+        X = validate_array(self, X, reset=True if reset else None, owner=type(self).__name__)
         check_finite(X, type(self).__name__)
         return X
 

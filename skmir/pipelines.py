@@ -112,7 +112,7 @@ def make_logmel_frontend(sr=22050, n_mels=64, *, log_compression=None, **mel_par
 
 def _neural_pipeline(architecture, sr, **estimator_params):
     """Log-mel input -> standardisation -> NeuralClassifier with a fig. 13 structure."""
-    from skmir.estimators import NeuralClassifier
+    from skmir.neural import NeuralClassifier
 
     return Pipeline([
         ("audioloader", AudioLoader(sr=sr)),

@@ -157,7 +157,7 @@ def test_seeded_augmentation_is_reproducible():
 
 
 def test_estimators_augment_training_batches_only():
-    from skmir.estimators import NeuralClassifier
+    from skmir.neural import NeuralClassifier
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(24, 8, 12)).astype(np.float32)

@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
-from skmir.estimators import NeuralClassifier, NeuralRegressor, NeuralTagger  # noqa: E402
+from skmir.neural import NeuralClassifier, NeuralRegressor, NeuralTagger  # noqa: E402
 
 TINY = dict(channels=4, hidden=8, random_state=0)
 
@@ -428,14 +428,14 @@ def test_docstring_examples():
 
     import skmir
     import skmir.augmentation
-    import skmir.estimators
+    import skmir.neural.clip
     import skmir.nn.architecture
     import skmir.nn.builder
 
     modules = [skmir.nn.architecture, skmir.nn.builder, skmir.augmentation]
     # The estimators' examples import from the package: skmir.NeuralClassifier.
     if hasattr(skmir, "NeuralClassifier"):
-        modules.append(skmir.estimators)
+        modules.append(skmir.neural.clip)
     for module in modules:
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__

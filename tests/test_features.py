@@ -21,8 +21,8 @@ import skmir  # noqa: E402
 import skmir.pretrained  # noqa: E402
 from skmir import RandomWeightsFeatures, TransferFeatures  # noqa: E402
 from skmir.datasets import make_music  # noqa: E402
-from skmir.estimators import NeuralClassifier  # noqa: E402
 from skmir.io import Waveforms  # noqa: E402
+from skmir.neural import NeuralClassifier  # noqa: E402
 
 NAME = "choi2017-tags"
 

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmir.frame_estimators import FrameClassifier, FrameTagger
+from skmir.neural import FrameClassifier, FrameTagger
 
 FAST = dict(hidden=8, max_epochs=1, early_stopping=False, device="cpu", random_state=0,
             batch_size=64)

@@ -36,10 +36,10 @@ class DrumKit:
         # Snare: a drum-head tone and the snares' band-passed noise.
         ts = t(0.4)
         tone = np.sin(2 * np.pi * u(160, 240) * ts) * np.exp(-ts / u(0.03, 0.08))
-        noise = _bandpass(rng.standard_normal(len(ts)), u(1000, 2500), u(5000, 9000), sr)
+        noise = bandpass(rng.standard_normal(len(ts)), u(1000, 2500), u(5000, 9000), sr)
         self.sounds["snare"] = u(0.3, 0.7) * tone + noise * np.exp(-ts / u(0.06, 0.2))
         tr = t(0.08)
-        self.sounds["rim"] = _bandpass(rng.standard_normal(len(tr)), 1500, 5000, sr) * np.exp(
+        self.sounds["rim"] = bandpass(rng.standard_normal(len(tr)), 1500, 5000, sr) * np.exp(
             -tr / 0.01) + 0.5 * np.sin(2 * np.pi * u(400, 600) * tr) * np.exp(-tr / 0.015)
         # Hats, ride and crash: high-passed noise plus square-ish inharmonic partials.
         metal_f = u(300, 420) * np.array([1.0, 1.48, 1.65, 2.12, 2.67, 3.28])
@@ -49,7 +49,7 @@ class DrumKit:
                                    ("crash", 2.0, u(0.6, 1.2), 2500)]:
             tt = t(dur)
             metal = np.sign(np.sin(2 * np.pi * np.outer(tt, metal_f))).sum(axis=1) / 6
-            body = _highpass(rng.standard_normal(len(tt)) + 0.5 * metal, min(lo, 0.35 * sr), sr)
+            body = highpass(rng.standard_normal(len(tt)) + 0.5 * metal, min(lo, 0.35 * sr), sr)
             if name == "ride":
                 body += 0.3 * np.sin(2 * np.pi * u(2500, 3500) * tt) * (sr > 8000)
             self.sounds[name] = body * np.exp(-tt / tau)
@@ -68,15 +68,15 @@ class DrumKit:
         buf[a:b] += vel * s[a - i : b - i]
 
 
-def _bandpass(x, lo, hi, sr):
+def bandpass(x, lo, hi, sr):
     hi = min(hi, 0.45 * sr)
-    return _highpass(_lowpass(x, hi, sr), min(lo, 0.5 * hi), sr)
+    return highpass(lowpass(x, hi, sr), min(lo, 0.5 * hi), sr)
 
 
-def _lowpass(x, fc, sr):
+def lowpass(x, fc, sr):
     a = np.exp(-2 * np.pi * fc / sr)
     return lfilter([1 - a], [1, -a], x)
 
 
-def _highpass(x, fc, sr):
-    return x - _lowpass(x, fc, sr)
+def highpass(x, fc, sr):
+    return x - lowpass(x, fc, sr)

@@ -15,7 +15,7 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from skmir.datasets._compose import compose
-from skmir.datasets._drums import DrumKit, _highpass, _lowpass
+from skmir.datasets._drums import DrumKit, highpass, lowpass
 from skmir.datasets._harmony import KEY_NAMES, MODES, chord_label, key_name, midi_to_hz
 from skmir.datasets._instruments import (
     BASS_INSTRUMENTS,
@@ -419,20 +419,20 @@ def _mix(parts, plan, sr, rng):
     rt60 = plan["rt60"]
     n_ir = int(min(rt60, 2.5) * sr)
     t = np.arange(n_ir) / sr
-    ir = _lowpass(rng.standard_normal(n_ir), rng.uniform(2000, 7000), sr)
+    ir = lowpass(rng.standard_normal(n_ir), rng.uniform(2000, 7000), sr)
     ir *= np.exp(-6.91 * t / rt60)
     ir = np.concatenate([np.zeros(int(rng.uniform(0.005, 0.03) * sr)), ir])
     ir /= np.sqrt(np.sum(ir**2))
     wet = plan["wet"]
     mix = (1 - wet) * mix + wet * fftconvolve(mix, ir)[: len(mix)]
     # Equaliser: random low and high shelves, sometimes a band limit (recording chain).
-    mix = (mix + plan["eq_low"] * _lowpass(mix, 250, sr)
-           + plan["eq_high"] * _highpass(mix, 2500, sr))
+    mix = (mix + plan["eq_low"] * lowpass(mix, 250, sr)
+           + plan["eq_high"] * highpass(mix, 2500, sr))
     if plan["band_limit"] is not None:
-        mix = _lowpass(mix, min(plan["band_limit"], 0.45 * sr), sr)
+        mix = lowpass(mix, min(plan["band_limit"], 0.45 * sr), sr)
     rms = np.sqrt(np.mean(mix**2)) + 1e-12
     noise = rng.standard_normal(len(mix))
-    noise = 0.3 * noise + _lowpass(noise, 1000, sr)
+    noise = 0.3 * noise + lowpass(noise, 1000, sr)
     mix += noise * rms * 10 ** (-plan["noise_db"] / 20) / (np.std(noise) + 1e-12)
     return mix * (rng.uniform(0.3, 0.9) / (np.abs(mix).max() + 1e-12))
 

@@ -106,7 +106,7 @@ def load_pretrained(name, device="cpu"):
     """
     import numpy as np
 
-    from skmir.estimators import NeuralTagger
+    from skmir.neural import NeuralTagger
     from skmir.pipelines import make_logmel_frontend
 
     card = model_card(name)
