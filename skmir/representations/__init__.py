@@ -1,0 +1,23 @@
+"""Time-frequency representations of the paper's sec. 3.2 as sklearn transformers.
+
+Each transformer takes waveforms ``(n_clips, n_samples)`` (or with a channel axis,
+``(n_clips, n_channels, n_samples)``) and returns float32
+``(n_clips, n_bins, n_frames)`` (``(n_clips, n_channels, n_bins, n_frames)``), the
+values of the librosa function of the same name called with the same parameters.
+Parameter names and defaults are librosa's. The transforms are stateless: ``fit``
+only checks its input, and a fitted transformer accepts clips of any length.
+
+Modules
+-------
+base
+    :class:`Representation`: validation, blocking over clips, parallelism.
+spectral
+    :class:`STFT`, :class:`MelSpectrogram`, :class:`MFCC`.
+constant_q
+    :class:`CQT`, :class:`Chromagram`.
+"""
+
+from skmir.representations.constant_q import CQT, Chromagram
+from skmir.representations.spectral import MFCC, STFT, MelSpectrogram
+
+__all__ = ["CQT", "MFCC", "STFT", "Chromagram", "MelSpectrogram"]

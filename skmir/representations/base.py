@@ -1,0 +1,136 @@
+"""What every representation transformer shares: parameter types, input validation,
+blocking over clips (so a block's temporaries stay small) and joblib parallelism.
+
+A representation subclasses :class:`Representation` and implements ``_compute(X,
+out)``: the librosa call on a block of clips, written into ``out`` when given.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from threadpoolctl import threadpool_limits
+
+from skmir._validation import check_waveforms, librosa_errors
+
+# Samples per librosa call: small enough that a block's temporaries (the complex STFT)
+# stay in cache-friendly megabytes instead of growing with the dataset, large enough to
+# amortise librosa's per-call costs. The CQT builds its filters at every call, so it
+# takes larger blocks (measured in benchmarks/bench_representations.py).
+BLOCK_SAMPLES = 2**20
+CQT_BLOCK_SAMPLES = 2**22
+
+WINDOW = [str, tuple, callable, np.ndarray]
+INT_POS = Interval(Integral, 1, None, closed="left")
+PAD_MODES = StrOptions({"constant", "edge", "linear_ramp", "reflect", "symmetric", "empty"})
+
+
+class Representation(TransformerMixin, BaseEstimator):
+    """Shared machinery: validation, blocking over clips, joblib parallelism."""
+
+    def fit(self, X, y=None):
+        """Check the parameters and the waveforms; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples) or (n_clips, n_channels, n_samples)
+            Waveforms.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        check_waveforms(self, X, reset=True, min_samples=self._min_samples(), sr=self._sr())
+        return self
+
+    def transform(self, X):
+        """Compute the representation of every clip.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples) or (n_clips, n_channels, n_samples)
+            Waveforms (float32 is used as is; other dtypes are converted).
+
+        Returns
+        -------
+        S : ndarray of float32, shape (n_clips, [n_channels,] n_bins, n_frames)
+        """
+        self._validate_params()
+        X = check_waveforms(self, X, reset=None, min_samples=self._min_samples(), sr=self._sr())
+        name = type(self).__name__
+        # The first clip runs here: it tells the output's shape before any worker starts.
+        first = compute_block(self, X[:1], name)
+        out = np.empty((len(X), *first.shape[1:]), dtype=np.float32)
+        out[0] = first[0]
+        n_jobs = effective_n_jobs(self.n_jobs)
+        blocks = clip_blocks(1, len(X), X[0].size, n_jobs, self._block_samples())
+        if n_jobs == 1 or len(blocks) < 2:
+            for s in blocks:
+                compute_block(self, X[s], name, out[s])
+            return out
+        # Threads, not processes: librosa's FFTs, filterbanks and resamplers release
+        # the GIL, and threads write straight into `out`, where processes would copy
+        # every input and output across (measured in benchmarks/). One BLAS thread
+        # per worker keeps n_jobs threads from each starting a BLAS pool.
+        with threadpool_limits(1):
+            Parallel(n_jobs=n_jobs, require="sharedmem")(
+                delayed(compute_block)(self, X[s], name, out[s]) for s in blocks
+            )
+        return out
+
+    def _sr(self):
+        return getattr(self, "sr", None)
+
+    def _min_samples(self):
+        return self.n_fft
+
+    def _block_samples(self):
+        return BLOCK_SAMPLES
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def clip_blocks(start, stop, n_samples, n_jobs, block_samples=BLOCK_SAMPLES):
+    """Split clips [start, stop) into blocks of at most block_samples samples, and at
+    least one block per job."""
+    per_block = max(1, block_samples // max(n_samples, 1))
+    n_blocks = max(-(-(stop - start) // per_block), min(stop - start, n_jobs))
+    bounds = np.linspace(start, stop, n_blocks + 1).astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def compute_block(rep, X, name, out=None):
+    """The representation of the clips X, written into ``out`` when given."""
+    with librosa_errors(name), np.errstate(divide="ignore", invalid="ignore"):
+        if getattr(rep, "tuning", 0.0) is None:
+            # librosa estimates one tuning for the whole array it is given: clip by
+            # clip, so that a clip's values never depend on its neighbours.
+            if out is None:
+                return np.stack([rep._compute(x[None])[0] for x in X])
+            for i in range(len(X)):
+                rep._compute(X[i:i + 1], out[i:i + 1])
+            return out
+        return rep._compute(X, out)
+
+
+def store(result, out):
+    if out is None:
+        return np.asarray(result, dtype=np.float32)
+    out[...] = result
+    return out
+
+
+def magnitude(S, power, out):
+    """``|S| ** power`` as float32, computed in place in ``out`` when given."""
+    mag = np.abs(S, out=out) if out is not None else np.abs(S).astype(np.float32, copy=False)
+    if power != 1:
+        mag **= power
+    return mag

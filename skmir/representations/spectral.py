@@ -1,0 +1,236 @@
+"""Representations computed from the STFT: magnitude STFT, mel-spectrogram and MFCC
+(the paper's sec. 3.2)."""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+
+from skmir.representations.base import (
+    INT_POS,
+    PAD_MODES,
+    WINDOW,
+    Representation,
+    magnitude,
+    store,
+)
+
+STFT_CONSTRAINTS = {
+    "n_fft": [INT_POS],
+    "hop_length": [INT_POS, None],
+    "win_length": [INT_POS, None],
+    "window": WINDOW,
+    "center": ["boolean"],
+    "pad_mode": [PAD_MODES],
+    "power": [Interval(Real, 0, None, closed="neither")],
+    "n_jobs": [Integral, None],
+}
+
+
+class STFT(Representation):
+    """Magnitude short-time Fourier transform, ``|librosa.stft(y)| ** power``.
+
+    The paper's STFT representation (sec. 3.2): linear frequency, ``1 + n_fft // 2``
+    bins.
+
+    Parameters
+    ----------
+    n_fft : int, default=2048
+        FFT size; clips must have at least this many samples.
+    hop_length : int or None, default=None
+        Samples between frames; None means ``win_length // 4``.
+    win_length : int or None, default=None
+        Window length; None means ``n_fft``.
+    window : str, tuple, callable or ndarray, default="hann"
+        Window, as :func:`scipy.signal.get_window` takes it.
+    center : bool, default=True
+        Pad so that frame ``t`` is centred at ``t * hop_length``.
+    pad_mode : str, default="constant"
+        Padding used when ``center``.
+    power : float, default=1.0
+        Exponent of the magnitude: 1 for magnitude, 2 for power.
+    n_jobs : int or None, default=None
+        Clips processed in parallel (joblib; None means 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import STFT
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype("float32")
+    >>> STFT(n_fft=1024, hop_length=512).fit_transform(X).shape
+    (2, 513, 44)
+    """
+
+    _parameter_constraints = dict(STFT_CONSTRAINTS)
+
+    def __init__(self, n_fft=2048, hop_length=None, win_length=None, window="hann",
+                 center=True, pad_mode="constant", power=1.0, n_jobs=None):
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.win_length = win_length
+        self.window = window
+        self.center = center
+        self.pad_mode = pad_mode
+        self.power = power
+        self.n_jobs = n_jobs
+
+    def _compute(self, X, out=None):
+        import librosa
+
+        S = librosa.stft(X, n_fft=self.n_fft, hop_length=self.hop_length,
+                         win_length=self.win_length, window=self.window,
+                         center=self.center, pad_mode=self.pad_mode)
+        return magnitude(S, self.power, out)
+
+
+class MelSpectrogram(Representation):
+    """Mel-scaled power spectrogram, ``librosa.feature.melspectrogram``.
+
+    The paper's mel-spectrogram (sec. 3.2), the most common input of deep MIR
+    models. ``htk=True`` uses the HTK formula ``m = 2595 log10(1 + f / 700)``;
+    ``htk=False`` the Slaney (auditory toolbox) scale, linear below 1 kHz.
+
+    Parameters
+    ----------
+    sr : int, default=22050
+        Sample rate of the waveforms (checked against ``X.sr`` when X carries one).
+    n_fft : int, default=2048
+        FFT size; clips must have at least this many samples.
+    hop_length : int, default=512
+        Samples between frames.
+    win_length : int or None, default=None
+        Window length; None means ``n_fft``.
+    window : str, tuple, callable or ndarray, default="hann"
+        Window function.
+    center : bool, default=True
+        Centre the frames.
+    pad_mode : str, default="constant"
+        Padding used when ``center``.
+    power : float, default=2.0
+        Exponent of the magnitude before the mel filterbank (2 = power).
+    n_mels : int, default=128
+        Number of mel bands.
+    fmin : float, default=0.0
+        Lowest frequency (Hz).
+    fmax : float or None, default=None
+        Highest frequency (Hz); None means ``sr / 2``.
+    htk : bool, default=False
+        HTK formula instead of Slaney's.
+    norm : {"slaney"}, float or None, default="slaney"
+        Normalisation of the mel filters.
+    n_jobs : int or None, default=None
+        Clips processed in parallel (joblib; None means 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import MelSpectrogram
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype("float32")
+    >>> MelSpectrogram(n_mels=64).fit_transform(X).shape
+    (2, 64, 44)
+    """
+
+    _parameter_constraints = {
+        **STFT_CONSTRAINTS,
+        "sr": [INT_POS],
+        "hop_length": [INT_POS],
+        "power": [Interval(Real, 0, None, closed="neither")],
+        "n_mels": [INT_POS],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither"), None],
+        "htk": ["boolean"],
+        "norm": [StrOptions({"slaney"}), Real, None],
+    }
+
+    def __init__(self, sr=22050, n_fft=2048, hop_length=512, win_length=None, window="hann",
+                 center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0,
+                 fmax=None, htk=False, norm="slaney", n_jobs=None):
+        self.sr = sr
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.win_length = win_length
+        self.window = window
+        self.center = center
+        self.pad_mode = pad_mode
+        self.power = power
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.htk = htk
+        self.norm = norm
+        self.n_jobs = n_jobs
+
+    def _mel_kwargs(self):
+        return dict(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
+                    win_length=self.win_length, window=self.window, center=self.center,
+                    pad_mode=self.pad_mode, power=self.power, n_mels=self.n_mels,
+                    fmin=self.fmin, fmax=self.fmax, htk=self.htk, norm=self.norm)
+
+    def _compute(self, X, out=None):
+        import librosa
+
+        return store(librosa.feature.melspectrogram(y=X, **self._mel_kwargs()), out)
+
+
+class MFCC(MelSpectrogram):
+    """Mel-frequency cepstral coefficients, ``librosa.feature.mfcc``.
+
+    The conventional feature of the paper's fig. 2(a) and the baseline every deep
+    model here is compared with: the DCT of the log-power mel-spectrogram.
+
+    Parameters
+    ----------
+    sr : int, default=22050
+        Sample rate of the waveforms.
+    n_mfcc : int, default=20
+        Number of coefficients.
+    dct_type : {1, 2, 3}, default=2
+        DCT type.
+    dct_norm : {"ortho"} or None, default="ortho"
+        DCT normalisation (librosa's ``norm`` argument of ``mfcc``).
+    lifter : float, default=0
+        Cepstral liftering coefficient; 0 disables it.
+    n_fft, hop_length, win_length, window, center, pad_mode, power, n_mels, fmin, fmax, htk
+        The mel-spectrogram's parameters, as in :class:`MelSpectrogram`.
+    norm : {"slaney"}, float or None, default="slaney"
+        Normalisation of the mel filters (librosa's ``mel_norm``).
+    n_jobs : int or None, default=None
+        Clips processed in parallel (joblib; None means 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import MFCC
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype("float32")
+    >>> MFCC(n_mfcc=13).fit_transform(X).shape
+    (2, 13, 44)
+    """
+
+    _parameter_constraints = {
+        **MelSpectrogram._parameter_constraints,
+        "n_mfcc": [INT_POS],
+        "dct_type": [Options(Integral, {1, 2, 3})],
+        "dct_norm": [StrOptions({"ortho"}), None],
+        "lifter": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, sr=22050, n_mfcc=20, dct_type=2, dct_norm="ortho", lifter=0,
+                 n_fft=2048, hop_length=512, win_length=None, window="hann", center=True,
+                 pad_mode="constant", power=2.0, n_mels=128, fmin=0.0, fmax=None,
+                 htk=False, norm="slaney", n_jobs=None):
+        super().__init__(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                         window=window, center=center, pad_mode=pad_mode, power=power,
+                         n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+                         n_jobs=n_jobs)
+        self.n_mfcc = n_mfcc
+        self.dct_type = dct_type
+        self.dct_norm = dct_norm
+        self.lifter = lifter
+
+    def _compute(self, X, out=None):
+        import librosa
+
+        kwargs = self._mel_kwargs()
+        mel_norm = kwargs.pop("norm")
+        return store(librosa.feature.mfcc(y=X, n_mfcc=self.n_mfcc, dct_type=self.dct_type,
+                                           norm=self.dct_norm, lifter=self.lifter,
+                                           mel_norm=mel_norm, **kwargs), out)
