@@ -1,16 +1,23 @@
-"""Pretrained source networks shipped with skmir, for transfer learning.
+"""Pretrained source networks shipped with skmir, for transfer learning and tagging.
 
-Each network is two files in this folder: the weights (``<name>.pt``, written by
-:meth:`skmir.NeuralTagger.save` and read with ``torch.load(..., weights_only=True)``)
-and a model card (``<name>.json``: the sample rate and the representation the network
-expects, its training data and scores, and the SHA-256 of the weights, checked on
-every load; ``<name>.md`` is the same card for people). Nothing is downloaded: the
-networks are small and trained on :func:`skmir.datasets.make_music` by
-``python -m skmir.pretrained.train``.
+Each network is a weights file and a model card in this folder: ``<name>.json`` for
+code (the sample rate and front end the network expects, its tags, training data,
+scores, licence, and two SHA-256 digests, of the weights file and of the card itself,
+both checked on every load) and ``<name>.md`` for people. Nothing is downloaded.
 
-Listing and reading cards needs no torch; :func:`load_pretrained` imports it.
+- ``choi2017-tags``: a convnet in the style of Choi et al. (2017) trained on
+  :func:`skmir.datasets.make_music` by ``python -m skmir.pretrained.train``; a
+  :class:`skmir.NeuralTagger` file, read with ``torch.load(..., weights_only=True)``
+  by :func:`load_pretrained`.
+- ``musicnn-mtt``, ``musicnn-msd``, ``vgg-mtt``, ``vgg-msd``: the four networks of
+  musicnn 0.1.0 (Pons and Serra, 2019), trained on real music (MagnaTagATune, the
+  Million Song Dataset), converted to safetensors by
+  ``python -m skmir.pretrained.convert_musicnn``; see :mod:`skmir.pretrained.musicnn`.
+
+Listing and reading cards needs no torch.
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -20,29 +27,66 @@ _HERE = Path(__file__).parent
 _FORMAT = "skmir-pretrained/1"
 
 
+def _cards():
+    cards = {}
+    for path in sorted(_HERE.glob("*.json")):
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(card, dict) and card.get("format") == _FORMAT and "name" in card:
+            cards[card["name"]] = card
+    return cards
+
+
 def list_pretrained():
     """Names of the pretrained networks shipped with skmir.
 
     Returns
     -------
     names : list of str
-        Each one is a valid ``source`` of :class:`skmir.TransferFeatures`.
+        Each one is a valid ``source`` of :class:`skmir.TransferFeatures` and of
+        :class:`skmir.PretrainedTagger`.
 
     Examples
     --------
     >>> from skmir import list_pretrained
     >>> list_pretrained()
-    ['choi2017-tags']
+    ['choi2017-tags', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
     """
-    names = []
-    for path in sorted(_HERE.glob("*.json")):
-        try:
-            card = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(card, dict) and card.get("format") == _FORMAT:
-            names.append(card["name"])
-    return names
+    return sorted(_cards())
+
+
+def card_digest(card):
+    """SHA-256 of a model card's canonical JSON, without its ``card_sha256`` key.
+
+    Canonical: keys sorted, no whitespace, UTF-8. The loaders compare it with the
+    card's ``card_sha256``, so an edited parameter is caught like a replaced weight.
+
+    Parameters
+    ----------
+    card : dict
+
+    Returns
+    -------
+    digest : str
+    """
+    body = {k: v for k, v in card.items() if k != "card_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_musicnn(name):
+    """Whether ``name`` is one of the shipped musicnn networks (not a NeuralTagger).
+
+    Examples
+    --------
+    >>> from skmir.pretrained import is_musicnn
+    >>> is_musicnn("musicnn-msd"), is_musicnn("choi2017-tags")
+    (True, False)
+    """
+    card = _cards().get(name) if isinstance(name, str) else None
+    return card is not None and card.get("architecture") in ("musicnn", "vgg")
 
 
 def model_card(name):
@@ -67,13 +111,13 @@ def model_card(name):
     >>> card["sr"], card["network"]["architecture"]
     (16000, 'c2-p2-c2-p2-c2-p2-c2-p2-c2')
     """
-    names = list_pretrained()
-    if not isinstance(name, str) or name not in names:
+    cards = _cards()
+    if not isinstance(name, str) or name not in cards:
         raise ValueError(
             f"{name!r} is not a pretrained network shipped with skmir; "
-            f"list_pretrained() gives {names}."
+            f"list_pretrained() gives {sorted(cards)}."
         )
-    return json.loads((_HERE / f"{name}.json").read_text())
+    return cards[name]
 
 
 def load_pretrained(name, device="cpu"):
@@ -109,7 +153,19 @@ def load_pretrained(name, device="cpu"):
     from skmir.neural import NeuralTagger
     from skmir.pipelines import make_logmel_frontend
 
+    if is_musicnn(name):
+        raise ValueError(
+            f"{name!r} is a musicnn network, not a NeuralTagger: use it through "
+            "TransferFeatures or PretrainedTagger, or load it with "
+            "skmir.pretrained.musicnn.load_musicnn."
+        )
     card = model_card(name)
+    if card.get("card_sha256") != card_digest(card):
+        raise ValueError(
+            f"the model card of {name!r} ({_HERE / (name + '.json')}) was edited or is "
+            f"corrupt: the SHA-256 of its parameters is {card_digest(card)}, its "
+            f"card_sha256 says {card.get('card_sha256')}. Reinstall skmir."
+        )
     path = _HERE / card["file"]
     if not path.is_file():
         raise FileNotFoundError(f"the weights of {name!r} are missing: {path} (reinstall skmir).")
@@ -131,4 +187,4 @@ def load_pretrained(name, device="cpu"):
     return frontend, network
 
 
-__all__ = ["list_pretrained", "load_pretrained", "model_card"]
+__all__ = ["card_digest", "is_musicnn", "list_pretrained", "load_pretrained", "model_card"]

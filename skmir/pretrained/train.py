@@ -123,6 +123,7 @@ def main(argv=None):
     from skmir._files import atomic_write_text, sha256
     from skmir.neural import NeuralTagger
     from skmir.pipelines import make_logmel_frontend
+    from skmir.pretrained import card_digest
 
     train = dict(TRAIN, n_clips=60) if args.quick else TRAIN
     test = dict(TEST, n_clips=30) if args.quick else TEST
@@ -194,6 +195,7 @@ def main(argv=None):
         },
         "scores": scores,
     }
+    card["card_sha256"] = card_digest(card)  # the loader checks the card as well
 
     atomic_write_text(out / f"{NAME}.json", json.dumps(card, indent=1) + "\n")
     atomic_write_text(out / f"{NAME}.md", card_markdown(card))
