@@ -43,6 +43,7 @@ _LAZY = {
     "augment": "skmir.augmentation",
     "FrameClassifier": "skmir.neural",
     "FrameTagger": "skmir.neural",
+    "PretrainedTagger": "skmir.tagging",
     "RandomWeightsFeatures": "skmir.features",
     "TransferFeatures": "skmir.features",
 }

@@ -1,5 +1,6 @@
 """The ``skmir`` command: ``skmir compare`` cross-validates deep models against the
-MFCC baseline on a folder of audio, a CSV manifest, or generated music."""
+MFCC baseline on a folder of audio, a CSV manifest, or generated music; ``skmir tag``
+tags audio files with a shipped network."""
 
 import argparse
 import sys
@@ -50,7 +51,79 @@ def _parser():
                    help="folds fitted in parallel (default: 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of data, folds and models")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    t = sub.add_parser("tag", help="tag audio files with a shipped network (offline)",
+                       description=TAG_DESCRIPTION, epilog=TAG_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("files", nargs="+", metavar="FILE",
+                   help="audio files, or folders (searched recursively for audio files)")
+    t.add_argument("--model", default="musicnn-mtt",
+                   help="a shipped network: musicnn-mtt, musicnn-msd, vgg-mtt, vgg-msd or "
+                        "choi2017-tags (default: musicnn-mtt)")
+    t.add_argument("--top", type=int, default=5, help="tags printed per file (default: 5)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+TAG_DESCRIPTION = """\
+Print the most probable tags of each file, as musicnn's own tagger does: the file is
+decoded at 16 kHz (mono), cut into 3-s patches, and the tag probabilities of its
+patches are averaged. A file that cannot be decoded is reported on one line and
+skipped; the others are tagged."""
+
+TAG_EPILOG = """\
+examples:
+  skmir tag song.mp3 other.wav --model musicnn-mtt --top 5
+  skmir tag music/ --model musicnn-msd --top 3"""
+
+
+def _audio_files(items):
+    from skmir.io import AUDIO_EXTENSIONS
+
+    files = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            files += sorted(str(f) for f in path.rglob("*") if f.is_file()
+                            and f.suffix.lower() in AUDIO_EXTENSIONS
+                            and not f.name.startswith("."))
+        else:
+            files.append(str(path))
+    if not files:
+        raise FileNotFoundError(f"no audio files in {', '.join(map(str, items))}.")
+    return files
+
+
+def tag_command(args):
+    """Run ``skmir tag`` with parsed arguments; returns {file: [(tag, p), ...]}."""
+    from tqdm.auto import tqdm
+
+    from skmir.io import load_audio
+    from skmir.pretrained import list_pretrained
+    from skmir.tagging import PretrainedTagger
+
+    if args.model not in list_pretrained():
+        raise ValueError(f"--model {args.model!r} is not a shipped network; choose one of "
+                         f"{', '.join(list_pretrained())}.")
+    if args.top < 1:
+        raise ValueError(f"--top must be at least 1, got {args.top}.")
+    files = _audio_files(args.files)
+    tagger = PretrainedTagger(args.model).fit()
+    sr = int(tagger.card_["sr"])
+    results, failed = {}, 0
+    for path in tqdm(files, desc="tag", unit="file", disable=args.quiet or len(files) < 2):
+        try:
+            audio, _ = load_audio(path, sr=sr)
+            top = tagger.top_tags(tagger.predict_proba(audio[None]), k=args.top)[0]
+        except (ValueError, OSError) as exc:
+            failed += 1
+            tqdm.write(f"skmir tag: skipped {path}: {exc}", file=sys.stderr)
+            continue
+        results[path] = top
+        tqdm.write(f"{path}\t" + ", ".join(f"{tag} {p:.2f}" for tag, p in top))
+    if failed and not results:
+        raise ValueError(f"none of the {len(files)} file(s) could be tagged.")
+    return results
 
 
 def _check_source(source):
@@ -127,6 +200,8 @@ def main(argv=None):
     try:
         if args.command == "compare":
             compare_command(args)
+        elif args.command == "tag":
+            tag_command(args)
     except (ValueError, OSError, ImportError) as exc:
         # one clear line for the user; the traceback helps nobody who mistyped a path
         print(f"skmir {args.command}: error: {exc}", file=sys.stderr)

@@ -135,7 +135,7 @@ def _random_weights_pipeline(sr, seed):
 
 
 def _transfer_pipeline(name="choi2017-tags"):
-    """Audio at the shipped network's rate -> its conv layers' averages -> SVC."""
+    """Audio at the shipped network's rate -> its layers' pooled outputs -> SVC."""
     from skmir.features import TransferFeatures
 
     return Pipeline([
@@ -156,6 +156,7 @@ MODELS = {
     "mfcc-svm": lambda sr, seed: make_mfcc_baseline(sr=sr),
     "random-weights": _random_weights_pipeline,
     "transfer": lambda sr, seed: _transfer_pipeline(),
+    "musicnn": lambda sr, seed: _transfer_pipeline("musicnn-msd"),
     "conv1d": lambda sr, seed: _neural_pipeline("conv1d", sr, random_state=seed),
     "conv2d": lambda sr, seed: _neural_pipeline("conv2d", sr, random_state=seed),
     "crnn": lambda sr, seed: _neural_pipeline("crnn", sr, random_state=seed),

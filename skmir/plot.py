@@ -1,5 +1,5 @@
 """Figures: the paper's representations (fig. 4), learned kernels (figs. 9-10),
-training history, comparison box plots and confusion matrices.
+training history, comparison box plots, confusion matrices and taggrams.
 
 matplotlib with librosa.display for spectrograms; every function takes an optional
 ``ax`` (or ``fig``) and returns what it drew on, and works headless (Agg backend when
@@ -172,6 +172,52 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=N
                                             xticks_rotation=45)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def plot_taggram(taggram, tags, seconds_per_patch=187 * 256 / 16000, top=None, ax=None):
+    """A taggram: the tag probabilities of a clip over time, as musicnn's demos show.
+
+    Parameters
+    ----------
+    taggram : array-like of shape (n_patches, n_tags)
+        One clip's row of :meth:`skmir.PretrainedTagger.taggram`.
+    tags : sequence of str
+        The tag of each column (``PretrainedTagger.tags_``).
+    seconds_per_patch : float, default=2.99
+        Time between patch starts (``patch_hop * 256 / 16000``; 187 frames by default).
+    top : int or None, default=None
+        Show only the ``top`` tags of highest mean probability (None: all).
+    ax : matplotlib.axes.Axes or None
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.plot import plot_taggram
+    >>> ax = plot_taggram(np.random.default_rng(0).random((4, 3)), ["rock", "pop", "jazz"])
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_yticklabels()]
+    ('time (s)', ['rock', 'pop', 'jazz'])
+    """
+    plt = _pyplot()
+    T = np.asarray(taggram, dtype=float)
+    tags = np.asarray(tags, dtype=object)
+    if T.ndim != 2 or T.shape[1] != len(tags):
+        raise ValueError(f"taggram must be (n_patches, n_tags) with one tag name per column; "
+                         f"got shape {T.shape} and {len(tags)} tags.")
+    keep = np.arange(len(tags)) if top is None else np.argsort(-T.mean(axis=0))[:top]
+    ax = ax or plt.figure(figsize=(2 + 0.5 * len(T), 1 + 0.22 * len(keep)),
+                          layout="constrained").gca()
+    extent = (0, len(T) * seconds_per_patch, len(keep) - 0.5, -0.5)
+    image = ax.imshow(T[:, keep].T, aspect="auto", interpolation="nearest", cmap="Blues",
+                      vmin=0, vmax=1, extent=extent)
+    ax.set_yticks(np.arange(len(keep)), [str(t) for t in tags[keep]])
+    ax.set_xlabel("time (s)")
+    ax.set_title("Taggram: tag probability per patch")
+    ax.figure.colorbar(image, ax=ax, label="probability")
     return ax
 
 

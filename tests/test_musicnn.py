@@ -17,7 +17,8 @@ import torch
 
 from skmir.nn.musicnn import VGG, Musicnn
 from skmir.pretrained import musicnn as mn
-from skmir.pretrained.convert_musicnn import FRONTEND, crc32c, masked_crc32c
+from skmir.pretrained.convert_musicnn import FRONTEND
+from skmir.pretrained.tf_checkpoint import crc32c, masked_crc32c
 
 DATA = Path(__file__).parent / "data" / "musicnn"
 NAMES = ["musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"]

@@ -96,6 +96,7 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         "cell": [StrOptions(set(CELLS)), list, tuple],
         "bidirectional": ["boolean", StrOptions({"auto"}), list, tuple],
         "global_pool": [StrOptions({"mean", "max"})],
+        "freeze": [Interval(Integral, 0, None, closed="left")],
         "crop_frames": [_auto, Interval(Integral, 1, None, closed="left"),
                         Interval(Real, 0, 1, closed="right"), None],
         "gain": [Interval(Real, 0, None, closed="left")],
@@ -134,6 +135,7 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         cell="gru",
         bidirectional="auto",
         global_pool="mean",
+        freeze=0,
         crop_frames="auto",
         gain=0.5,
         freq_mask=0.1,
@@ -165,6 +167,7 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         self.cell = cell
         self.bidirectional = bidirectional
         self.global_pool = global_pool
+        self.freeze = freeze
         self.crop_frames = crop_frames
         self.gain = gain
         self.freq_mask = freq_mask
@@ -209,12 +212,48 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
             return self._resolved("architecture").strip().lower() == "birnn"
         return value
 
+    def _pretrained(self):
+        """The shipped network that ``architecture`` names (to fine-tune), or None."""
+        from skmir.pretrained import is_musicnn
+
+        name = self._resolved("architecture")
+        return name if is_musicnn(name) else None
+
     def _layout(self):
-        """Parse the architecture and lay out per-layer parameters (pure Python)."""
+        """Parse the architecture and lay out per-layer parameters (pure Python); None
+        for a pretrained network, which brings its own layers."""
+        owner = type(self).__name__
+        if self._pretrained() is not None:
+            if self._time_scale.frame_targets:
+                raise ValueError(
+                    f"{owner}: architecture={self.architecture!r} is a clip-level network "
+                    "(it pools over time); frame estimators take architecture strings."
+                )
+            return None
+        if self.freeze:
+            raise ValueError(
+                f"{owner}: freeze={self.freeze} keeps the first layers' weights, which only "
+                "means something for a pretrained architecture (e.g. 'musicnn-msd'); "
+                f"architecture={self.architecture!r} starts from random weights."
+            )
         params = ("channels", "kernel_size", "pool", "hidden", "context", "activation",
                   "batch_norm", "dropout", "cell", "bidirectional")
         return layout(self._resolved("architecture"), output=self._time_scale.name,
                       **{name: self._resolved(name) for name in params})
+
+    def _module(self):
+        """The torch module class and its parameters (skorch's ``module__*``)."""
+        source = self._pretrained()
+        if source is not None:
+            from skmir.nn.musicnn import FineTunedMusicnn
+
+            return FineTunedMusicnn, dict(source=source, n_outputs=self.n_outputs_,
+                                          freeze=self.freeze)
+        from skmir.nn.builder import ArchitectureNet
+
+        return ArchitectureNet, dict(layers=self._layout(), input_shape=tuple(self.input_shape_),
+                                     n_outputs=self.n_outputs_, output=self._time_scale.name,
+                                     global_pool=self.global_pool)
 
     # -------------------------------------------------------------------- data
     def _check_X(self, X, y="no_validation", *, reset):
@@ -299,6 +338,12 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
             y = self._codec.as_labels(np.asarray(y))
             frames = False
         self.input_shape_ = tuple(int(s) for s in X4.shape[1:3])
+        if self._pretrained() is not None and self.input_shape_ != (1, 96):
+            raise ValueError(
+                f"{type(self).__name__}: architecture={self.architecture!r} takes musicnn's "
+                f"log-mel spectrograms, (channels, bins) = (1, 96) per clip "
+                f"(skmir.pretrained.musicnn.MusicnnLogMel); got {self.input_shape_}."
+            )
         self.architecture_ = self._resolved("architecture")
         y_enc, self.n_outputs_ = self._codec.encode(self, y, frames)
         if self._time_scale.frame_targets and self.single_frame_:
@@ -374,7 +419,6 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
 
     def _build_net(self, seed, stratify=False):
         from skmir.nn import losses
-        from skmir.nn.builder import ArchitectureNet
         from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch, resolve_device
 
         device = resolve_device(self.device)
@@ -384,13 +428,10 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         if isinstance(optimizer, str):
             optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
         augmentation = self._augmentation(seed)
+        module, module_params = self._module()
         return SkmirNet(
-            module=ArchitectureNet,
-            module__layers=self._layout(),
-            module__input_shape=tuple(self.input_shape_),
-            module__n_outputs=self.n_outputs_,
-            module__output=self._time_scale.name,
-            module__global_pool=self.global_pool,
+            module=module,
+            **{f"module__{k}": v for k, v in module_params.items()},
             criterion=getattr(losses, self._codec.loss),
             optimizer=optimizer,
             optimizer__weight_decay=self.weight_decay,

@@ -47,7 +47,11 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         ``"conv2d"``, ``"crnn"`` (time-invariant). The last token, when dense, is the
         output layer; otherwise one is appended. Checked before any training; see
         :mod:`skmir.nn.architecture`.
-        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2).
+        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2). Or a shipped network to
+        fine-tune, ``"musicnn-msd"`` or ``"musicnn-mtt"`` (trained on real music): its
+        weights start the training and its output layer is replaced; it takes
+        :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
+        sizes below do not apply.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 32.
@@ -75,6 +79,10 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     global_pool : {"mean", "max"}, default="mean"
         How the frames left before the dense head are pooled into one vector
         per clip (frequency is kept as features).
+    freeze : int, default=0
+        For a pretrained architecture: how many of its first blocks keep their
+        weights while the rest trains (see :class:`skmir.nn.musicnn.FineTunedMusicnn`);
+        0 trains every layer. Must be 0 for an architecture string.
     crop_frames : int, float, None or "auto", default="auto"
         Train on random crops of this many frames (int) or this fraction of each clip
         (float); None trains on whole clips. Prediction uses whole clips. "auto" is
@@ -172,7 +180,11 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         ``"conv2d"``, ``"crnn"`` (time-invariant). The last token, when dense, is the
         output layer; otherwise one is appended. Checked before any training; see
         :mod:`skmir.nn.architecture`.
-        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2).
+        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2). Or a shipped network to
+        fine-tune, ``"musicnn-msd"`` or ``"musicnn-mtt"`` (trained on real music): its
+        weights start the training and its output layer is replaced; it takes
+        :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
+        sizes below do not apply.
     threshold : float, default=0.5
         A tag is predicted when its probability is at least this; for 1-D binary
         labels, the second class is predicted
@@ -204,6 +216,10 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     global_pool : {"mean", "max"}, default="mean"
         How the frames left before the dense head are pooled into one vector
         per clip (frequency is kept as features).
+    freeze : int, default=0
+        For a pretrained architecture: how many of its first blocks keep their
+        weights while the rest trains (see :class:`skmir.nn.musicnn.FineTunedMusicnn`);
+        0 trains every layer. Must be 0 for an architecture string.
     crop_frames : int, float, None or "auto", default="auto"
         Train on random crops of this many frames (int) or this fraction of each clip
         (float); None trains on whole clips. Prediction uses whole clips. "auto" is
@@ -304,7 +320,11 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         ``"conv2d"``, ``"crnn"`` (time-invariant). The last token, when dense, is the
         output layer; otherwise one is appended. Checked before any training; see
         :mod:`skmir.nn.architecture`.
-        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2).
+        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2). Or a shipped network to
+        fine-tune, ``"musicnn-msd"`` or ``"musicnn-mtt"`` (trained on real music): its
+        weights start the training and its output layer is replaced; it takes
+        :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
+        sizes below do not apply.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 32.
@@ -332,6 +352,10 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
     global_pool : {"mean", "max"}, default="mean"
         How the frames left before the dense head are pooled into one vector
         per clip (frequency is kept as features).
+    freeze : int, default=0
+        For a pretrained architecture: how many of its first blocks keep their
+        weights while the rest trains (see :class:`skmir.nn.musicnn.FineTunedMusicnn`);
+        0 trains every layer. Must be 0 for an architecture string.
     crop_frames : int, float, None or "auto", default="auto"
         Train on random crops of this many frames (int) or this fraction of each clip
         (float); None trains on whole clips. Prediction uses whole clips. "auto" is

@@ -82,6 +82,9 @@ class FrameClassifier(ClassifierMixin, BaseNeuralEstimator):
     global_pool : {"mean", "max"}, default="mean"
         Unused by frame-level networks, which pool nothing over time (kept
         so that clip and frame estimators share their parameters).
+    freeze : int, default=0
+        Must be 0: the pretrained architectures that it applies to are clip-level
+        (see :class:`skmir.NeuralClassifier`).
     crop_frames : int, float, None or "auto", default="auto"
         Train on random crops of this many frames (int) or this fraction of each clip
         (float); None trains on whole clips. Prediction uses whole clips. "auto" is
@@ -211,6 +214,9 @@ class FrameTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     global_pool : {"mean", "max"}, default="mean"
         Unused by frame-level networks, which pool nothing over time (kept
         so that clip and frame estimators share their parameters).
+    freeze : int, default=0
+        Must be 0: the pretrained architectures that it applies to are clip-level
+        (see :class:`skmir.NeuralClassifier`).
     crop_frames : int, float, None or "auto", default="auto"
         Train on random crops of this many frames (int) or this fraction of each clip
         (float); None trains on whole clips. Prediction uses whole clips. "auto" is

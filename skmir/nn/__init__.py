@@ -12,8 +12,12 @@ blocks
     Torch blocks for each token.
 builder
     :class:`ArchitectureNet` and :func:`build_network`: sizes every layer from the data.
+losses
+    Cross-entropy, binary cross-entropy and squared error for clip and frame outputs.
 training
     The skorch net that trains skmir's estimators (augmentation, AMP, seeding).
+musicnn
+    The musicnn and VGG networks of Pons and Serra (2019), and their fine-tuning.
 """
 
 from importlib import import_module
@@ -24,6 +28,9 @@ _LAZY = {
     "ArchitectureNet": "skmir.nn.builder",
     "build_network": "skmir.nn.builder",
     "SkmirNet": "skmir.nn.training",
+    "Musicnn": "skmir.nn.musicnn",
+    "VGG": "skmir.nn.musicnn",
+    "FineTunedMusicnn": "skmir.nn.musicnn",
 }
 
 

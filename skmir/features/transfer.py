@@ -1,0 +1,346 @@
+"""Transfer learning: a network trained on a source task as a feature extractor."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from skmir._validation import check_finite, check_spectrograms, check_waveforms, validate_array
+from skmir.features.base import POOLINGS, DeepFeatures, as_4d, check_transform_input
+from skmir.io import is_paths
+from skmir.neural.base import BaseNeuralEstimator
+from skmir.nn.training import resolve_device
+
+# The layers "auto" picks for the musicnn networks: the best of the choices compared by
+# examples/musicnn_transfer.py --layers (generated genre, 240 clips, 5-fold + SVC):
+# musicnn-msd mean_pool+max_pool 0.654, all 0.625, max_pool 0.600, max_pool+penultimate
+# 0.567, penultimate 0.487; vgg-msd all (pool1-pool5) 0.675, pool4+pool5 0.629.
+_MUSICNN_AUTO = {"musicnn": ["mean_pool", "max_pool"], "vgg": "all"}
+
+
+def _unwrap(source):
+    """The fitted skmir network (and any fitted front end) inside ``source``."""
+    from sklearn.frozen import FrozenEstimator
+
+    if isinstance(source, FrozenEstimator):
+        source = source.estimator
+    frontend = None
+    if isinstance(source, Pipeline):
+        frontend, source = source[:-1], source[-1]
+    return frontend, source
+
+
+class TransferFeatures(DeepFeatures):
+    """Transfer learning: a network trained on a source task as a feature extractor.
+
+    Following Choi et al. (2017), the output of each convolutional (and any other
+    non-pooling) layer of the source network is averaged over frequency and time and
+    the averages are concatenated: low layers describe timbre and onsets, high layers
+    what the source task needed. ``fit`` never retrains the source; a shallow
+    classifier after this transformer learns the target task.
+
+    Parameters
+    ----------
+    source : str or fitted estimator
+        - the name of a network shipped with skmir (:func:`skmir.list_pretrained`):
+          it takes mono waveforms at its model card's sample rate (see ``sr``) and
+          computes its own input representation. The musicnn networks
+          (``"musicnn-msd"``, ``"musicnn-mtt"``, ``"vgg-msd"``, ``"vgg-mtt"``, trained
+          on real music) cut each clip into patches of 3 s (see ``patch_hop``); a
+          clip's features are the mean of its patches' features;
+        - a fitted :class:`~skmir.NeuralClassifier`, :class:`~skmir.NeuralTagger`,
+          :class:`~skmir.NeuralRegressor` (or frame-level estimator): it takes the
+          spectrograms it was trained on;
+        - a fitted Pipeline ending in one of these (the pipeline's earlier steps are
+          the front end), or any of these wrapped in
+          :class:`sklearn.frozen.FrozenEstimator`.
+
+        A fitted source is shared, not copied, by clones (``clone`` would otherwise
+        return an unfitted source), so cross-validation never refits it.
+    layers : "auto", "all", int, str or list, default="auto"
+        Which layers give features: "all" of them; numbers from 1 over the layers
+        that give features (the non-pooling layers of a skmir network; musicnn's
+        ``timbral``, ``temporal``, ``cnn1``-``cnn3``, ``mean_pool``, ``max_pool``,
+        ``penultimate``; VGG's ``pool1``-``pool5``; the output layer excluded),
+        negative numbers counting from the end; or, for musicnn networks, the layer
+        names. "auto" is "all", except for musicnn: ``["mean_pool", "max_pool"]``
+        (every front- and mid-end channel, mean and max over time), which did best
+        among the choices ``examples/musicnn_transfer.py --layers`` compares.
+    pooling : {"avg", "max", "both"}, default="avg"
+        Global pooling of each layer's output over bins and frames (for musicnn
+        networks, over each patch's frames and mel bands).
+    patch_hop : int, default=187
+        musicnn networks only: frames (of 16 ms) between the starts of a clip's 3-s
+        patches; 187 is musicnn's own (no overlap).
+    batch_size : int, default=64
+        Clips per forward pass.
+    device : str, default="auto"
+        Device of a shipped network (``"auto"``: CUDA when available). A fitted
+        source stays on its own device.
+
+    Attributes
+    ----------
+    estimator_ : skmir neural estimator or torch.nn.Module
+        The source network (loaded for a shipped name, a torch module for the musicnn
+        networks; the given one otherwise).
+    frontend_ : Pipeline or None
+        What turns the input into the network's input (None: X is the input).
+    feature_layers_ : list of int
+        The layers that give features.
+    n_features_in_ : int
+        Samples per clip (waveform input) or bins (spectrogram input) seen in fit.
+
+    See Also
+    --------
+    RandomWeightsFeatures : the same features from an untrained network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import TransferFeatures
+    >>> tf = TransferFeatures("choi2017-tags")
+    >>> tf.sr
+    16000
+    >>> audio = np.random.default_rng(0).normal(size=(2, 16000)).astype("float32")
+    >>> tf.fit_transform(audio).shape
+    (2, 160)
+    """
+
+    _parameter_constraints = {
+        "source": [str, BaseEstimator],
+        "layers": [str, Integral, list, tuple],
+        "pooling": [StrOptions(set(POOLINGS))],
+        "patch_hop": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+    }
+
+    def __init__(self, source, *, layers="auto", pooling="avg", patch_hop=187, batch_size=64,
+                 device="auto"):
+        self.source = source
+        self.layers = layers
+        self.pooling = pooling
+        self.patch_hop = patch_hop
+        self.batch_size = batch_size
+        self.device = device
+
+    def __sklearn_clone__(self):
+        # A fitted source must survive clone(): GridSearchCV and cross_validate clone
+        # every step, and sklearn's clone of a fitted estimator is an unfitted one.
+        params = self.get_params(deep=False)
+        source = params.pop("source")
+        if not isinstance(source, str):
+            params = {k: clone(v, safe=False) for k, v in params.items()}
+        return type(self)(source, **params)
+
+    @property
+    def sr(self):
+        """Sample rate the input must have: the model card's for a shipped network,
+        the front end's ``sr`` for a pipeline source, None for spectrogram input."""
+        if isinstance(self.source, str):
+            from skmir.pretrained import model_card
+
+            return int(model_card(self.source)["sr"])
+        frontend, _ = _unwrap(self.source)
+        for step in (frontend.named_steps.values() if frontend is not None else ()):
+            if "sr" in step.get_params(deep=False):
+                return step.get_params(deep=False)["sr"]
+        return None
+
+    def _load_source(self):
+        owner = type(self).__name__
+        if self._musicnn:
+            from skmir.pretrained.musicnn import load_musicnn
+
+            device = resolve_device(self.device)
+            network, self.card_ = load_musicnn(self.source, device=device)
+            return None, network, device
+        if isinstance(self.source, str):
+            from skmir.pretrained import load_pretrained
+
+            device = resolve_device(self.device)
+            frontend, estimator = load_pretrained(self.source, device=device)
+            return frontend, estimator, device
+        frontend, estimator = _unwrap(self.source)
+        if not isinstance(estimator, BaseNeuralEstimator):
+            raise TypeError(
+                f"{owner}: source must be the name of a shipped network "
+                f"(skmir.list_pretrained()), a fitted skmir neural estimator, or a fitted "
+                f"Pipeline ending in one; got {type(estimator).__name__}."
+            )
+        if not hasattr(estimator, "net_"):
+            raise ValueError(
+                f"{owner}: the source {type(estimator).__name__} is not fitted. Train it "
+                "on the source task first (source.fit(X_source, y_source)); "
+                "TransferFeatures never trains it."
+            )
+        if not hasattr(estimator.net_.module_, "shapes"):
+            raise ValueError(
+                f"{owner}: the source {type(estimator).__name__} fine-tunes a shipped "
+                f"network ({estimator.architecture_!r}); take features of the shipped one "
+                f"with {owner}({estimator.architecture_!r})."
+            )
+        if frontend is not None:
+            check_is_fitted(frontend)
+        return frontend, estimator, estimator.net_.device
+
+    def _check_input(self, X, reset):
+        owner = type(self).__name__
+        if self.frontend_ is None and not self._musicnn:  # spectrograms for the network
+            if not reset:
+                return check_transform_input(self, X)
+            X = check_spectrograms(self, X, reset=True)
+            self._check_shape(X)
+            return X
+        if isinstance(self.source, str):
+            sr = self.sr
+            ndim = np.ndim(X)
+            if ndim != 2:
+                raise ValueError(
+                    f"{owner}({self.source!r}) computes its own log-mel-spectrogram and takes "
+                    f"mono waveforms (n_clips, n_samples) at sr={sr} Hz; got an array of "
+                    f"{ndim} dimension(s) with shape {np.shape(X)}. Pass the audio, e.g. "
+                    f"make_pipeline(AudioLoader(sr={sr}), {owner}({self.source!r}), SVC())."
+                )
+            x_sr = getattr(X, "sr", None)
+            if x_sr is not None and int(x_sr) != sr:
+                raise ValueError(
+                    f"{owner}({self.source!r}) expects audio at sr={sr} Hz (its model card) "
+                    f"but the waveforms were loaded at sr={x_sr}; load them with "
+                    f"AudioLoader(sr={sr})."
+                )
+            # musicnn repeat-pads short clips; a skmir front end needs one window
+            short = 1 if self._musicnn else self.frontend_[0].n_fft
+            return check_waveforms(self, X, reset=True if reset else None, min_samples=short)
+        # A user's pipeline takes paths (when it starts with an AudioLoader) or arrays
+        # of any length; its own steps check what is specific to them.
+        if is_paths(X):
+            return X
+        X = validate_array(self, X, reset=True if reset else None, owner=type(self).__name__)
+        check_finite(X, type(self).__name__)
+        return X
+
+    def fit(self, X, y=None):
+        """Load or take the source network; nothing is trained.
+
+        Parameters
+        ----------
+        X : array-like
+            Mono waveforms ``(n_clips, n_samples)`` at :attr:`sr` for a shipped
+            network; the source pipeline's input for a pipeline; otherwise the
+            spectrograms the source network takes.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        from skmir.pretrained import is_musicnn
+
+        self._musicnn = is_musicnn(self.source)
+        self.frontend_, self.estimator_, self._device = self._load_source()
+        if self._musicnn:
+            self._check_input(X, reset=True)
+            self._set_musicnn_layers()
+            return self
+        self.input_shape_ = tuple(self.estimator_.input_shape_)
+        self._check_input(X, reset=True)
+        layers = "all" if isinstance(self.layers, str) and self.layers == "auto" else self.layers
+        self._set_layers(self.estimator_.net_.module_, self.estimator_.architecture_, layers)
+        return self
+
+    def _set_musicnn_layers(self):
+        """Resolve ``layers`` to musicnn layer names; name every feature column."""
+        import torch
+
+        owner, card = type(self).__name__, self.card_
+        available = [name for name in card["layers"] if name not in ("logits", "taggram")]
+        layers = self.layers
+        if isinstance(layers, str) and layers == "auto":
+            layers = _MUSICNN_AUTO[card["architecture"]]
+        if isinstance(layers, str) and layers == "all":
+            layers = available
+        chosen = [layers] if isinstance(layers, (str, Integral)) else list(layers)
+        names = []
+        for k in chosen:
+            if isinstance(k, Integral) and not isinstance(k, bool) \
+                    and 1 <= abs(k) <= len(available):
+                k = available[k - 1 if k > 0 else len(available) + k]
+            if k not in available:
+                raise ValueError(
+                    f"{owner}: layers={self.layers!r}: layer {k!r} does not exist in "
+                    f"{self.source!r}; its layers are {available} (or numbers 1.."
+                    f"{len(available)}), 'all' or 'auto'."
+                )
+            names.append(k)
+        if len(set(names)) != len(names):
+            raise ValueError(f"{owner}: layers={self.layers!r} names a layer twice.")
+        self.feature_layers_ = names
+        with torch.no_grad():
+            probe = self.estimator_.features(torch.zeros(1, 187, card["network"]["n_mels"],
+                                                         device=self._device))
+        kinds = ["avg", "max"] if self.pooling == "both" else [self.pooling]
+        self._names = np.asarray(
+            [f"{name}_{kind}{j}" if probe[name].ndim > 2 else f"{name}_{j}"
+             for name in names for kind in (kinds if probe[name].ndim > 2 else [""])
+             for j in range(probe[name].shape[-1])], dtype=object)
+
+    def _musicnn_features(self, X):
+        from skmir.pretrained.musicnn import patch_outputs
+
+        layers, pooling = self.feature_layers_, self.pooling
+
+        def pooled(features):
+            import torch
+
+            cols = []
+            for name in layers:
+                h = features[name]
+                if h.ndim == 2:  # already one vector per patch
+                    cols.append(h)
+                    continue
+                axes = tuple(range(1, h.ndim - 1))  # time (and mel); channels are last
+                if pooling in ("avg", "both"):
+                    cols.append(h.mean(dim=axes))
+                if pooling in ("max", "both"):
+                    cols.append(h.amax(dim=axes))
+            return torch.cat(cols, dim=1)
+
+        per_patch = patch_outputs(self.estimator_, X, pooled, patch_hop=self.patch_hop,
+                                  batch_size=self.batch_size, device=self._device,
+                                  pad_mode=self.card_["frontend"]["pad_mode"])
+        return per_patch.mean(axis=1)
+
+    def transform(self, X):
+        """Pooled outputs of the chosen layers of the source network, concatenated.
+
+        Parameters
+        ----------
+        X : array-like
+            As in :meth:`fit` (any clip length).
+
+        Returns
+        -------
+        features : ndarray of float32, shape (n_clips, n_features)
+        """
+        check_is_fitted(self, "estimator_")
+        X = self._check_input(X, reset=False)
+        if self._musicnn:
+            return self._musicnn_features(X)
+        if self.frontend_ is not None:
+            X = check_spectrograms(self, self.frontend_.transform(X), reset=None)
+            self._check_shape(X)
+        return self._features(self.estimator_.net_.module_, as_4d(X), self._device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if isinstance(self.source, str):
+            tags.input_tags.three_d_array = False
+        return tags
+
+
+__all__ = ["TransferFeatures"]

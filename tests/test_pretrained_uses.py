@@ -1,0 +1,252 @@
+"""What a user does with the shipped networks: list them, transfer their features,
+tag audio (the class and the command), plot a taggram, fine-tune musicnn."""
+
+import json
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import soundfile as sf  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+import skmir  # noqa: E402
+import skmir.pretrained  # noqa: E402
+from skmir import PretrainedTagger, TransferFeatures  # noqa: E402
+from skmir.cli import main  # noqa: E402
+from skmir.io import Waveforms  # noqa: E402
+from skmir.neural import NeuralClassifier  # noqa: E402
+from skmir.pretrained.musicnn import (  # noqa: E402
+    MusicnnLogMel,
+    load_musicnn,
+    musicnn_logmel,
+    musicnn_patches,
+)
+
+SR = 16000
+
+
+def _audio(n_clips=3, seconds=7.0, seed=0):
+    """Clips of a few harmonic tones with noise (different per clip)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SR * seconds)) / SR
+    clips = []
+    for _ in range(n_clips):
+        f0 = rng.uniform(100, 600)
+        x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6))
+        clips.append(0.2 * x + 0.05 * rng.standard_normal(len(t)))
+    return Waveforms(np.asarray(clips, dtype=np.float32), sr=SR)
+
+
+def test_every_shipped_network_is_listed_and_has_a_card():
+    names = skmir.list_pretrained()
+    assert names == ["choi2017-tags", "musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt"]
+    for name in names:
+        card = skmir.pretrained.model_card(name)
+        assert card["sr"] == SR and len(card["tags"]) >= 23
+        assert card["card_sha256"] == skmir.pretrained.card_digest(card)
+    with pytest.raises(ValueError, match="musicnn network, not a NeuralTagger"):
+        skmir.pretrained.load_pretrained("musicnn-msd")
+
+
+def test_an_edited_card_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "pretrained"
+    shutil.copytree(skmir.pretrained._HERE, folder,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    card = json.loads((folder / "choi2017-tags.json").read_text())
+    card["log_compression"]["eps"] = 1.0  # changes every feature, not the weights
+    (folder / "choi2017-tags.json").write_text(json.dumps(card))
+    monkeypatch.setattr(skmir.pretrained, "_HERE", folder)
+    with pytest.raises(ValueError, match="was edited or is corrupt"):
+        skmir.pretrained.load_pretrained("choi2017-tags")
+
+
+def _manual_features(name, X, layers, pooling):
+    """The features of TransferFeatures, computed from the network directly."""
+    net, card = load_musicnn(name)
+    patches = musicnn_patches(musicnn_logmel(X))
+    rows = []
+    with torch.no_grad():
+        for clip in patches:
+            f = net.features(torch.from_numpy(clip))
+            cols = []
+            for layer in layers:
+                h = f[layer]
+                axes = tuple(range(1, h.ndim - 1))
+                cols.append(h if h.ndim == 2 else
+                            (h.mean(dim=axes) if pooling == "avg" else h.amax(dim=axes)))
+            rows.append(torch.cat(cols, 1).mean(0).numpy())
+    return np.asarray(rows)
+
+
+@pytest.mark.parametrize("name, layers, pooling", [
+    ("musicnn-msd", ["max_pool", "penultimate"], "avg"),
+    ("musicnn-mtt", ["cnn1", "timbral"], "max"),
+    ("vgg-msd", ["pool2", "pool5"], "avg"),
+])
+def test_transfer_features_are_the_pooled_layers_averaged_over_patches(name, layers, pooling):
+    X = _audio()
+    tf = TransferFeatures(name, layers=layers, pooling=pooling, batch_size=2)
+    F = tf.fit_transform(X)
+    np.testing.assert_allclose(F, _manual_features(name, X, layers, pooling),
+                               rtol=1e-5, atol=1e-5)
+    names = tf.get_feature_names_out()
+    assert len(names) == F.shape[1] and names[0].startswith(layers[0] + "_")
+    assert tf.feature_layers_ == layers
+
+
+def test_transfer_features_layers_auto_all_and_errors():
+    X = _audio(2, seconds=3.5)
+    auto = TransferFeatures("musicnn-msd").fit(X)
+    assert auto.feature_layers_ == ["mean_pool", "max_pool"]
+    assert auto.transform(X).shape == (2, 753 + 753)
+    assert TransferFeatures("vgg-msd").fit(X).feature_layers_ == [f"pool{k}" for k in range(1, 6)]
+    every = TransferFeatures("vgg-mtt", layers="all", pooling="both").fit(X)
+    assert every.feature_layers_ == ["pool1", "pool2", "pool3", "pool4", "pool5"]
+    assert every.transform(X).shape == (2, 5 * 2 * 128)
+    assert TransferFeatures("musicnn-mtt", layers=-1).fit(X).feature_layers_ == ["penultimate"]
+    with pytest.raises(ValueError, match=r"layer 'conv9' does not exist.*'timbral'"):
+        TransferFeatures("musicnn-msd", layers=["conv9"]).fit(X)
+    with pytest.raises(ValueError, match=r"sr=16000 Hz.*loaded at sr=22050"):
+        TransferFeatures("musicnn-msd").fit(Waveforms(np.zeros((1, 22050), "float32"), 22050))
+    with pytest.raises(ValueError, match=r"mono waveforms \(n_clips, n_samples\)"):
+        TransferFeatures("vgg-msd").fit(np.zeros((1, 2, 16000), "float32"))
+    with pytest.raises(ValueError, match="NaN"):
+        TransferFeatures("vgg-msd").fit(np.full((1, 16000), np.nan, "float32"))
+
+
+def test_pretrained_tagger_averages_the_patches_tag_probabilities():
+    X = _audio(2)
+    tagger = PretrainedTagger("musicnn-mtt").fit(X)
+    net, card = load_musicnn("musicnn-mtt")
+    with torch.no_grad():
+        expected = np.stack([torch.sigmoid(net(torch.from_numpy(p))).mean(0).numpy()
+                             for p in musicnn_patches(musicnn_logmel(X))])
+    P = tagger.predict_proba(X)
+    np.testing.assert_allclose(P, expected, atol=1e-6)
+    assert tagger.tags_.tolist() == card["tags"]
+    np.testing.assert_array_equal(tagger.predict(X), (P >= 0.5).astype(int))
+    assert tagger.taggram(X).shape == (2, 2, 50)  # 7 s: two patches of 3 s
+    top = tagger.top_tags(P, k=3)
+    assert [t for t, _ in top[0]] == [card["tags"][j] for j in np.argsort(-P[0])[:3]]
+    assert tagger.get_feature_names_out()[0] == "tag_" + card["tags"][0]
+
+
+def test_pretrained_tagger_on_choi2017_and_its_errors():
+    X = _audio(2)
+    tagger = PretrainedTagger("choi2017-tags").fit(X)
+    assert tagger.predict_proba(X).shape == (2, 23)
+    with pytest.raises(ValueError, match="a taggram needs a network that tags patches"):
+        tagger.taggram(X)
+    with pytest.raises(ValueError, match="not a pretrained network shipped"):
+        PretrainedTagger("nope").fit(X)
+    with pytest.raises(ValueError, match=r"sr=16000 Hz .*loaded at sr=8000"):
+        PretrainedTagger().fit(Waveforms(np.zeros((1, 8000), "float32"), 8000))
+
+
+def test_loud_and_short_audio_give_finite_tags():
+    tagger = PretrainedTagger("musicnn-msd").fit()
+    loud = 50 * _audio(1)  # far beyond full scale: float16 would overflow
+    short = _audio(1, seconds=0.5)  # shorter than one patch: repeat-padded
+    for X in (loud, short):
+        assert np.isfinite(tagger.predict_proba(X)).all()
+
+
+def test_skmir_tag_tags_a_folder_and_reports_a_bad_file(tmp_path, capsys):
+    X = _audio(2, seconds=3.5)
+    for i, clip in enumerate(X):
+        sf.write(tmp_path / f"clip{i}.wav", clip, SR)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF not really a wave file")
+    assert main(["tag", str(tmp_path), "--model", "musicnn-mtt", "--top", "3", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 2 and all(line.count(",") == 2 for line in lines)
+    assert "clip0.wav" in lines[0] and "broken.wav" in err and "skipped" in err
+    assert main(["tag", str(tmp_path), "--model", "nope"]) == 2
+    assert "not a shipped network" in capsys.readouterr().err
+
+
+def test_plot_taggram_renders_headless():
+    from skmir.plot import plot_taggram
+
+    tagger = PretrainedTagger("musicnn-mtt").fit()
+    T = tagger.taggram(_audio(1, seconds=10.0))[0]
+    ax = plot_taggram(T, tagger.tags_, top=10)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 10 and set(labels) <= set(tagger.tags_)
+    assert ax.get_xlabel() == "time (s)" and len(ax.figure.axes) == 2  # the colour bar
+    with pytest.raises(ValueError, match="one tag name per column"):
+        plot_taggram(T, tagger.tags_[:5])
+
+
+def _logmel_clips(n_per_class=8):
+    """Two classes of clips: low and high tones."""
+    rng = np.random.default_rng(1)
+    t = np.arange(int(SR * 2.0)) / SR
+    X, y = [], []
+    for label, (lo, hi) in enumerate([(100, 200), (1500, 3000)]):
+        for _ in range(n_per_class):
+            f = rng.uniform(lo, hi)
+            X.append(0.3 * np.sin(2 * np.pi * f * t) + 0.01 * rng.standard_normal(len(t)))
+            y.append(label)
+    return MusicnnLogMel().fit_transform(np.asarray(X, dtype=np.float32)), np.asarray(y)
+
+
+def test_fine_tuned_musicnn_keeps_its_frozen_blocks_and_learns(tmp_path):
+    S, y = _logmel_clips()
+    assert S.shape[1:] == (96, 126)
+    clf = NeuralClassifier("musicnn-msd", freeze=5, max_epochs=8, early_stopping=False,
+                           lr=1e-2, batch_size=8, random_state=0, device="cpu").fit(S, y)
+    assert clf.score(S, y) >= 0.9
+    body = clf.net_.module_.body
+    source, _ = load_musicnn("musicnn-msd")
+    for name, p in source.state_dict().items():
+        q = body.state_dict()[name]
+        if name.startswith(("input_bn", "timbral", "temporal", "midend")):
+            assert torch.equal(p, q), name  # frozen, batch-norm statistics included
+    assert not torch.equal(source.dense.weight, body.dense.weight)  # block 6 trained
+    assert clf.predict_proba(S).shape == (16, 2)
+    clf.save(tmp_path / "ft.pt")
+    again = NeuralClassifier.load(tmp_path / "ft.pt")
+    np.testing.assert_array_equal(again.predict_proba(S), clf.predict_proba(S))
+
+
+def test_fine_tuning_errors():
+    S, y = _logmel_clips(2)
+    with pytest.raises(ValueError, match="VGG network"):
+        NeuralClassifier("vgg-msd", max_epochs=1, early_stopping=False).fit(S, y)
+    with pytest.raises(ValueError, match="freeze=2 keeps the first layers"):
+        NeuralClassifier("conv1d", freeze=2).fit(S, y)
+    with pytest.raises(ValueError, match=r"\(1, 96\) per clip.*MusicnnLogMel.*\(1, 40\)"):
+        NeuralClassifier("musicnn-mtt").fit(S[:, :40], y)
+    with pytest.raises(ValueError, match="freeze must be at most 6"):
+        NeuralClassifier("musicnn-mtt", freeze=7, max_epochs=1,
+                         early_stopping=False).fit(S, y)
+    clf = NeuralClassifier("musicnn-mtt", max_epochs=1, early_stopping=False).fit(S, y)
+    with pytest.raises(ValueError, match="fine-tunes a shipped network"):
+        TransferFeatures(clf).fit(S)
+
+
+_ANY_LENGTH = "stateless in the clip length: clips of any length are valid after fit"
+
+
+def _expected(estimator):
+    failures = {"check_n_features_in_after_fitting": _ANY_LENGTH}
+    if isinstance(estimator, PretrainedTagger):
+        failures.update({
+            "check_transformer_general": _ANY_LENGTH,
+            "check_transformer_general(readonly_memmap=True)": _ANY_LENGTH,
+        })
+    return failures
+
+
+# vgg-mtt: the same code path as the musicnn networks, at a quarter of the cost
+@parametrize_with_checks([PretrainedTagger("vgg-mtt", device="cpu"), MusicnnLogMel()],
+                         expected_failed_checks=_expected)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
