@@ -6,6 +6,8 @@ base
     :class:`BaseNeuralEstimator`: parameters, validation, building, training,
     prediction, persistence and the device, for every estimator; the two time scales
     :data:`CLIP` and :data:`FRAME`.
+validation
+    Input checks: spectrogram-like X, frame targets aligned to X's frames.
 persistence
     :meth:`~PersistenceMixin.save` and :meth:`~PersistenceMixin.load`: one file of
     plain values and tensors, read with ``torch.load(weights_only=True)``.

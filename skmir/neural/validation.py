@@ -1,0 +1,85 @@
+"""Input validation of the neural estimators: spectrogram-like X, frame targets.
+
+Every error names the estimator, what it received and what is allowed; X comes back
+as contiguous float32 ``(n_clips, n_channels, n_bins, n_frames)``.
+"""
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from skmir._validation import check_finite
+
+
+def ndim(X):
+    """The number of dimensions of an array-like, without converting an array."""
+    n = getattr(X, "ndim", None)
+    return np.asarray(X).ndim if n is None else n
+
+
+class InputValidationMixin:
+    """:meth:`_check_X` and :meth:`_check_frame_y` for
+    :class:`skmir.neural.base.BaseNeuralEstimator`."""
+
+    def _check_X(self, X, y="no_validation", *, reset):
+        """Validate X (and a clip-level y at fit); return X as float32 (n, channels,
+        bins, frames)."""
+        owner = type(self).__name__
+        kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
+        fit = not (isinstance(y, str) and y == "no_validation")
+        if not fit:
+            shape = getattr(X, "shape", ())
+            if not reset and len(shape) in (3, 4) and hasattr(self, "input_shape_"):
+                # Say it in spectrogram terms: sklearn's "X has 2 features" would
+                # count channels as features when a 4-D X meets a 3-D fit.
+                per_clip = (1, shape[1]) if len(shape) == 3 else tuple(shape[1:3])
+                self._check_shape(per_clip)
+            X = validate_data(self, X, reset=reset, **kwargs)
+        else:
+            X, y = validate_data(self, X, y, multi_output=self._codec.multi_output,
+                                 y_numeric=self._codec.numeric, **kwargs)
+        if X.ndim not in (2, 3, 4):
+            raise ValueError(
+                f"{owner}: X must be (n_clips, n_bins, n_frames), (n_clips, n_channels, "
+                f"n_bins, n_frames), or 2-D (n_clips, n_features) read as one frame per "
+                f"clip; got an array of shape {X.shape}."
+            )
+        check_finite(X, owner)
+        X4 = X[:, None, :, None] if X.ndim == 2 else X[:, None] if X.ndim == 3 else X
+        if not reset:
+            self._check_shape(X4.shape[1:3])
+        X4 = np.ascontiguousarray(X4, dtype=np.float32)
+        return (X4, y) if fit else X4
+
+    def _check_shape(self, per_clip):
+        if tuple(per_clip) != tuple(self.input_shape_):
+            raise ValueError(
+                f"{type(self).__name__}: X has (channels, bins) = {tuple(per_clip)} per "
+                f"clip, but the network was fitted on {tuple(self.input_shape_)}; only "
+                "the number of frames may differ."
+            )
+
+    def _check_frame_y(self, X, y, X4):
+        """Frame targets aligned to X's frames; a 2-D X (one frame per clip) with a
+        1-D y is a single-frame fit (``single_frame_``)."""
+        owner = type(self).__name__
+        y = np.asarray(y)
+        two_d = ndim(X) == 2
+        if two_d:
+            y = self._codec.as_labels(y)
+        self.single_frame_ = bool(two_d and y.ndim == 1)
+        shape = y[:, None].shape if self.single_frame_ else y.shape
+        if len(shape) not in (2, 3):
+            raise ValueError(
+                f"{owner}: y must be (n_clips, n_frames) or (n_clips, n_frames, n_labels) "
+                f"aligned to X's frames; got y of shape {y.shape}."
+            )
+        if shape[0] != X4.shape[0]:
+            raise ValueError(f"{owner}: X has {X4.shape[0]} clips but y has {shape[0]}.")
+        if shape[1] != X4.shape[3]:
+            raise ValueError(
+                f"{owner}: y has {shape[1]} frames but X has {X4.shape[3]} frames; "
+                "frame targets must be aligned to X's frames."
+            )
+        if y.dtype.kind in "fc":
+            check_finite(y, owner, what="y")
+        return y
