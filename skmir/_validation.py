@@ -41,6 +41,26 @@ def check_sr(X, sr, owner):
         )
 
 
+def pcm_to_float(X):
+    """Integer PCM samples as float32 in [-1, 1), as soundfile decodes them; any
+    other input is returned as it is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir._validation import pcm_to_float
+    >>> pcm_to_float(np.array([[-32768, 0, 16384]], dtype=np.int16))
+    array([[-1. ,  0. ,  0.5]], dtype=float32)
+    >>> pcm_to_float(np.array([[0, 128, 255]], dtype=np.uint8))
+    array([[-1.       ,  0.       ,  0.9921875]], dtype=float32)
+    """
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "iu":
+        return X
+    half = 2.0 ** (8 * X.dtype.itemsize - 1)
+    centred = X.astype(np.float64) - half if X.dtype.kind == "u" else X
+    return (centred / half).astype(np.float32)
+
+
 def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
     """Validate a batch of waveforms and return it as float32.
 
@@ -50,7 +70,10 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
         The estimator that validates (named in errors; gets ``n_features_in_`` when
         ``reset``).
     X : array-like of shape (n_clips, n_samples) or (n_clips, n_channels, n_samples)
-        The waveforms.
+        The waveforms. An integer NumPy array is read as PCM samples and scaled to
+        [-1, 1) as soundfile decodes them (int16 by 1/32768; unsigned 8-bit centred
+        on 128 first), so that int16 audio is not taken for float audio 32768 times
+        too loud.
     reset : bool or None, default=True
         True sets ``n_features_in_`` (fit); False checks X against it; None checks
         neither (stateless transforms, which take clips of any length).
@@ -65,7 +88,7 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
     """
     owner = type(estimator).__name__
     check_sr(X, sr, owner)
-    X = validate_array(estimator, X, reset=reset, owner=owner)
+    X = validate_array(estimator, pcm_to_float(X), reset=reset, owner=owner)
     if X.ndim not in (2, 3):
         raise ValueError(
             f"{owner}: expected waveforms of shape (n_clips, n_samples) or "

@@ -1,5 +1,6 @@
 """Audio decoding, fixed-length loading, and dataset listing with bad files."""
 
+import io
 import os
 import pickle
 import warnings
@@ -14,6 +15,7 @@ from skmir import (
     AudioFileError,
     AudioFileWarning,
     AudioLoader,
+    MelSpectrogram,
     Waveforms,
     load_audio,
     load_audio_folder,
@@ -153,3 +155,22 @@ def test_folder_errors(tmp_path):
         load_audio_folder(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="root/<label>/<file>"):
         load_audio_folder(tmp_path)
+
+
+def test_integer_pcm_arrays_are_scaled_as_decoders_scale_them():
+    # int16 PCM taken as float audio would be 32768 times too loud (mel power 1e9x)
+    rng = np.random.default_rng(0)
+    pcm = (rng.uniform(-0.5, 0.5, size=(2, 4000)) * 32768).astype(np.int16)
+    expected = pcm.astype(np.float32) / 32768
+    out = AudioLoader(sr=8000).fit_transform(pcm)
+    np.testing.assert_array_equal(out, expected)
+    mel = MelSpectrogram(sr=8000, n_mels=16)
+    np.testing.assert_allclose(mel.fit_transform(pcm), mel.fit_transform(expected), rtol=1e-6)
+    u8 = np.array([[0, 64, 128, 192, 255] * 200], dtype=np.uint8)  # 8-bit WAV: unsigned
+    np.testing.assert_allclose(AudioLoader(sr=8000).fit_transform(u8)[0, :5],
+                               [-1.0, -0.5, 0.0, 0.5, 127 / 128])
+    # what soundfile gives for the same samples written as a 16-bit WAV
+    buf = io.BytesIO()
+    sf.write(buf, pcm[0], 8000, subtype="PCM_16", format="WAV")
+    buf.seek(0)
+    np.testing.assert_array_equal(sf.read(buf, dtype="float32")[0], expected[0])
