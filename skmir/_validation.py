@@ -106,6 +106,15 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
     return X
 
 
+def check_frames(X, owner):
+    """Refuse spectrograms without frames: their statistics would be NaN."""
+    if X.ndim >= 3 and X.shape[-1] == 0:
+        raise ValueError(
+            f"{owner}: X has 0 frames (shape {X.shape}); each clip needs at least one "
+            "frame. Is the audio shorter than the hop length?"
+        )
+
+
 def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
     """Validate time-frequency input: (n_clips, n_bins, n_frames), optionally with a
     channel axis after the clip axis; 2-D input is read as one frame per clip.
@@ -119,6 +128,7 @@ def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
             f"(n_clips, n_channels, n_bins, n_frames) (2-D is read as one frame per "
             f"clip), got an array of shape {X.shape}."
         )
+    check_frames(X, owner)
     check_finite(X, owner)
     return X
 
@@ -127,6 +137,12 @@ def validate_array(estimator, X, *, reset, owner):
     """Validate X as float32 of any dimension (finiteness is checked apart); with
     ``reset=None`` nothing of X is recorded or enforced."""
     kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
+    if isinstance(X, (list, tuple)) and len({np.shape(x) for x in X}) > 1:
+        raise ValueError(
+            f"{owner}: the clips have different shapes ({sorted({np.shape(x) for x in X})[:3]}"
+            "...); a batch must be one array. Load files with AudioLoader(duration=...), "
+            "which crops or pads every clip to one length, or pad them yourself."
+        )
     if reset is None:
         # Stateless transforms: a clip of any length (any number of bins) is valid at
         # transform, so n_features_in_ is recorded at fit but not enforced.

@@ -21,6 +21,10 @@ def _probe(path):
     """Return None if soundfile can open the file, else the reason it cannot."""
     import soundfile as sf
 
+    if not os.path.exists(path):  # soundfile would only say "System error"
+        return "no such file"
+    if os.path.isdir(path):
+        return "a folder, not a file"
     try:
         info = sf.info(os.fspath(path))
     except Exception as exc:
@@ -85,7 +89,10 @@ def load_audio_folder(root, extensions=None):
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"Audio folder {str(root)!r} does not exist or is not a folder.")
-    allowed = AUDIO_EXTENSIONS if extensions is None else tuple(e.lower() for e in extensions)
+    if isinstance(extensions, str):  # "wav" is one extension, not the letters w, a, v
+        extensions = [extensions]
+    allowed = AUDIO_EXTENSIONS if extensions is None else tuple(
+        e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
     labels_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     paths, labels = [], []
     for d in labels_dirs:
@@ -234,7 +241,8 @@ def load_manifest(csv_path):
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise FileNotFoundError(f"Manifest {str(csv_path)!r} does not exist.")
-    with open(csv_path, newline="") as f:
+    # utf-8-sig: spreadsheet programs start their CSV exports with a byte-order mark
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         fields = [c.strip().lower() for c in (reader.fieldnames or [])]
         if "path" not in fields or "label" not in fields:
@@ -244,6 +252,14 @@ def load_manifest(csv_path):
             )
         rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
     has_group = "group" in fields
+    for column in ("path", "label", "group") if has_group else ("path", "label"):
+        empty = [i + 2 for i, r in enumerate(rows) if not r.get(column)]  # line 1: header
+        if empty:
+            raise ValueError(
+                f"Manifest {str(csv_path)!r}: the {column} cell is empty on line(s) "
+                f"{', '.join(map(str, empty[:10]))}{' ...' if len(empty) > 10 else ''}; "
+                f"every row needs a {column} (an empty label would become a class '')."
+            )
     paths = [str((csv_path.parent / r["path"]).resolve()) for r in rows]
     if not paths:
         raise ValueError(f"Manifest {str(csv_path)!r} lists no files.")

@@ -81,7 +81,13 @@ class PersistenceMixin:
         """
         from skorch.history import History
 
-        state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # not a torch file: torch's own errors say little
+            raise ValueError(f"{os.fspath(path)!r} is not a file written by {cls.__name__}.save "
+                             f"({type(exc).__name__}: {exc}).") from exc
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ValueError(f"{os.fspath(path)!r} is not a file written by {cls.__name__}.save.")
         if state["estimator"] != cls.__name__:

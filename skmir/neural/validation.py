@@ -7,7 +7,7 @@ as contiguous float32 ``(n_clips, n_channels, n_bins, n_frames)``.
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from skmir._validation import check_finite
+from skmir._validation import check_finite, check_frames
 
 
 def ndim(X):
@@ -43,6 +43,7 @@ class InputValidationMixin:
                 f"n_bins, n_frames), or 2-D (n_clips, n_features) read as one frame per "
                 f"clip; got an array of shape {X.shape}."
             )
+        check_frames(X, owner)
         check_finite(X, owner)
         X4 = X[:, None, :, None] if X.ndim == 2 else X[:, None] if X.ndim == 3 else X
         if not reset:
