@@ -22,6 +22,11 @@ examples:
   skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]"""
 
 
+# The generated tasks with one class per clip, which the command's models and accuracy
+# scoring fit; tempo (a regression) and tags (multi-label) need other models.
+CLASS_TASKS = ("genre", "instrument", "key", "mode")
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skmir", description="Deep learning for music information retrieval, in sklearn.")
@@ -33,7 +38,7 @@ def _parser():
                    help="folder laid out as SOURCE/<label>/<audio file>, or a CSV manifest "
                         "with columns path,label[,group]; omitted: generated music")
     p.add_argument("--task", default="genre",
-                   help="generated data only: genre, instrument, key or mode (default: genre)")
+                   help=f"generated data only: {', '.join(CLASS_TASKS)} (default: genre)")
     p.add_argument("--n-clips", type=int, default=240,
                    help="generated data only: number of clips (default: 240)")
     p.add_argument("--duration", type=float, default=None,
@@ -161,6 +166,17 @@ def _load(args, log):
     return X, y, groups
 
 
+def _check_out(out):
+    """Fail before any work if the report folder cannot be written."""
+    import tempfile
+
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        raise OSError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}.") from exc
+
+
 def compare_command(args):
     """Run ``skmir compare`` with parsed arguments; returns the results."""
     from skmir.model_selection import compare
@@ -171,8 +187,16 @@ def compare_command(args):
         args.sr = 16000 if args.source is None else 22050
     if args.cv < 2:
         raise ValueError(f"--cv must be at least 2, got {args.cv}.")
+    if args.source is None and args.task not in CLASS_TASKS:
+        raise ValueError(
+            f"--task {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
+            f"the generated tasks {', '.join(CLASS_TASKS)}; tempo (a regression) and tags "
+            "(multi-label) need other models: use skmir.compare() with regressors or "
+            "taggers and scoring='r2' or 'roc_auc'."
+        )
     if args.source is not None:
         _check_source(args.source)  # before anything slow
+    _check_out(args.out)
     models = make_models(args.models, sr=args.sr, random_state=args.seed)
     start = time.perf_counter()
     X, y, groups = _load(args, log)

@@ -95,6 +95,9 @@ def test_command_on_a_folder(tmp_path, capsys):
     (["compare", "/no/such/folder"], "neither a folder nor a CSV manifest"),
     (["compare", "--models", "mfcc-svm,resnet"], "Unknown model name"),
     (["compare", "--cv", "1"], "--cv must be at least 2"),
+    (["compare", "--task", "tempo"], "tempo (a regression) and tags (multi-label) need other"),
+    # checked before the data are generated or any model is trained
+    (["compare", "--out", "/dev/null/report"], "--out '/dev/null/report' cannot be written"),
 ])
 def test_command_errors_are_one_line(argv, message, capsys):
     assert main(argv) == 2
