@@ -85,8 +85,19 @@ def is_musicnn(name):
     >>> is_musicnn("musicnn-msd"), is_musicnn("choi2017-tags")
     (True, False)
     """
-    card = _cards().get(name) if isinstance(name, str) else None
-    return card is not None and card.get("architecture") in ("musicnn", "vgg")
+    # Every neural estimator asks this of its architecture string at fit: read the one
+    # card the name could be, not all of them.
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name:
+        return False
+    path = _HERE / f"{name}.json"
+    if not path.is_file():
+        return False
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(card, dict) and card.get("format") == _FORMAT \
+        and card.get("name") == name and card.get("architecture") in ("musicnn", "vgg")
 
 
 def model_card(name):
