@@ -55,6 +55,10 @@ def _parser():
     p.add_argument("--n-jobs", type=int, default=None,
                    help="folds fitted in parallel (default: 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of data, folds and models")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the folds on a Dask cluster: its scheduler's address, e.g. "
+                        "tcp://10.0.0.5:8786 (needs dask.distributed; --n-jobs default: "
+                        "all workers)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     t = sub.add_parser("tag", help="tag audio files with a shipped network (offline)",
@@ -140,10 +144,33 @@ def _check_source(source):
     return source
 
 
+def _listed(list_files, source):
+    """The listing's result, and the files it excluded (from its AudioFileWarning),
+    whose warning still reaches the user."""
+    from skmir.io import AudioFileWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        listed = list_files(source)
+    excluded = []
+    for w in caught:
+        if issubclass(w.category, AudioFileWarning):
+            excluded += w.message.excluded
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return listed, excluded
+
+
 def _load(args, log):
+    """X, y, groups and the excluded files (None for generated music)."""
     import numpy as np
 
-    from skmir.io import AudioLoader, load_audio_folder, load_manifest
+    from skmir.io import (
+        AudioFileWarning,
+        AudioLoader,
+        check_audio_files,
+        load_audio_folder,
+        load_manifest,
+    )
 
     groups = None
     if args.source is None:
@@ -154,16 +181,33 @@ def _load(args, log):
         data = make_music(task=args.task, n_clips=args.n_clips, duration=duration,
                           sr=args.sr, random_state=args.seed)
         # genre names, not indices, so that the report's confusion matrix reads
-        return data.data, np.asarray(data.target_names)[data.target], None
+        return data.data, np.asarray(data.target_names)[data.target], None, None
     source = _check_source(args.source)
     if source.is_dir():
-        paths, y = load_audio_folder(source)
+        (paths, y), excluded = _listed(load_audio_folder, source)
     else:
-        paths, y, groups = load_manifest(source)
+        (paths, y, groups), excluded = _listed(load_manifest, source)
+    # The listing read headers only; decoding every file once more finds what only
+    # a full decode shows (corruption inside a compressed file) before any training,
+    # for about a tenth of the resampling's time.
+    bad = check_audio_files(paths, decode=True, n_jobs=args.n_jobs, verbose=not args.quiet)
+    if bad:
+        if len(bad) == len(paths):
+            raise ValueError(f"none of the {len(paths)} files in {str(source)!r} can be "
+                             f"decoded, e.g. {bad[0][0]}: {bad[0][1]}.")
+        lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
+        warnings.warn(AudioFileWarning(
+            f"Excluded {len(bad)} of {len(paths)} file(s) that fail to decode:\n{lines}",
+            excluded=bad), stacklevel=2)
+        unreadable = {p for p, _ in bad}
+        keep = np.asarray([p not in unreadable for p in paths])
+        paths, y = paths[keep], y[keep]
+        groups = None if groups is None else groups[keep]
+        excluded += bad
     log(f"Decoding {len(paths)} files from {str(source)!r} at {args.sr} Hz ...")
     X = AudioLoader(sr=args.sr, duration=args.duration, n_jobs=args.n_jobs,
                     verbose=not args.quiet).transform(paths)
-    return X, y, groups
+    return X, y, groups, excluded
 
 
 def _check_out(out):
@@ -175,6 +219,33 @@ def _check_out(out):
         tempfile.TemporaryFile(dir=out).close()
     except OSError as exc:
         raise OSError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}.") from exc
+
+
+def _connect(address):
+    """A client of the Dask scheduler at ``address`` (None for None)."""
+    if address is None:
+        return None
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise ImportError(f"--scheduler {address!r} needs dask.distributed: pip install "
+                          "'dask[distributed]'.") from exc
+    try:
+        return Client(address)
+    except OSError as exc:  # distributed's connection timeouts are OSErrors
+        raise OSError(f"--scheduler {address!r}: cannot reach a Dask scheduler there "
+                      f"({exc}).") from exc
+
+
+def _backend(client):
+    """joblib's dask backend while the folds run (the files are read here)."""
+    from contextlib import nullcontext
+
+    import joblib
+
+    # n_jobs=-1: every worker, unless --n-jobs says otherwise
+    return nullcontext() if client is None else joblib.parallel_config(backend="dask",
+                                                                        n_jobs=-1)
 
 
 def compare_command(args):
@@ -199,16 +270,37 @@ def compare_command(args):
     _check_out(args.out)
     models = make_models(args.models, sr=args.sr, random_state=args.seed)
     start = time.perf_counter()
-    X, y, groups = _load(args, log)
-    results = compare(models, X, y, cv=args.cv, groups=groups, n_jobs=args.n_jobs,
-                      random_state=args.seed, verbose=0 if args.quiet else 1)
-    written = results.save(args.out)
+    client = _connect(args.scheduler)  # an unreachable cluster fails before any work
+    try:
+        try:
+            X, y, groups, excluded = _load(args, log)
+            with _backend(client):
+                results = compare(models, X, y, cv=args.cv, groups=groups,
+                                  n_jobs=args.n_jobs, random_state=args.seed,
+                                  verbose=0 if args.quiet else 1)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"no results written to {str(args.out)!r}") from None
+    finally:
+        if client is not None:
+            client.close()
+    results.excluded = excluded
+    try:
+        written = results.save(args.out)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(
+            f"while writing the report: the files in {str(args.out)!r} may be missing or "
+            "from an earlier run") from None
     log("")
     log(results.to_markdown())
     log("")
     for name, row in results.versus_baseline().items():
         log(f"{name} vs {results.baseline}: {row['difference']:+.3f} "
             f"(corrected paired t-test p={row['p_value']:.3f}): {row['verdict']}")
+    if excluded:
+        log(f"\nExcluded {len(excluded)} file(s) that cannot be read as audio "
+            f"(also in {Path(args.out) / 'excluded.csv'}):")
+        for path, reason in excluded:
+            log(f"  {path}: {reason}")
     log(f"\nWrote {', '.join(str(p) for p in written)} "
         f"in {time.perf_counter() - start:.0f} s.")
     return results
@@ -230,8 +322,10 @@ def main(argv=None):
         # one clear line for the user; the traceback helps nobody who mistyped a path
         print(f"skmir {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"skmir {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        # 130: the shell's code for a command ended by SIGINT
+        print(f"skmir {args.command}: interrupted" + (f": {exc}" if str(exc) else ""),
+              file=sys.stderr)
         return 130
     return 0
 

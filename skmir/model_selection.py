@@ -6,7 +6,10 @@ against a baseline with :func:`corrected_ttest`; it returns a
 models that :func:`compare` knows by name live in :mod:`skmir.pipelines`.
 """
 
+import csv
+import io
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,8 @@ from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.multiclass import type_of_target
 
 from skmir._files import atomic_write_text
-from skmir.io import AudioLoader
+from skmir._interrupts import interrupts_propagate
+from skmir.io import AudioFileWarning, AudioLoader, check_audio_files, is_paths
 from skmir.pipelines import BASELINE, make_models
 
 
@@ -83,6 +87,9 @@ class ComparisonResults:
         Name of the score.
     splits : list of (ndarray, ndarray)
         Training and test indices of every fold.
+    excluded : list of (str, str) or None
+        Files left out because they cannot be read as audio, each with the reason;
+        None when the clips were not files.
 
     Examples
     --------
@@ -100,7 +107,7 @@ class ComparisonResults:
     """
 
     def __init__(self, scores, fit_time, score_time, predictions, y, baseline, scoring,
-                 splits):
+                 splits, excluded=None):
         self.scores = scores
         self.fit_time = fit_time
         self.score_time = score_time
@@ -109,6 +116,7 @@ class ComparisonResults:
         self.baseline = baseline
         self.scoring = scoring
         self.splits = splits
+        self.excluded = excluded
         # Mean fold sizes, for the corrected t-test
         self.n_train = float(np.mean([len(train) for train, _ in splits]))
         self.n_test = float(np.mean([len(test) for _, test in splits]))
@@ -204,11 +212,22 @@ class ComparisonResults:
                             f"{self.score_time[name][k]:.3f}")
         atomic_write_text(path, "\n".join(rows) + "\n")
 
+    def _excluded_note(self):
+        if self.excluded is None:
+            return ""
+        if not self.excluded:
+            return "\nNo files were excluded.\n"
+        return (f"\n{len(self.excluded)} file(s) that cannot be read as audio were excluded "
+                "(listed with the reason in excluded.csv).\n")
+
     def save(self, out_dir):
         """Write results.csv, results.md, scores.png and confusion.png into out_dir.
 
-        Every file is written atomically: an interrupted save leaves the previous
-        report's file, never half of one.
+        When files were excluded (:attr:`excluded`), excluded.csv lists them with
+        the reason, and results.md says how many; an excluded.csv of an earlier
+        report that excluded files is removed otherwise. Every file is written
+        atomically: an interrupted save leaves the previous report's file, never
+        half of one.
 
         Parameters
         ----------
@@ -225,8 +244,17 @@ class ComparisonResults:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.to_csv(out / "results.csv")
-        atomic_write_text(out / "results.md", self.to_markdown() + "\n")
+        atomic_write_text(out / "results.md", self.to_markdown() + "\n" + self._excluded_note())
         paths = [out / "results.csv", out / "results.md"]
+        if self.excluded:
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            writer.writerow(["path", "reason"])
+            writer.writerows(self.excluded)
+            atomic_write_text(out / "excluded.csv", buf.getvalue())
+            paths.append(out / "excluded.csv")
+        else:
+            (out / "excluded.csv").unlink(missing_ok=True)  # an earlier run's list
         fig = plot.plot_scores(self).figure
         paths.append(plot.save_figure(fig, out / "scores.png"))
         if type_of_target(self.y) in ("binary", "multiclass"):
@@ -300,7 +328,10 @@ def _fit_and_score(model, X, y, train, test, scorer):
     """Fit on the training fold, predict the test fold once, score that prediction."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
     start = time.perf_counter()
-    model.fit(X_train, y[train])
+    # A Ctrl-C stops the run instead of ending one fold's training early. Set here,
+    # not around Parallel, so that it holds in joblib's worker processes too.
+    with interrupts_propagate():
+        model.fit(X_train, y[train])
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
     fold = _FoldPredictions(model, X_test)
@@ -367,7 +398,18 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     paired t-test (:func:`corrected_ttest`).
 
     Each fold's fitted model predicts its test fold once; that prediction gives both
-    the fold's score and :attr:`ComparisonResults.predictions`. A model whose
+    the fold's score and :attr:`ComparisonResults.predictions`.
+
+    When X is file paths, every file is decoded once before any training
+    (:func:`skmir.io.check_audio_files` with ``decode=True``; a small cost beside
+    the decoding that every model and fold repeats): files that cannot be read,
+    are truncated or hold NaN samples are excluded with one
+    :class:`skmir.AudioFileWarning` naming each and why, and listed in
+    :attr:`ComparisonResults.excluded`; the comparison goes on with the others.
+
+    A KeyboardInterrupt (Ctrl-C) stops the comparison: it propagates out of the
+    training of skmir's networks (which end a plain ``fit`` early instead) and
+    nothing is returned. A model whose
     pipeline starts with an ``AudioLoader(resample=True)`` at another rate than
     waveforms ``X`` carry (``X.sr``) gets X resampled once for all folds, not in
     every fold.
@@ -400,7 +442,8 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     random_state : int, default=0
         Seed of the folds and of models given by name.
     verbose : int, default=1
-        Progress bar over models, and a line per model, when > 0.
+        When > 0: a progress bar over models and folds, a line per fold (model,
+        fold, score, seconds) and one per model.
 
     Returns
     -------
@@ -435,6 +478,9 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     y = np.asarray(y)
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} clips but y has {len(y)} targets.")
+    excluded = None
+    if is_paths(X):
+        X, y, groups, excluded = _without_bad_files(X, y, groups, n_jobs, verbose)
     classification = type_of_target(y) in ("binary", "multiclass")
     cv = _default_cv(cv, y, groups, classification, random_state)
     splits = list(cv.split(X, y, groups))
@@ -444,15 +490,26 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     scorer = get_scorer(scoring)
     scores, fit_time, score_time, predictions = {}, {}, {}, {}
     resampled = {}
-    bar = tqdm(models.items(), desc="compare", disable=not verbose, unit="model")
-    for name, model in bar:
+    bar = tqdm(total=len(models) * len(splits), desc="compare", disable=not verbose,
+               unit="fold")
+    for name, model in models.items():
         bar.set_postfix_str(name)
         X_model = _at_loader_rate(model, X, resampled)
         # Errors propagate (error_score="raise"): a model that fails is a bug to see.
-        folds = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_and_score)(clone(model), X_model, y, train, test, scorer)
-            for train, test in splits
-        )
+        # Results arrive fold by fold, in order, for the progress lines.
+        folds = []
+        try:
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        except ValueError:  # a backend that returns all results at once (multiprocessing)
+            parallel = Parallel(n_jobs=n_jobs)
+        for k, fold in enumerate(parallel(
+                delayed(_fit_and_score)(clone(model), X_model, y, train, test, scorer)
+                for train, test in splits), start=1):
+            folds.append(fold)
+            bar.update()
+            if verbose:
+                bar.write(f"{name} fold {k}/{len(splits)}: {fold[0]:.3f} "
+                          f"({fold[2]:.0f} s)")
         scores[name] = np.asarray([f[0] for f in folds], dtype=float)
         fit_time[name] = np.asarray([f[2] for f in folds])
         score_time[name] = np.asarray([f[3] for f in folds])
@@ -463,10 +520,31 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
             pred[test] = p
         predictions[name] = pred
         if verbose:
-            tqdm.write(f"{name}: {scoring} {scores[name].mean():.3f} ± {scores[name].std():.3f}")
+            bar.write(f"{name}: {scoring} {scores[name].mean():.3f} ± {scores[name].std():.3f}")
+    bar.close()
     return ComparisonResults(scores, fit_time, score_time, predictions, y,
                              baseline if baseline in models else None,
-                             scoring if isinstance(scoring, str) else "score", splits)
+                             scoring if isinstance(scoring, str) else "score", splits,
+                             excluded=excluded)
+
+
+def _without_bad_files(X, y, groups, n_jobs, verbose):
+    """X, y and groups without the files that cannot be read, and those files."""
+    paths = [str(p) for p in np.asarray(X).tolist()]
+    bad = check_audio_files(paths, decode=True, n_jobs=n_jobs, verbose=verbose)
+    if not bad:
+        return X, y, groups, []
+    lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
+    if len(bad) == len(paths):
+        raise ValueError(f"compare: none of the {len(paths)} files can be read as audio:\n"
+                         f"{lines}")
+    warnings.warn(AudioFileWarning(
+        f"compare: excluded {len(bad)} of {len(paths)} file(s) that cannot be read as "
+        f"audio:\n{lines}", excluded=bad), stacklevel=3)
+    unreadable = {p for p, _ in bad}
+    keep = np.asarray([p not in unreadable for p in paths])
+    groups = None if groups is None else np.asarray(groups)[keep]
+    return _safe_indexing(X, keep), y[keep], groups, bad
 
 
 __all__ = ["ComparisonResults", "compare", "corrected_ttest"]

@@ -36,3 +36,55 @@ def banded_clips(n_per_class=16, n_classes=3, n_bins=16, n_frames=24, seed=0):
     for c in range(n_classes):
         X[y == c, c * band:(c + 1) * band] += 1.5
     return X, y
+
+
+# Files of write_bad_corpus that no reader may accept, and the word its reason holds.
+BAD_FILES = {
+    "low/cut.wav": "truncated",  # a WAV cut to a third: decodes short with no error
+    "high/cut.flac": "truncated",  # a FLAC cut in half: fails near the end
+    "low/nan.wav": "NaN",  # a float WAV with NaN samples: its header is fine
+    "high/empty.wav": "empty",  # 0 bytes
+    "low/header-only.wav": "truncated",  # a WAV header announcing samples, no data
+    "low/text.wav": "Format not recognised",  # text with an audio extension
+    "high/loop.wav": "link",  # a symbolic link loop
+}
+# Read by the listing's cheap checks but not decodable: what compare's decoding finds
+CORRUPT_INSIDE = {"high/corrupt-inside.flac": "flac decoder"}
+
+
+def write_bad_corpus(root, n_per_class=4, sr=8000):
+    """A root/<label>/<file> folder of good clips (two classes, one with a non-ASCII
+    name) and the bad files of BAD_FILES and CORRUPT_INSIDE, plus a folder named
+    x.wav; returns (good, bad) relative paths, each sorted."""
+    import os
+
+    rng = np.random.default_rng(2)
+    good = []
+    for label, (freq, harmonics) in {"low": (150, 1), "high": (2000, 8)}.items():
+        (root / label).mkdir(parents=True)
+        for i in range(n_per_class):
+            name = f"{label}/{'ünïcødé-' if i == 0 else ''}{label}{i}.{'wav' if i % 2 else 'flac'}"
+            sf.write(root / name, tone(freq * rng.uniform(0.9, 1.1), 0.5, sr, harmonics, i), sr)
+            good.append(name)
+    clip = tone(300, 0.5, sr)
+    sf.write(root / "full.wav", clip, sr)
+    data = (root / "full.wav").read_bytes()
+    (root / "low/cut.wav").write_bytes(data[: len(data) // 3])
+    (root / "low/header-only.wav").write_bytes(data[:44])
+    (root / "full.wav").unlink()
+    sf.write(root / "full.flac", np.tile(clip, 4), sr)
+    data = (root / "full.flac").read_bytes()
+    (root / "high/cut.flac").write_bytes(data[: len(data) // 2])
+    inside = bytearray(data)  # a few flipped bytes a third of the way in
+    inside[len(data) // 3: len(data) // 3 + 8] = bytes(b ^ 0xFF for b in
+                                                       inside[len(data) // 3: len(data) // 3 + 8])
+    (root / "high/corrupt-inside.flac").write_bytes(bytes(inside))
+    (root / "full.flac").unlink()
+    nan = clip.copy()
+    nan[1000:1010] = np.nan
+    sf.write(root / "low/nan.wav", nan, sr, subtype="FLOAT")
+    (root / "high/empty.wav").write_bytes(b"")
+    (root / "low/text.wav").write_text("not audio, whatever the extension says\n" * 20)
+    os.symlink(root / "high/loop.wav", root / "high/loop.wav")
+    (root / "high/x.wav").mkdir()  # a folder is not a file: not listed, never read
+    return sorted(good), sorted([*BAD_FILES, *CORRUPT_INSIDE])

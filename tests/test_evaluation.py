@@ -265,3 +265,174 @@ def test_every_log_mel_model_uses_the_one_frontend():
     for name, model in make_models(["random-weights", "conv2d"], sr=16000).items():
         assert [n for n, _ in model.steps[1:4]] == steps, name
         assert model.get_params()["melspectrogram__n_mels"] == 64
+
+
+# --------------------------------------------------------------- interrupts
+
+
+class _Interrupt:
+    """A skorch callback that presses Ctrl-C at a given epoch (and batch), and keeps a
+    copy of the weights after every complete epoch."""
+
+    def __new__(cls, *args, **kwargs):
+        from skorch.callbacks import Callback
+
+        class Interrupt(Callback):
+            def __init__(self, epoch=2, batch=None):
+                self.epoch, self.batch = epoch, batch
+
+            def initialize(self):
+                self.weights_, self.batches_ = {}, 0
+                return self
+
+            def on_batch_end(self, net, training=False, **kwargs):
+                self.batches_ += training
+                if training and len(net.history) == self.epoch and self.batch == self.batches_:
+                    raise KeyboardInterrupt
+
+            def on_epoch_end(self, net, **kwargs):
+                import copy
+
+                self.batches_ = 0
+                self.weights_[len(net.history)] = copy.deepcopy(net.module_.state_dict())
+                if self.batch is None and len(net.history) == self.epoch:
+                    raise KeyboardInterrupt
+
+        return Interrupt(*args, **kwargs)
+
+
+def _net(callback, verbose=1, **params):
+    from skmir.neural import NeuralClassifier
+
+    params = {"max_epochs": 6, **params}
+    return NeuralClassifier(architecture="c2-p2-d2", channels=4, hidden=8, batch_size=8,
+                            callbacks=[("interrupt", callback)], verbose=verbose,
+                            random_state=0, **params)
+
+
+@pytest.fixture(scope="module")
+def clips():
+    pytest.importorskip("torch")
+    from conftest import banded_clips
+
+    return banded_clips(n_per_class=8, n_classes=2, n_bins=8, n_frames=12)
+
+
+def test_an_interrupted_fit_says_which_epochs_weights_it_kept(clips, capsys):
+    import torch
+
+    X, y = clips
+    callback = _Interrupt(epoch=3, batch=1)  # in the middle of epoch 3
+    clf = _net(callback).fit(X, y)
+    net = clf.net_
+    assert net.interrupted_
+    best = int(np.argmin([row["valid_loss"] for row in net.history[:2]])) + 1
+    err = capsys.readouterr().err
+    assert (f"skmir: training interrupted during epoch 3 of 6; kept the weights of epoch "
+            f"{best}, the best valid_loss (restored by early stopping)") in err
+    kept = dict(net.callbacks_)["interrupt"].weights_[best]
+    for name, value in net.module_.state_dict().items():
+        torch.testing.assert_close(value, kept[name], msg=name)
+    assert clf.predict(X).shape == y.shape  # a usable model
+
+
+def test_an_interrupt_at_the_end_of_an_epoch_keeps_it_and_verbose_0_is_silent(clips, capsys):
+    X, y = clips
+    clf = _net(_Interrupt(epoch=2), early_stopping=False).fit(X, y)
+    assert "epoch 2 of 6; kept the weights as they were at the interruption (epoch 2)." in \
+        capsys.readouterr().err
+    assert len(clf.net_.history) == 2
+    clf = _net(_Interrupt(epoch=2), verbose=0).fit(X, y)
+    assert clf.net_.interrupted_ and capsys.readouterr().err == ""
+
+
+def test_compare_stops_on_an_interrupt_instead_of_scoring_a_short_fold(clips):
+    X, y = clips
+    with pytest.raises(KeyboardInterrupt):
+        compare({"net": _net(_Interrupt(epoch=2), verbose=0)}, X, y, cv=2, verbose=0)
+    # the same network outside compare ends its training and returns
+    assert _net(_Interrupt(epoch=2), verbose=0).fit(X, y).net_.interrupted_
+
+
+class _CtrlC(DummyClassifier):
+    def fit(self, X, y):
+        raise KeyboardInterrupt
+
+
+def test_the_command_exits_130_and_writes_no_results(tmp_path, monkeypatch, capsys):
+    import skmir.pipelines
+
+    out = tmp_path / "report"
+    monkeypatch.setattr(skmir.pipelines, "make_models", lambda *a, **k: {"m": _CtrlC()})
+    code = main(["compare", "--task", "mode", "--n-clips", "12", "--duration", "1.5", "--cv", "2",
+                 "--out", str(out), "--quiet"])
+    assert code == 130
+    assert capsys.readouterr().err.strip() == (
+        f"skmir compare: interrupted: no results written to {str(out)!r}")
+    assert list(out.iterdir()) == []
+
+
+def test_the_command_stops_when_a_networks_training_is_interrupted(tmp_path, monkeypatch):
+    import skmir.pipelines
+
+    make_models_ = skmir.pipelines.make_models
+
+    def interrupted_conv2d(*args, **kwargs):
+        model = make_models_(["conv2d"], sr=8000)["conv2d"]
+        return {"conv2d": model.set_params(classifier__max_epochs=3, classifier__callbacks=[
+            ("interrupt", _Interrupt(epoch=1))])}
+
+    monkeypatch.setattr(skmir.pipelines, "make_models", interrupted_conv2d)
+    out = tmp_path / "report"
+    code = main(["compare", "--task", "mode", "--n-clips", "12", "--duration", "1.5", "--sr",
+                 "8000", "--cv", "2", "--out", str(out), "--quiet"])
+    assert code == 130 and not (out / "results.md").exists()
+
+
+# ------------------------------------------------------- threads under load
+
+
+def test_training_uses_the_idle_cpus_and_restores_torchs_threads(clips, monkeypatch):
+    import os
+
+    import torch
+
+    from skmir.nn.training import SkmirNet
+
+    X, y = clips
+    before = torch.get_num_threads()
+    usable = len(os.sched_getaffinity(0))
+    for busy, expected in [(usable, 1), (0, min(before, usable))]:
+        monkeypatch.setattr(SkmirNet, "_busy_cpus", staticmethod(lambda busy=busy: busy))
+        clf = _net(_Interrupt(epoch=99), verbose=0, max_epochs=1).fit(X, y)
+        assert clf.net_.num_threads_ == expected
+        assert torch.get_num_threads() == before
+    monkeypatch.setenv("SKMIR_NUM_THREADS", "3")
+    assert _net(_Interrupt(epoch=99), verbose=0, max_epochs=1).fit(X, y).net_.num_threads_ == 3
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv("SKMIR_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="SKMIR_NUM_THREADS='many': expected a positive integer"):
+        _net(_Interrupt(epoch=99), verbose=0, max_epochs=1).fit(X, y)
+
+
+def test_busy_cpus_sees_a_busy_loop():
+    import multiprocessing
+    import os
+
+    from skmir.nn.training import SkmirNet
+
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("needs /proc/stat")
+    hog = multiprocessing.get_context("fork").Process(target=_spin, daemon=True)
+    hog.start()
+    try:
+        busy = SkmirNet._busy_cpus(window=0.2)
+    finally:
+        hog.terminate()
+        hog.join()
+    assert busy >= 1  # (other jobs may share the machine: more is possible)
+
+
+def _spin():
+    while True:
+        pass

@@ -4,7 +4,8 @@ Modules
 -------
 audio
     :func:`load_audio`, :class:`AudioLoader` (paths or waveforms in, fixed-length
-    waveforms out) and :class:`Waveforms` (an array that carries its sample rate).
+    waveforms out) and :class:`Waveforms` (an array that carries its sample rate), and
+    :func:`check_audio_files` (which files cannot be read as audio, and why).
 folders
     :func:`load_audio_folder`, :func:`load_manifest` and :func:`write_audio_folder`.
 
@@ -17,11 +18,12 @@ from skmir.io.audio import (
     AudioFileWarning,
     AudioLoader,
     Waveforms,
+    check_audio_files,
     is_paths,
     load_audio,
 )
 from skmir.io.folders import load_audio_folder, load_manifest, write_audio_folder
 
 __all__ = ["AUDIO_EXTENSIONS", "AudioFileError", "AudioFileWarning", "AudioLoader",
-           "Waveforms", "is_paths", "load_audio", "load_audio_folder", "load_manifest",
-           "write_audio_folder"]
+           "Waveforms", "check_audio_files", "is_paths", "load_audio", "load_audio_folder",
+           "load_manifest", "write_audio_folder"]

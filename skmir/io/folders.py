@@ -14,51 +14,47 @@ from pathlib import Path
 import numpy as np
 
 from skmir._files import atomic_write
-from skmir.io.audio import AUDIO_EXTENSIONS, AudioFileWarning
+from skmir.io.audio import AUDIO_EXTENSIONS, AudioFileWarning, check_audio_files
 
 
-def _probe(path):
-    """Return None if soundfile can open the file, else the reason it cannot."""
-    import soundfile as sf
-
-    if not os.path.exists(path):  # soundfile would only say "System error"
-        return "no such file"
-    if os.path.isdir(path):
-        return "a folder, not a file"
+def _absolute(path):
     try:
-        info = sf.info(os.fspath(path))
-    except Exception as exc:
-        return str(exc).strip() or type(exc).__name__
-    if info.frames == 0:
-        return "holds no samples"
-    return None
+        return str(path.resolve())
+    except (RuntimeError, OSError):  # a symbolic link loop: reported by _screen
+        return os.path.abspath(path)
 
 
 def _screen(paths, where, extensions=AUDIO_EXTENSIONS):
-    """Drop files that cannot be read as audio, with one warning listing each and why."""
-    keep, bad = [], []
-    for p in paths:
-        reason = _probe(p) if Path(p).suffix.lower() in extensions else (
-            f"not an audio file extension (allowed: {', '.join(extensions)})"
-        )
-        (bad.append((p, reason)) if reason else keep.append(p))
+    """Drop files that cannot be read as audio, with one warning listing each and why.
+
+    The checks are :func:`check_audio_files`'s cheap ones (header, frame count, last
+    frames, finite samples of float files): a listing of thousands of files stays
+    fast, and truncated and NaN files never reach training.
+    """
+    bad_ext = {p for p in paths if Path(p).suffix.lower() not in extensions}
+    reasons = dict(check_audio_files([p for p in paths if p not in bad_ext]))
+    allowed = f"not an audio file extension (allowed: {', '.join(extensions)})"
+    reasons.update({p: allowed for p in bad_ext})
+    bad = [(p, reasons[p]) for p in paths if p in reasons]
     if bad:
         lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
         warnings.warn(
-            f"Excluded {len(bad)} of {len(paths)} file(s) under {where} that cannot be "
-            f"read as audio:\n{lines}",
-            AudioFileWarning,
+            AudioFileWarning(
+                f"Excluded {len(bad)} of {len(paths)} file(s) under {where} that cannot be "
+                f"read as audio:\n{lines}", excluded=bad),
             stacklevel=3,
         )
-    return keep
+    return [p for p in paths if p not in reasons]
 
 
 def load_audio_folder(root, extensions=None):
     """List the audio files of a ``root/<label>/<file>`` tree (GTZAN layout).
 
-    Every file in a label folder is opened (header only) to check that it is audio;
-    files that are not, or cannot be read, are excluded with one
-    :class:`AudioFileWarning` that lists each and why.
+    Every file in a label folder is checked by :func:`skmir.io.check_audio_files`
+    (header, frame count, last frames; every sample of float files): files that are
+    not audio, cannot be read, are truncated or hold NaN samples are excluded with
+    one :class:`AudioFileWarning` that lists each and why (its ``excluded``
+    attribute holds the same list).
 
     Parameters
     ----------
@@ -98,7 +94,9 @@ def load_audio_folder(root, extensions=None):
     for d in labels_dirs:
         # Hidden files are skipped: editors' and atomic writers' temporary files,
         # macOS's "._" resource forks.
-        for f in sorted(p for p in d.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        # Broken links are listed so that the warning names them.
+        for f in sorted(p for p in d.rglob("*") if (p.is_file() or p.is_symlink())
+                        and not p.name.startswith(".")):
             paths.append(str(f))
             labels.append(d.name)
     if not paths:
@@ -211,7 +209,8 @@ def load_manifest(csv_path):
     """Read a CSV manifest with columns ``path,label[,group]``.
 
     Relative paths are resolved against the CSV file's folder. Files that cannot be
-    read as audio are excluded with one :class:`AudioFileWarning`.
+    read as audio (see :func:`load_audio_folder`) are excluded with one
+    :class:`AudioFileWarning`.
 
     Parameters
     ----------
@@ -260,7 +259,7 @@ def load_manifest(csv_path):
                 f"{', '.join(map(str, empty[:10]))}{' ...' if len(empty) > 10 else ''}; "
                 f"every row needs a {column} (an empty label would become a class '')."
             )
-    paths = [str((csv_path.parent / r["path"]).resolve()) for r in rows]
+    paths = [_absolute(csv_path.parent / r["path"]) for r in rows]
     if not paths:
         raise ValueError(f"Manifest {str(csv_path)!r} lists no files.")
     keep = set(_screen(paths, repr(str(csv_path))))
