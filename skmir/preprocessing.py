@@ -63,6 +63,13 @@ class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``"db"`` only: floor of X before the logarithm.
     top_db : float or None, default=80.0
         ``"db"`` only: dynamic range kept below each clip's peak; None keeps all.
+    backend : {"librosa", "torch"}, default="librosa"
+        ``"librosa"``: librosa's formulas in numpy on the CPU (the name is the
+        representations' so that one ``backend`` switches a whole pipeline);
+        ``"torch"``: the same values with
+        :class:`skmir.nn.representations.LogCompression` on ``device``, batch by batch.
+    device : str, default="auto"
+        Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
     Examples
     --------
@@ -80,15 +87,27 @@ class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "ref": [Interval(Real, 0, None, closed="neither")],
         "amin": [Interval(Real, 0, None, closed="neither")],
         "top_db": [Interval(Real, 0, None, closed="left"), None],
+        "backend": [StrOptions({"librosa", "torch"})],
+        "device": [str],
     }
 
-    def __init__(self, method="log", eps=1e-6, power=2.0, ref=1.0, amin=1e-10, top_db=80.0):
+    def __init__(self, method="log", eps=1e-6, power=2.0, ref=1.0, amin=1e-10, top_db=80.0,
+                 backend="librosa", device="auto"):
         self.method = method
         self.eps = eps
         self.power = power
         self.ref = ref
         self.amin = amin
         self.top_db = top_db
+        self.backend = backend
+        self.device = device
+
+    def _torch(self):
+        # torch only when asked for, inside the call: the signal side imports no torch.
+        from skmir.nn import representations
+
+        return (representations.from_transformer(self),
+                representations.resolve_device(self.device))
 
     def fit(self, X, y=None):
         """Check the parameters and the input; nothing is learned.
@@ -104,6 +123,8 @@ class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        if self.backend == "torch":
+            self._torch()
         self._check_input(X, reset=True)
         return self
 
@@ -132,6 +153,11 @@ class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X = self._check_input(X, reset=None)
+        if self.backend == "torch":
+            from skmir.nn import representations
+
+            module, device = self._torch()
+            return representations.transform_array(module, X, device=device)
         if self.method == "log":
             return np.log(X + np.float32(self.eps)).astype(np.float32, copy=False)
         scale = np.float32(20.0 / self.power)
@@ -459,7 +485,7 @@ class TimeSummary(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of float32, shape (n_clips, len(stats) * n_rows_)
+        features : ndarray of float32, shape (n_clips, ``len(stats) * n_rows_``)
         """
         check_is_fitted(self)
         X = check_spectrograms(self, X, reset=False)

@@ -18,6 +18,9 @@ training
     The skorch net that trains skmir's estimators (augmentation, AMP, seeding).
 musicnn
     The musicnn and VGG networks of Pons and Serra (2019), and their fine-tuning.
+representations
+    STFT, mel, MFCC, CQT, chroma and log/dB as torch modules equal to librosa;
+    :func:`~skmir.nn.representations.from_transformer`.
 """
 
 from importlib import import_module

@@ -3,6 +3,9 @@ blocking over clips (so a block's temporaries stay small) and joblib parallelism
 
 A representation subclasses :class:`Representation` and implements ``_compute(X,
 out)``: the librosa call on a block of clips, written into ``out`` when given.
+With ``backend="torch"`` the equal torch module of :mod:`skmir.nn.representations`
+computes instead, batch by batch on ``device``; torch is imported only then, inside
+the call, so ``import skmir`` stays free of torch.
 """
 
 from numbers import Integral
@@ -25,6 +28,33 @@ CQT_BLOCK_SAMPLES = 2**22
 WINDOW = [str, tuple, callable, np.ndarray]
 INT_POS = Interval(Integral, 1, None, closed="left")
 PAD_MODES = StrOptions({"constant", "edge", "linear_ramp", "reflect", "symmetric", "empty"})
+BACKEND_CONSTRAINTS = {"backend": [StrOptions({"librosa", "torch"})], "device": [str]}
+
+# Input values per torch batch: bounds a batch's memory on the device (the STFT's
+# complex output of 2**22 samples at hop 512 is 64 MB).
+TORCH_BLOCK_SAMPLES = 2**22
+
+
+def check_torch_backend(transformer):
+    """With ``backend="torch"``: the torch module equal to ``transformer`` and its
+    device, or a ValueError naming a parameter the torch backend cannot honour (or a
+    device that is not available); None with ``backend="librosa"``."""
+    if transformer.backend != "torch":
+        return None
+    from skmir.nn import representations
+
+    module = representations.from_transformer(transformer)
+    return module, representations.resolve_device(transformer.device)
+
+
+def torch_transform(transformer, X):
+    """``transformer``'s representation of X computed by its torch module, as float32
+    numpy, in batches of at most TORCH_BLOCK_SAMPLES values, without gradients."""
+    from skmir.nn import representations
+
+    module, device = check_torch_backend(transformer)
+    return representations.transform_array(module, X, device=device,
+                                           block_samples=TORCH_BLOCK_SAMPLES)
 
 
 class Representation(TransformerMixin, BaseEstimator):
@@ -44,6 +74,7 @@ class Representation(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        check_torch_backend(self)
         check_waveforms(self, X, reset=True, min_samples=self._min_samples(), sr=self._sr())
         return self
 
@@ -61,6 +92,8 @@ class Representation(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X = check_waveforms(self, X, reset=None, min_samples=self._min_samples(), sr=self._sr())
+        if self.backend == "torch":
+            return torch_transform(self, X)
         name = type(self).__name__
         # The first clip runs here: it tells the output's shape before any worker starts.
         first = compute_block(self, X[:1], name)

@@ -3,9 +3,11 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from skmir.representations.base import (
+    BACKEND_CONSTRAINTS,
     INT_POS,
     PAD_MODES,
     WINDOW,
@@ -23,6 +25,7 @@ STFT_CONSTRAINTS = {
     "pad_mode": [PAD_MODES],
     "power": [Interval(Real, 0, None, closed="neither")],
     "n_jobs": [Integral, None],
+    **BACKEND_CONSTRAINTS,
 }
 
 
@@ -49,7 +52,13 @@ class STFT(Representation):
     power : float, default=1.0
         Exponent of the magnitude: 1 for magnitude, 2 for power.
     n_jobs : int or None, default=None
-        Clips processed in parallel (joblib; None means 1).
+        Clips processed in parallel (joblib; None means 1); librosa backend only.
+    backend : {"librosa", "torch"}, default="librosa"
+        ``"librosa"`` calls librosa on the CPU; ``"torch"`` computes the same values
+        (within 1e-4 of the maximum, float32) with
+        :class:`skmir.nn.representations.STFT` on ``device``, batch by batch.
+    device : str, default="auto"
+        Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
     Examples
     --------
@@ -63,7 +72,8 @@ class STFT(Representation):
     _parameter_constraints = dict(STFT_CONSTRAINTS)
 
     def __init__(self, n_fft=2048, hop_length=None, win_length=None, window="hann",
-                 center=True, pad_mode="constant", power=1.0, n_jobs=None):
+                 center=True, pad_mode="constant", power=1.0, n_jobs=None, backend="librosa",
+                 device="auto"):
         self.n_fft = n_fft
         self.hop_length = hop_length
         self.win_length = win_length
@@ -72,6 +82,8 @@ class STFT(Representation):
         self.pad_mode = pad_mode
         self.power = power
         self.n_jobs = n_jobs
+        self.backend = backend
+        self.device = device
 
     def _compute(self, X, out=None):
         import librosa
@@ -118,7 +130,13 @@ class MelSpectrogram(Representation):
     norm : {"slaney"}, float or None, default="slaney"
         Normalisation of the mel filters.
     n_jobs : int or None, default=None
-        Clips processed in parallel (joblib; None means 1).
+        Clips processed in parallel (joblib; None means 1); librosa backend only.
+    backend : {"librosa", "torch"}, default="librosa"
+        ``"librosa"`` calls librosa on the CPU; ``"torch"`` computes the same values
+        (within 1e-4 of the maximum, float32) with
+        :class:`skmir.nn.representations.MelSpectrogram` on ``device``, batch by batch.
+    device : str, default="auto"
+        Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
     Examples
     --------
@@ -143,7 +161,8 @@ class MelSpectrogram(Representation):
 
     def __init__(self, sr=22050, n_fft=2048, hop_length=512, win_length=None, window="hann",
                  center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0,
-                 fmax=None, htk=False, norm="slaney", n_jobs=None):
+                 fmax=None, htk=False, norm="slaney", n_jobs=None, backend="librosa",
+                 device="auto"):
         self.sr = sr
         self.n_fft = n_fft
         self.hop_length = hop_length
@@ -158,6 +177,8 @@ class MelSpectrogram(Representation):
         self.htk = htk
         self.norm = norm
         self.n_jobs = n_jobs
+        self.backend = backend
+        self.device = device
 
     def _mel_kwargs(self):
         return dict(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
@@ -175,7 +196,10 @@ class MFCC(MelSpectrogram):
     """Mel-frequency cepstral coefficients, ``librosa.feature.mfcc``.
 
     The conventional feature of the paper's fig. 2(a) and the baseline every deep
-    model here is compared with: the DCT of the log-power mel-spectrogram.
+    model here is compared with: the DCT of the log-power mel-spectrogram. Its dB
+    step clips at 80 dB below each clip's own peak (``librosa.feature.mfcc`` measures
+    from the peak of the whole array it is given), so a clip's MFCC never depends on
+    the clips next to it.
 
     Parameters
     ----------
@@ -194,7 +218,13 @@ class MFCC(MelSpectrogram):
     norm : {"slaney"}, float or None, default="slaney"
         Normalisation of the mel filters (librosa's ``mel_norm``).
     n_jobs : int or None, default=None
-        Clips processed in parallel (joblib; None means 1).
+        Clips processed in parallel (joblib; None means 1); librosa backend only.
+    backend : {"librosa", "torch"}, default="librosa"
+        ``"librosa"`` calls librosa on the CPU; ``"torch"`` computes the same values
+        (within 1e-4 of the maximum, float32) with
+        :class:`skmir.nn.representations.MFCC` on ``device``, batch by batch.
+    device : str, default="auto"
+        Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
     Examples
     --------
@@ -216,11 +246,11 @@ class MFCC(MelSpectrogram):
     def __init__(self, sr=22050, n_mfcc=20, dct_type=2, dct_norm="ortho", lifter=0,
                  n_fft=2048, hop_length=512, win_length=None, window="hann", center=True,
                  pad_mode="constant", power=2.0, n_mels=128, fmin=0.0, fmax=None,
-                 htk=False, norm="slaney", n_jobs=None):
+                 htk=False, norm="slaney", n_jobs=None, backend="librosa", device="auto"):
         super().__init__(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                          window=window, center=center, pad_mode=pad_mode, power=power,
                          n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
-                         n_jobs=n_jobs)
+                         n_jobs=n_jobs, backend=backend, device=device)
         self.n_mfcc = n_mfcc
         self.dct_type = dct_type
         self.dct_norm = dct_norm
@@ -229,8 +259,12 @@ class MFCC(MelSpectrogram):
     def _compute(self, X, out=None):
         import librosa
 
-        kwargs = self._mel_kwargs()
-        mel_norm = kwargs.pop("norm")
-        return store(librosa.feature.mfcc(y=X, n_mfcc=self.n_mfcc, dct_type=self.dct_type,
-                                           norm=self.dct_norm, lifter=self.lifter,
-                                           mel_norm=mel_norm, **kwargs), out)
+        # librosa.feature.mfcc(y=X) clips power_to_db at top_db=80 below the peak of
+        # the whole block it is given, so a quiet clip's MFCC would depend on its
+        # neighbours: the same steps here, with each clip's own peak.
+        S = librosa.power_to_db(librosa.feature.melspectrogram(y=X, **self._mel_kwargs()),
+                                top_db=None)
+        peak = S.reshape(len(S), -1).max(axis=1).reshape((-1,) + (1,) * (S.ndim - 1))
+        np.maximum(S, peak - 80.0, out=S)
+        return store(librosa.feature.mfcc(S=S, n_mfcc=self.n_mfcc, dct_type=self.dct_type,
+                                           norm=self.dct_norm, lifter=self.lifter), out)
