@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from skmir.augmentation import BatchAugmentation
@@ -80,6 +80,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
 
     _parameter_constraints = {
         "architecture": [str],
+        "frontend": [None, str, HasMethods(["get_params"])],
         "channels": [_auto, *_per_layer_int],
         "kernel_size": _per_layer_int,
         "pool": _per_layer_int,
@@ -100,6 +101,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         "time_mask": [_auto, Interval(Integral, 0, None, closed="left"),
                       Interval(Real, 0, 1, closed="left")],
         "mixup": [_auto, Interval(Real, 0, None, closed="left")],
+        "wave_gain": [Interval(Real, 0, None, closed="left")],
+        "noise_snr": [None, Real, tuple, list],
+        "pitch_shift": [Interval(Real, 0, None, closed="left")],
+        "time_stretch": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -119,6 +124,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         self,
         architecture="auto",
         *,
+        frontend=None,
         channels="auto",
         kernel_size=3,
         pool=2,
@@ -136,6 +142,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         freq_mask=0.1,
         time_mask="auto",
         mixup="auto",
+        wave_gain=0.0,
+        noise_snr=None,
+        pitch_shift=0.0,
+        time_stretch=0.0,
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
@@ -151,6 +161,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         verbose=0,
     ):
         self.architecture = architecture
+        self.frontend = frontend
         self.channels = channels
         self.kernel_size = kernel_size
         self.pool = pool
@@ -168,6 +179,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         self.freq_mask = freq_mask
         self.time_mask = time_mask
         self.mixup = mixup
+        self.wave_gain = wave_gain
+        self.noise_snr = noise_snr
+        self.pitch_shift = pitch_shift
+        self.time_stretch = time_stretch
         self.optimizer = optimizer
         self.lr = lr
         self.weight_decay = weight_decay
@@ -236,8 +251,17 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         return layout(self._resolved("architecture"), output=self._time_scale.name,
                       **{name: self._resolved(name) for name in params})
 
-    def _module(self):
+    def _module(self, seed=0):
         """The torch module class and its parameters (skorch's ``module__*``)."""
+        if self.frontend is not None:
+            from skmir.nn.frontends import WaveformNet
+
+            return WaveformNet, dict(
+                frontend=self._frontend_spec(), layers=self._layout(),
+                input_shape=tuple(self.input_shape_), n_outputs=self.n_outputs_,
+                output=self._time_scale.name, global_pool=self.global_pool,
+                n_channels=self.n_audio_channels_, mean=self.frontend_mean_,
+                scale=self.frontend_scale_, augmentation=self._feature_augmentation(seed))
         source = self._pretrained()
         if source is not None:
             from skmir.nn.musicnn import FineTunedMusicnn
@@ -255,6 +279,9 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         """Validate everything, set the fitted attributes; return X4, encoded y, seed."""
         self._validate_params()
         self._layout()  # an invalid architecture fails here, before any torch work
+        if self.frontend is not None:
+            return self._prepare_waveforms(X, y)
+        self._check_no_waveform_augmentation()
         if self._time_scale.frame_targets:
             if y is None:
                 raise ValueError(
@@ -280,6 +307,131 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         if self._time_scale.frame_targets and self.single_frame_:
             y_enc = y_enc[:, None]  # the one frame of each clip
         return X4, y_enc, self._seed()
+
+    # ------------------------------------------------------- waveforms, frontend
+    _WAVEFORM_AUGMENTATION = ("wave_gain", "noise_snr", "pitch_shift", "time_stretch")
+
+    def _check_no_waveform_augmentation(self):
+        for name in self._WAVEFORM_AUGMENTATION:
+            value = getattr(self, name)
+            if value is not None and value != 0:
+                raise ValueError(
+                    f"{type(self).__name__}: {name}={value!r} augments waveforms, which "
+                    "needs a frontend (then X is waveforms); with frontend=None X is "
+                    "spectrograms. Set frontend (e.g. frontend='logmel'), or augment the "
+                    "waveforms offline with skmir.augment before computing spectrograms."
+                )
+
+    def _check_noise_snr(self):
+        snr = self.noise_snr
+        pair = [snr, snr] if isinstance(snr, Real) else list(snr) if snr is not None else []
+        ok = len(pair) == 2 and all(isinstance(v, Real) and np.isfinite(v) for v in pair)
+        if snr is not None and not (ok and pair[0] <= pair[1]):
+            raise ValueError(
+                f"{type(self).__name__}: noise_snr={snr!r}; allowed: None (no noise), a "
+                "signal-to-noise ratio in dB, or a (low, high) range of them, e.g. (10, 30)."
+            )
+
+    def _frontend_spec(self):
+        """The front end of ``frontend``, with the sample rate it was fitted at."""
+        from skmir.nn.frontends import resolve_frontend
+
+        return resolve_frontend(self.frontend, sr=getattr(self, "sr_", None),
+                                owner=type(self).__name__)
+
+    def _prepare_waveforms(self, X, y):
+        """:meth:`_prepare` with a frontend: X is waveforms; the front end's output
+        shape and standardisation are measured on them (one pass, no gradients)."""
+        from skmir.nn.frontends import resolve_frontend, standardisation_statistics
+        from skmir.nn.training import resolve_device
+
+        owner = type(self).__name__
+        if self._pretrained() is not None:
+            raise ValueError(
+                f"{owner}: architecture={self.architecture!r} brings its own input "
+                f"(MusicnnLogMel spectrograms) and cannot follow frontend={self.frontend!r}; "
+                "use frontend=None with musicnn's spectrograms, or an architecture string."
+            )
+        self._check_noise_snr()
+        frame = self._time_scale.frame_targets
+        if frame and y is None:
+            raise ValueError(
+                f"{owner} requires y to be passed, but the target y is None: frame "
+                "targets (n_clips, n_frames) aligned to the front end's frames."
+            )
+        spec = resolve_frontend(self.frontend, sr=getattr(X, "sr", None), owner=owner)
+        sr = getattr(spec, "sr", None)
+        if frame:
+            X3 = self._check_waveforms(X, reset=True, sr=sr)
+        else:
+            X3, y = self._check_waveforms(X, y, reset=True, sr=sr)
+            y = self._codec.as_labels(np.asarray(y))
+        module = spec.build(X3.shape[1])
+        device = resolve_device(self.device)
+        # The raw-waveform front ends end in batch norm: one clip gives their shape.
+        sample = X3 if spec.standardize else X3[:1]
+        try:
+            mean, scale, n_frames = standardisation_statistics(
+                module, sample, batch_size=self.batch_size, device=device)
+        except RuntimeError as exc:  # e.g. a convolution longer than the clips
+            raise ValueError(
+                f"{owner}: frontend={self.frontend!r} cannot run on clips of "
+                f"{X3.shape[-1]} samples ({exc})."
+            ) from exc
+        if not spec.standardize:
+            mean, scale = np.zeros_like(mean), np.ones_like(scale)
+        n_samples = X3.shape[-1]
+        if n_frames < 1:
+            raise ValueError(
+                f"{owner}: frontend={self.frontend!r} gives no frame for clips of "
+                f"{n_samples} samples; use longer clips."
+            )
+        if spec.grid().n_frames(n_samples) != n_frames and (
+                self._resolved("crop_frames") is not None or self.time_stretch
+                or self.pitch_shift):
+            raise ValueError(
+                f"{owner}: crop_frames, time_stretch and pitch_shift cut waveforms on the "
+                f"front end's frames, but frontend={self.frontend!r} gives {n_frames} "
+                f"frames for {n_samples} samples, not the {spec.grid().n_frames(n_samples)} "
+                "of its hop; set crop_frames=None, time_stretch=0 and pitch_shift=0."
+            )
+        self.sr_ = None if sr is None else int(sr)
+        self.n_audio_channels_ = int(X3.shape[1])
+        self.frontend_mean_, self.frontend_scale_ = mean, scale
+        self.input_shape_ = tuple(int(v) for v in mean.shape)
+        self.architecture_ = self._resolved("architecture")
+        if frame:
+            self.single_frame_ = False
+            shape = np.shape(y)
+            if len(shape) >= 2 and shape[1] != n_frames:
+                raise ValueError(
+                    f"{owner}: y has {shape[1]} frames but frontend={self.frontend!r} gives "
+                    f"{n_frames} frames for clips of {n_samples} samples (hop "
+                    f"{spec.grid().hop_length}); frame targets must be aligned to them."
+                )
+            frames_like = np.empty((len(X3), 1, 1, n_frames), np.float32)
+            y = self._check_frame_y(frames_like, y, frames_like)
+        y_enc, self.n_outputs_ = self._codec.encode(self, y, frame)
+        seed = self._seed()
+        self._waveform_augmentation(seed).check_room(n_samples, owner)
+        return X3, y_enc, seed
+
+    def _waveform_augmentation(self, seed):
+        from skmir.nn.waveform_augmentation import WaveformAugmentation
+
+        return WaveformAugmentation(
+            self._frontend_spec().grid(), crop_frames=self._resolved("crop_frames"),
+            gain_db=self.wave_gain, noise_snr=self.noise_snr, pitch_shift=self.pitch_shift,
+            time_stretch=self.time_stretch, mixup=self._resolved("mixup"),
+            n_classes=self._codec.mixup_classes(self),
+            frame_targets=self._time_scale.frame_targets, random_state=seed + 1)
+
+    def _feature_augmentation(self, seed):
+        """With a frontend: gain and masks on its output, inside the network."""
+        augmentation = BatchAugmentation(gain=self.gain, freq_mask=self.freq_mask,
+                                         time_mask=self._resolved("time_mask"),
+                                         random_state=seed + 3)
+        return augmentation if augmentation.active else None
 
     def _encode_y(self, y):
         """``y`` encoded for the network, as at fit (for ``net_.partial_fit``)."""
@@ -339,7 +491,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         return dict(train_split=train_split, callbacks=callbacks)
 
     def _augmentation(self, seed):
-        """The training-batch augmentation of the parameters."""
+        """The training-batch augmentation of the parameters (of the waveforms, with a
+        frontend)."""
+        if self.frontend is not None:
+            return self._waveform_augmentation(seed)
         return BatchAugmentation(
             crop_frames=self._resolved("crop_frames"), gain=self.gain,
             freq_mask=self.freq_mask, time_mask=self._resolved("time_mask"),
@@ -359,7 +514,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         if isinstance(optimizer, str):
             optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
         augmentation = self._augmentation(seed)
-        module, module_params = self._module()
+        module, module_params = self._module(seed)
         return SkmirNet(
             module=module,
             **{f"module__{k}": v for k, v in module_params.items()},
@@ -402,7 +557,8 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         Parameters
         ----------
         X : array-like of shape (n_clips, [n_channels,] n_bins, n_frames) or (n_clips, n_features)
-            Spectrogram-like clips (a 2-D X is one frame per clip).
+            Spectrogram-like clips (a 2-D X is one frame per clip); with a
+            ``frontend``, waveforms (n_clips, [n_channels,] n_samples).
         y : array-like
             Targets, as the class's docstring describes.
 
@@ -455,7 +611,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
     def _raw_predict(self, X):
         """The network's raw outputs (logits, or standardised targets) as float64."""
         check_is_fitted(self, "net_")
-        X4 = self._check_X(X, reset=False)
+        if self.frontend is not None:
+            X4 = self._check_waveforms(X, reset=False, sr=self.sr_)
+        else:
+            X4 = self._check_X(X, reset=False)
         return self.net_.predict_proba(X4).astype(np.float64)
 
     def _output(self, X):
@@ -488,6 +647,37 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+    def set_params(self, **params):
+        frontend = params.get("frontend", self.frontend)
+        nested = sorted(k for k in params if k.startswith("frontend__"))
+        if nested and (frontend is None or isinstance(frontend, str)):
+            raise ValueError(
+                f"{type(self).__name__}: {nested[0]} sets a parameter of the front end, "
+                f"but frontend={frontend!r} is {'None' if frontend is None else 'a name'}; "
+                "pass the front end as an instance to reach its parameters, e.g. "
+                "frontend=skmir.nn.frontends.LogMel(n_mels=64)."
+            )
+        return super().set_params(**params)
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path):
+        if self.frontend is not None and not isinstance(self.frontend, str):
+            raise ValueError(
+                f"{type(self).__name__}.save: frontend={self.frontend!r} is an object, "
+                "which the file (plain values only) cannot hold; save models whose "
+                "frontend is a preset name (e.g. 'logmel'), or pickle this one."
+            )
+        return super().save(path)
+
+    save.__doc__ = PersistenceMixin.save.__doc__
+
+    def _fitted_names(self):
+        arrays, values = super()._fitted_names()
+        if self.frontend is not None:
+            arrays = (*arrays, "frontend_mean_", "frontend_scale_")
+            values = (*values, "sr_", "n_audio_channels_")
+        return arrays, values
 
 
 class ThresholdMixin:

@@ -7,11 +7,16 @@ used as a plain scikit-learn estimator: it drops into ``Pipeline``, ``GridSearch
 and ``cross_validate``, and every hyper-parameter (the architecture string included)
 is grid-searchable.
 
-Input: spectrogram-like float32 arrays ``(n_clips, n_bins, n_frames)``, with channels
+Input: with ``frontend=None`` (the default), spectrogram-like float32 arrays
+``(n_clips, n_bins, n_frames)``, with channels
 ``(n_clips, n_channels, n_bins, n_frames)``, or 2-D ``(n_clips, n_features)`` read as
 one frame per clip (so tabular data and sklearn's checks work too). The networks end
 in global pooling over time, so clips of any length are predicted, including clips
-longer than the random crops used in training.
+longer than the random crops used in training. With a ``frontend`` (``"logmel"``,
+``"logcqt"``, a learned front end, a representation transformer), the input is
+waveforms and the representation is the network's first layers
+(:mod:`skmir.nn.frontends`), augmented per batch on the device
+(:mod:`skmir.nn.waveform_augmentation`).
 
 Defaults are chosen for small datasets on a CPU (the paper's sec. 2.3): the paper's
 time-invariant 2D CNN (``"conv2d"``, c2-p2-c2-p2-c2-p2-d2) of modest width
@@ -52,6 +57,23 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         weights start the training and its output layer is replaced; it takes
         :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
         sizes below do not apply.
+    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
+        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
+        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
+        checked against the front end's ``sr``), and the representation is computed
+        per batch on the training device as the network's first layers (see
+        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
+        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
+        librosa's numbers and standardised per bin with the training data's
+        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
+        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
+        size-3 convolutions), which give ``(1, filters)`` per frame and suit
+        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
+        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
+        parameters are grid-searchable (``frontend__n_mels``), or a skmir
+        representation transformer or Pipeline of them. With a frontend,
+        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
+        waveforms, and ``gain`` and the masks act on the standardised representation.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 32.
@@ -99,6 +121,23 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         The same over frames; "auto" is 0.1.
     mixup : float or "auto", default="auto"
         Mixup's alpha (0 is off); "auto" is 0.2 (classes become soft targets).
+    wave_gain : float, default=0.0
+        With a frontend: multiply each training waveform by a random gain of up to
+        +-``wave_gain`` dB. 0 is off.
+    noise_snr : float, (float, float) or None, default=None
+        With a frontend: add white noise to each training waveform at a
+        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
+        None is off.
+    pitch_shift : float, default=0.0
+        With a frontend: shift each training waveform by up to +-``pitch_shift``
+        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
+        the duration is kept). Targets that depend on pitch (key, chords) are not
+        shifted with it. 0 is off.
+    time_stretch : float, default=0.0
+        With a frontend: stretch each training waveform by a rate drawn between
+        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
+        is kept), then crop it back to the training length (a clip sped up is
+        zero-padded). 0 is off.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     lr : float, default=1e-3
         Learning rate.
@@ -140,6 +179,14 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     n_outputs_ : int
     n_features_in_ : int
         ``X.shape[1]`` at fit.
+    sr_ : int or None
+        With a frontend: the sample rate it runs at (Waveforms at another rate are
+        refused); None for a raw-waveform front end fitted on plain arrays.
+    n_audio_channels_ : int
+        With a frontend: channels of the training waveforms.
+    frontend_mean_, frontend_scale_ : ndarray of shape ``input_shape_``
+        With a frontend: the standardisation of its output (0 and 1 for the
+        raw-waveform front ends, which end in batch normalisation).
 
     Examples
     --------
@@ -189,6 +236,23 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         A tag is predicted when its probability is at least this; for 1-D binary
         labels, the second class is predicted
         (a decision parameter: change it after fitting without refitting).
+    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
+        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
+        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
+        checked against the front end's ``sr``), and the representation is computed
+        per batch on the training device as the network's first layers (see
+        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
+        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
+        librosa's numbers and standardised per bin with the training data's
+        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
+        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
+        size-3 convolutions), which give ``(1, filters)`` per frame and suit
+        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
+        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
+        parameters are grid-searchable (``frontend__n_mels``), or a skmir
+        representation transformer or Pipeline of them. With a frontend,
+        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
+        waveforms, and ``gain`` and the masks act on the standardised representation.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 32.
@@ -236,6 +300,23 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         The same over frames; "auto" is 0.1.
     mixup : float or "auto", default="auto"
         Mixup's alpha (0 is off); "auto" is 0.2 (tags become soft targets).
+    wave_gain : float, default=0.0
+        With a frontend: multiply each training waveform by a random gain of up to
+        +-``wave_gain`` dB. 0 is off.
+    noise_snr : float, (float, float) or None, default=None
+        With a frontend: add white noise to each training waveform at a
+        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
+        None is off.
+    pitch_shift : float, default=0.0
+        With a frontend: shift each training waveform by up to +-``pitch_shift``
+        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
+        the duration is kept). Targets that depend on pitch (key, chords) are not
+        shifted with it. 0 is off.
+    time_stretch : float, default=0.0
+        With a frontend: stretch each training waveform by a rate drawn between
+        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
+        is kept), then crop it back to the training length (a clip sped up is
+        zero-padded). 0 is off.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     lr : float, default=1e-3
         Learning rate.
@@ -270,6 +351,8 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     y_type_ : {"multilabel-indicator", "binary", "multiclass"}
     net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
         As :class:`NeuralClassifier`.
+    sr_, n_audio_channels_, frontend_mean_, frontend_scale_
+        With a frontend, as :class:`NeuralClassifier`.
 
     Examples
     --------
@@ -325,6 +408,23 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         weights start the training and its output layer is replaced; it takes
         :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
         sizes below do not apply.
+    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
+        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
+        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
+        checked against the front end's ``sr``), and the representation is computed
+        per batch on the training device as the network's first layers (see
+        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
+        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
+        librosa's numbers and standardised per bin with the training data's
+        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
+        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
+        size-3 convolutions), which give ``(1, filters)`` per frame and suit
+        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
+        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
+        parameters are grid-searchable (``frontend__n_mels``), or a skmir
+        representation transformer or Pipeline of them. With a frontend,
+        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
+        waveforms, and ``gain`` and the masks act on the standardised representation.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 32.
@@ -372,6 +472,23 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         The same over frames; "auto" is 0.1.
     mixup : float or "auto", default="auto"
         Mixup's alpha (0 is off); "auto" is 0 (off; targets would be mixed linearly).
+    wave_gain : float, default=0.0
+        With a frontend: multiply each training waveform by a random gain of up to
+        +-``wave_gain`` dB. 0 is off.
+    noise_snr : float, (float, float) or None, default=None
+        With a frontend: add white noise to each training waveform at a
+        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
+        None is off.
+    pitch_shift : float, default=0.0
+        With a frontend: shift each training waveform by up to +-``pitch_shift``
+        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
+        the duration is kept). Targets that depend on pitch (key, chords) are not
+        shifted with it. 0 is off.
+    time_stretch : float, default=0.0
+        With a frontend: stretch each training waveform by a rate drawn between
+        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
+        is kept), then crop it back to the training length (a clip sped up is
+        zero-padded). 0 is off.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     lr : float, default=1e-3
         Learning rate.
@@ -405,6 +522,8 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         The target standardisation.
     net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
         As :class:`NeuralClassifier`.
+    sr_, n_audio_channels_, frontend_mean_, frontend_scale_
+        With a frontend, as :class:`NeuralClassifier`.
 
     Examples
     --------

@@ -55,6 +55,25 @@ class FrameClassifier(ClassifierMixin, BaseNeuralEstimator):
         :mod:`skmir.nn.architecture`.
         "auto" is ``"dnn"`` (d2-d2-d2-d1); frame-level networks take c2, p2, d1,
         d2 and r1 tokens (no r2, no pooling over time).
+    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
+        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
+        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
+        checked against the front end's ``sr``), and the representation is computed
+        per batch on the training device as the network's first layers (see
+        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
+        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
+        librosa's numbers and standardised per bin with the training data's
+        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
+        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
+        size-3 convolutions), which give ``(1, filters)`` per frame and suit
+        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
+        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
+        parameters are grid-searchable (``frontend__n_mels``), or a skmir
+        representation transformer or Pipeline of them. With a frontend,
+        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
+        waveforms, and ``gain`` and the masks act on the standardised representation.
+        Frame targets have the front end's frames: ``1 + n_samples // hop_length``
+        for the spectrogram presets.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 16.
@@ -101,6 +120,24 @@ class FrameClassifier(ClassifierMixin, BaseNeuralEstimator):
         The same over frames; "auto" is 0 (off).
     mixup : float or "auto", default="auto"
         Mixup's alpha (0 is off); "auto" is 0 (off; when set, frame targets become soft targets).
+    wave_gain : float, default=0.0
+        With a frontend: multiply each training waveform by a random gain of up to
+        +-``wave_gain`` dB. 0 is off.
+    noise_snr : float, (float, float) or None, default=None
+        With a frontend: add white noise to each training waveform at a
+        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
+        None is off.
+    pitch_shift : float, default=0.0
+        With a frontend: shift each training waveform by up to +-``pitch_shift``
+        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
+        the duration is kept). Targets that depend on pitch (key, chords) are not
+        shifted with it. 0 is off.
+    time_stretch : float, default=0.0
+        With a frontend: stretch each training waveform by a rate drawn between
+        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
+        is kept), with its frame targets stretched by the same rate. A clip sped up
+        must keep the frames trained on (frame targets cannot be padded): with
+        whole clips, refused at fit; train on crops (``crop_frames``). 0 is off.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     lr : float, default=1e-3
         Learning rate.
@@ -135,6 +172,8 @@ class FrameClassifier(ClassifierMixin, BaseNeuralEstimator):
         Whether the fit was on a 2-D X and a 1-D y (one frame per clip).
     net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
         As :class:`skmir.NeuralClassifier`.
+    sr_, n_audio_channels_, frontend_mean_, frontend_scale_
+        With a frontend, as :class:`skmir.NeuralClassifier`.
 
     Examples
     --------
@@ -187,6 +226,25 @@ class FrameTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         A label is set on a frame when its probability is at least this; for
         1-D binary labels, the second class is predicted
         (a decision parameter: change it after fitting without refitting).
+    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
+        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
+        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
+        checked against the front end's ``sr``), and the representation is computed
+        per batch on the training device as the network's first layers (see
+        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
+        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
+        librosa's numbers and standardised per bin with the training data's
+        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
+        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
+        size-3 convolutions), which give ``(1, filters)`` per frame and suit
+        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
+        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
+        parameters are grid-searchable (``frontend__n_mels``), or a skmir
+        representation transformer or Pipeline of them. With a frontend,
+        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
+        waveforms, and ``gain`` and the masks act on the standardised representation.
+        Frame targets have the front end's frames: ``1 + n_samples // hop_length``
+        for the spectrogram presets.
     channels : int, sequence of int or "auto", default="auto"
         Filters of each convolution (c1, c2): one value, or one per conv layer.
         "auto" is 16.
@@ -234,6 +292,24 @@ class FrameTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     mixup : float or "auto", default="auto"
         Mixup's alpha (0 is off); "auto" is 0 (off; when set, frame targets become
         weights in [0, 1]).
+    wave_gain : float, default=0.0
+        With a frontend: multiply each training waveform by a random gain of up to
+        +-``wave_gain`` dB. 0 is off.
+    noise_snr : float, (float, float) or None, default=None
+        With a frontend: add white noise to each training waveform at a
+        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
+        None is off.
+    pitch_shift : float, default=0.0
+        With a frontend: shift each training waveform by up to +-``pitch_shift``
+        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
+        the duration is kept). Targets that depend on pitch (key, chords) are not
+        shifted with it. 0 is off.
+    time_stretch : float, default=0.0
+        With a frontend: stretch each training waveform by a rate drawn between
+        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
+        is kept), with its frame targets stretched by the same rate. A clip sped up
+        must keep the frames trained on (frame targets cannot be padded): with
+        whole clips, refused at fit; train on crops (``crop_frames``). 0 is off.
     optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     lr : float, default=1e-3
         Learning rate.
@@ -271,6 +347,8 @@ class FrameTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         Whether the fit was on a 2-D X and a 1-D y (one frame per clip).
     net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
         As :class:`skmir.NeuralClassifier`.
+    sr_, n_audio_channels_, frontend_mean_, frontend_scale_
+        With a frontend, as :class:`skmir.NeuralClassifier`.
 
     Examples
     --------

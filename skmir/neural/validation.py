@@ -7,12 +7,14 @@ as contiguous float32 ``(n_clips, n_channels, n_bins, n_frames)``.
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from skmir._validation import check_finite, check_frames
+from skmir._validation import check_finite, check_frames, check_lazy, check_waveforms, is_lazy
 
 
 def ndim(X):
     """The number of dimensions of an array-like, without converting an array."""
     n = getattr(X, "ndim", None)
+    if n is None and isinstance(getattr(X, "shape", None), tuple):
+        n = len(X.shape)  # a lazy X: np.asarray would read it all
     return np.asarray(X).ndim if n is None else n
 
 
@@ -22,10 +24,13 @@ class InputValidationMixin:
 
     def _check_X(self, X, y="no_validation", *, reset):
         """Validate X (and a clip-level y at fit); return X as float32 (n, channels,
-        bins, frames)."""
+        bins, frames): an array, or for a lazy X (a FeatureStore, a memmap) a
+        :class:`~skmir._validation.LazyClips` view that batches read from."""
         owner = type(self).__name__
         kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
         fit = not (isinstance(y, str) and y == "no_validation")
+        if is_lazy(X):
+            return self._check_lazy_X(X, y, fit=fit, reset=reset)
         if not fit:
             shape = getattr(X, "shape", ())
             if not reset and len(shape) in (3, 4) and hasattr(self, "input_shape_"):
@@ -50,6 +55,53 @@ class InputValidationMixin:
             self._check_shape(X4.shape[1:3])
         X4 = np.ascontiguousarray(X4, dtype=np.float32)
         return (X4, y) if fit else X4
+
+    def _check_lazy_X(self, X, y, *, fit, reset):
+        """:meth:`_check_X` for data not in memory: checked by shape and dtype, its
+        values block by block, and passed on as a view (batches read it)."""
+        shape = tuple(X.shape)
+        if not reset and len(shape) in (3, 4) and hasattr(self, "input_shape_"):
+            self._check_shape((1, shape[1]) if len(shape) == 3 else tuple(shape[1:3]))
+        # skip_check_array: n_features_in_ (shape[1]) without converting X
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if fit:
+            y = validate_data(self, "no_validation", y, reset=False,
+                              multi_output=self._codec.multi_output,
+                              y_numeric=self._codec.numeric)
+            if len(y) != shape[0]:
+                raise ValueError(
+                    f"{type(self).__name__}: X has {shape[0]} clips but y has {len(y)}."
+                )
+        X4 = check_lazy(X, type(self).__name__)
+        if not reset:
+            self._check_shape(X4.shape[1:3])
+        return (X4, y) if fit else X4
+
+    def _check_waveforms(self, X, y="no_validation", *, reset, sr):
+        """Validate the waveforms of an estimator with a ``frontend`` (and a clip-level
+        y at fit); return X as float32 (n_clips, n_channels, n_samples). Clips of any
+        length are predicted; the number of channels is the fit's."""
+        owner = type(self).__name__
+        if ndim(X) > 3:  # 1-D X: sklearn's "Reshape your data" below
+            raise ValueError(
+                f"{owner}: with frontend={self.frontend!r}, X must be waveforms "
+                f"(n_clips, n_samples) or (n_clips, n_channels, n_samples); got an array "
+                f"of shape {np.shape(X)}. Spectrograms are the input of frontend=None."
+            )
+        X = check_waveforms(self, X, reset=True if reset else None, sr=sr)
+        X3 = np.ascontiguousarray(X[:, None] if X.ndim == 2 else X, dtype=np.float32)
+        if not reset and X3.shape[1] != self.n_audio_channels_:
+            raise ValueError(
+                f"{owner}: X has {X3.shape[1]} audio channel(s) per clip, but the network "
+                f"was fitted on {self.n_audio_channels_}."
+            )
+        if isinstance(y, str) and y == "no_validation":
+            return X3
+        y = validate_data(self, "no_validation", y, reset=False,
+                          multi_output=self._codec.multi_output, y_numeric=self._codec.numeric)
+        if len(y) != len(X3):
+            raise ValueError(f"{owner}: X has {len(X3)} clips but y has {len(y)}.")
+        return X3, y
 
     def _check_shape(self, per_clip):
         if tuple(per_clip) != tuple(self.input_shape_):

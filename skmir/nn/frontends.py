@@ -1,0 +1,655 @@
+"""Front ends: the first layers of a network that learns from waveforms (the paper's
+sec. 3.2, 5.1 and fig. 9).
+
+A neural estimator with ``frontend=`` takes waveforms ``(n_clips, n_samples)`` (or
+``(n_clips, n_channels, n_samples)``) and computes its input representation per
+batch, on the training device, as the first layers of its network
+(:class:`WaveformNet`: front end, standardisation, then the
+:class:`skmir.nn.builder.ArchitectureNet` of its ``architecture``). Only waveforms
+are held in memory, and the representation's parameters are grid-searchable.
+
+Front ends (a preset name, or an instance to set and search their parameters):
+
+================  ==========================================  ============================
+name              class                                       output per clip
+================  ==========================================  ============================
+``"logmel"``      :class:`LogMel` (fixed, librosa's numbers)  (channels, n_mels, frames)
+``"logcqt"``      :class:`LogCQT` (fixed, librosa's numbers)  (channels, n_bins, frames)
+``"learned-mel"`` :class:`LearnedMel`: trainable mel filters  (channels, n_mels, frames)
+``"dieleman2014"`` :class:`Dieleman2014`: strided 1-D conv     (1, filters, frames)
+``"samplecnn"``   :class:`SampleCNN`: Lee et al. (2017)       (1, filters, frames)
+================  ==========================================  ============================
+
+A skmir representation transformer (:class:`skmir.MelSpectrogram`, :class:`skmir.CQT`,
+...), :class:`skmir.LogCompression`, or a Pipeline of them also works: it is turned
+into the equal torch module by :func:`skmir.nn.representations.from_transformer`.
+
+The fixed and learned-mel front ends are standardised per (channel, bin) with the
+mean and standard deviation of their output on the training waveforms, estimated
+at fit in one pass without gradients and kept as buffers (the role
+:class:`skmir.SpectrogramScaler` plays in a numpy pipeline), so the network sees
+input of zero mean and unit variance; the raw-waveform front ends end in batch
+normalisation instead. Front ends run in float32 outside ``torch.autocast`` (a
+logarithm in float16 loses the quiet bins), the network after them under it.
+
+The raw-waveform front ends put their filters on the frequency axis of the
+network's input: ``(batch, 1, filters, frames)``, read by the architecture like a
+spectrogram of ``filters`` bins. ``architecture="conv1d"`` (c1 spans every filter)
+continues them with 1-D convolutions over time, as both papers do.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from skmir.nn.builder import ArchitectureNet
+from skmir.nn.waveform_augmentation import FrameGrid
+
+__all__ = ["FRONTENDS", "Dieleman2014", "Frontend", "LearnedMel", "LogCQT", "LogMel",
+           "SampleCNN", "TransformerFrontend", "WaveformNet", "resolve_frontend",
+           "standardisation_statistics"]
+
+#: The sample rate of a front end whose ``sr`` is None and whose waveforms carry none
+#: (librosa's default).
+DEFAULT_SR = 22050
+
+
+class Frontend(BaseEstimator):
+    """Base of the front-end specifications: plain parameters, and :meth:`build`.
+
+    A front end is a parameter holder (an sklearn estimator, so that
+    ``frontend__n_mels`` reaches it through ``get_params``/``set_params``); the
+    torch module is built from it at fit.
+    """
+
+    #: Whether the output is standardised with statistics of the training data.
+    standardize = True
+    #: Whether the front end has no sample rate of its own (raw waveforms).
+    sr_free = False
+
+    def build(self, n_channels):
+        """The torch module: ``(batch, n_channels, n_samples)`` -> ``(batch, C, bins, frames)``."""
+        raise NotImplementedError
+
+    def grid(self):
+        """The :class:`~skmir.nn.waveform_augmentation.FrameGrid` of its frames."""
+        raise NotImplementedError
+
+    def _check(self):
+        self._validate_params()
+
+
+class _PerChannel(nn.Module):
+    """Apply a ``(batch, n_samples) -> (batch, bins, frames)`` module to every channel."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        B, C, n = x.shape
+        z = self.inner(x.reshape(B * C, n))
+        return z.reshape(B, C, *z.shape[1:])
+
+
+def _layers():
+    # H1's torch representations, imported on first use.
+    from skmir.nn import representations
+
+    return representations
+
+
+_LOG = StrOptions({"log", "db"})
+_SR = [Interval(Integral, 1, None, closed="left"), None]
+
+
+class LogMel(Frontend):
+    """Log-mel spectrogram front end, equal to ``MelSpectrogram`` + ``LogCompression``.
+
+    Defaults for small data (sec. 5.1): 96 mel bands, a 2048-point STFT hopped by 512
+    samples (23 ms at 22.05 kHz), natural log.
+
+    Parameters
+    ----------
+    sr : int or None, default=None
+        Sample rate in Hz; None takes the waveforms' (``X.sr``) at fit, else 22050.
+    n_mels : int, default=96
+    n_fft : int, default=2048
+    hop_length : int, default=512
+    fmin : float, default=0.0
+    fmax : float or None, default=None
+        None is ``sr / 2``.
+    htk : bool, default=False
+        HTK mel scale instead of Slaney's.
+    method : {"log", "db"}, default="log"
+        :class:`skmir.LogCompression`'s method (``log(X + 1e-6)`` or decibels).
+    standardize : bool, default=True
+        Standardise each bin with the training data's statistics.
+
+    Examples
+    --------
+    >>> from skmir.nn.frontends import LogMel
+    >>> LogMel(sr=16000, n_mels=64).grid().n_frames(16000)
+    32
+    """
+
+    _parameter_constraints = {
+        "sr": _SR, "n_mels": [Interval(Integral, 1, None, closed="left")],
+        "n_fft": [Interval(Integral, 1, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [Interval(Real, 0, None, closed="neither"), None],
+        "htk": ["boolean"], "method": [_LOG], "standardize": ["boolean"],
+    }
+
+    def __init__(self, sr=None, n_mels=96, n_fft=2048, hop_length=512, fmin=0.0, fmax=None,
+                 htk=False, method="log", standardize=True):
+        self.sr = sr
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.fmax = fmax
+        self.htk = htk
+        self.method = method
+        self.standardize = standardize
+
+    def build(self, n_channels):
+        self._check()
+        r = _layers()
+        mel = r.MelSpectrogram(sr=self.sr or DEFAULT_SR, n_fft=self.n_fft,
+                               hop_length=self.hop_length, n_mels=self.n_mels, fmin=self.fmin,
+                               fmax=self.fmax, htk=self.htk)
+        return _PerChannel(nn.Sequential(mel, r.LogCompression(method=self.method)))
+
+    def grid(self):
+        return FrameGrid(self.hop_length, centered=True)
+
+
+class LogCQT(Frontend):
+    """Log constant-Q front end, equal to ``CQT`` + ``LogCompression``.
+
+    Parameters
+    ----------
+    sr : int or None, default=None
+        Sample rate in Hz; None takes the waveforms' (``X.sr``) at fit, else 22050.
+    hop_length : int, default=512
+    fmin : float or None, default=None
+        Lowest bin's frequency; None is C1 (32.70 Hz), as librosa.
+    n_bins : int, default=84
+        Seven octaves of semitones from ``fmin``.
+    bins_per_octave : int, default=12
+    method : {"log", "db"}, default="log"
+    standardize : bool, default=True
+
+    Examples
+    --------
+    >>> from skmir.nn.frontends import LogCQT
+    >>> LogCQT(sr=16000).grid().hop_length
+    512
+    """
+
+    _parameter_constraints = {
+        "sr": _SR, "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="neither"), None],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "bins_per_octave": [Interval(Integral, 1, None, closed="left")],
+        "method": [_LOG], "standardize": ["boolean"],
+    }
+
+    def __init__(self, sr=None, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
+                 method="log", standardize=True):
+        self.sr = sr
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.n_bins = n_bins
+        self.bins_per_octave = bins_per_octave
+        self.method = method
+        self.standardize = standardize
+
+    def build(self, n_channels):
+        self._check()
+        r = _layers()
+        cqt = r.CQT(sr=self.sr or DEFAULT_SR, hop_length=self.hop_length, fmin=self.fmin,
+                    n_bins=self.n_bins, bins_per_octave=self.bins_per_octave)
+        return _PerChannel(nn.Sequential(cqt, r.LogCompression(method=self.method)))
+
+    def grid(self):
+        return FrameGrid(self.hop_length, centered=True)
+
+
+class _LearnedMelLayer(nn.Module):
+    """Power STFT, then a trainable filterbank, then ``log(max(W S, 0) + eps)``."""
+
+    def __init__(self, stft, filters, eps):
+        super().__init__()
+        self.stft = stft
+        self.weight = nn.Parameter(torch.as_tensor(filters, dtype=torch.float32))
+        self.eps = eps
+
+    def forward(self, x):
+        S = self.stft(x)  # (batch, freq, frames)
+        mel = torch.matmul(self.weight, S)
+        # The weights may leave [0, inf) while training; the energies must not.
+        return torch.log(mel.clamp_min(0) + self.eps)
+
+
+class LearnedMel(Frontend):
+    """A trainable mel filterbank on a fixed power STFT (sec. 3.2: learned front ends).
+
+    The filters start as ``librosa.filters.mel`` (Slaney's normalisation) and are
+    trained with the network; every weight, also outside a filter's band, can move.
+
+    Parameters
+    ----------
+    sr : int or None, default=None
+        Sample rate in Hz; None takes the waveforms' (``X.sr``) at fit, else 22050.
+    n_mels : int, default=96
+    n_fft : int, default=2048
+    hop_length : int, default=512
+    fmin : float, default=0.0
+    fmax : float or None, default=None
+    htk : bool, default=False
+    eps : float, default=1e-6
+        Offset of the log.
+    standardize : bool, default=True
+        Standardise each band with the statistics of the initial filters' output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.frontends import LearnedMel
+    >>> layer = LearnedMel(sr=8000, n_mels=16, n_fft=256, hop_length=128).build(1)
+    >>> layer(torch.randn(2, 1, 4000)).shape
+    torch.Size([2, 1, 16, 32])
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in LogMel._parameter_constraints.items() if k != "method"},
+        "eps": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, sr=None, n_mels=96, n_fft=2048, hop_length=512, fmin=0.0, fmax=None,
+                 htk=False, eps=1e-6, standardize=True):
+        self.sr = sr
+        self.n_mels = n_mels
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.fmax = fmax
+        self.htk = htk
+        self.eps = eps
+        self.standardize = standardize
+
+    def filters(self):
+        """The initial filters, ``librosa.filters.mel`` of the parameters."""
+        import librosa
+
+        return librosa.filters.mel(sr=self.sr or DEFAULT_SR, n_fft=self.n_fft,
+                                   n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax,
+                                   htk=self.htk)
+
+    def build(self, n_channels):
+        self._check()
+        stft = _layers().STFT(n_fft=self.n_fft, hop_length=self.hop_length, power=2.0)
+        return _PerChannel(_LearnedMelLayer(stft, self.filters(), self.eps))
+
+    def grid(self):
+        return FrameGrid(self.hop_length, centered=True)
+
+
+class _StridedConv(nn.Module):
+    def __init__(self, n_channels, filters, kernel_size, stride):
+        super().__init__()
+        self.conv = nn.Conv1d(n_channels, filters, kernel_size, stride=stride, bias=False)
+        self.norm = nn.BatchNorm1d(filters)
+
+    def forward(self, x):
+        # A log-like compression of the rectified responses, the counterpart of a
+        # log-magnitude spectrogram; batch norm standardises each filter.
+        return self.norm(torch.log1p(self.conv(x).abs())).unsqueeze(1)
+
+
+class Dieleman2014(Frontend):
+    """A strided 1-D convolution on the samples, as Dieleman and Schrauwen (2014).
+
+    ``filters`` kernels of ``kernel_size`` samples hopped by ``stride`` (by default
+    non-overlapping frames, their best setting), then ``log(1 + |response|)`` and
+    batch normalisation: ``(batch, 1, filters, frames)``. The kernels learn
+    frequency-selective filters (the paper's fig. 9; see
+    :func:`skmir.plot.plot_frontend_kernels`).
+
+    Parameters
+    ----------
+    filters : int, default=64
+    kernel_size : int, default=256
+        Samples per kernel (16 ms at 16 kHz).
+    stride : int or None, default=None
+        Hop in samples; None is ``kernel_size``.
+    sr : int or None, default=None
+        Not used by the layers; recorded so that predictions refuse waveforms at
+        another rate (None takes ``X.sr`` at fit, if any).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.frontends import Dieleman2014
+    >>> Dieleman2014(filters=8).build(1)(torch.randn(2, 1, 4096)).shape
+    torch.Size([2, 1, 8, 16])
+    """
+
+    standardize = False
+    sr_free = True
+    _parameter_constraints = {
+        "filters": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "stride": [Interval(Integral, 1, None, closed="left"), None], "sr": _SR,
+    }
+
+    def __init__(self, filters=64, kernel_size=256, stride=None, sr=None):
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.sr = sr
+
+    def build(self, n_channels):
+        self._check()
+        return _StridedConv(n_channels, self.filters, self.kernel_size,
+                            self.stride or self.kernel_size)
+
+    def grid(self):
+        return FrameGrid(self.stride or self.kernel_size, window=self.kernel_size)
+
+
+class _SampleLevel(nn.Module):
+    def __init__(self, n_channels, filters, n_blocks):
+        super().__init__()
+        layers = [nn.Conv1d(n_channels, filters, 3, stride=3, bias=False),
+                  nn.BatchNorm1d(filters), nn.ReLU()]
+        for _ in range(n_blocks):
+            layers += [nn.Conv1d(filters, filters, 3, padding=1, bias=False),
+                       nn.BatchNorm1d(filters), nn.ReLU(), nn.MaxPool1d(3)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x).unsqueeze(1)
+
+
+class SampleCNN(Frontend):
+    """A sample-level front end, as Lee et al. (2017): stacked 1-D convolutions of
+    size 3 with pooling by 3.
+
+    A strided convolution of 3 samples, then ``n_blocks`` blocks of a size-3
+    convolution, batch normalisation, ReLU and max pooling by 3: a frame every
+    ``3 ** (n_blocks + 1)`` samples, each seeing as many (the "3^n" models; Lee et
+    al.'s 3^9 network is this front end with 8 blocks and a classifier on top).
+    Output ``(batch, 1, filters, frames)``.
+
+    Parameters
+    ----------
+    filters : int, default=64
+    n_blocks : int, default=5
+        A frame every 3^6 = 729 samples (46 ms at 16 kHz).
+    sr : int or None, default=None
+        Recorded for checking predictions' rate, as :class:`Dieleman2014`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.frontends import SampleCNN
+    >>> SampleCNN(filters=8, n_blocks=2).build(1)(torch.randn(2, 1, 2700)).shape
+    torch.Size([2, 1, 8, 100])
+    """
+
+    standardize = False
+    sr_free = True
+    _parameter_constraints = {
+        "filters": [Interval(Integral, 1, None, closed="left")],
+        "n_blocks": [Interval(Integral, 0, None, closed="left")], "sr": _SR,
+    }
+
+    def __init__(self, filters=64, n_blocks=5, sr=None):
+        self.filters = filters
+        self.n_blocks = n_blocks
+        self.sr = sr
+
+    def build(self, n_channels):
+        self._check()
+        return _SampleLevel(n_channels, self.filters, self.n_blocks)
+
+    def grid(self):
+        hop = 3 ** (self.n_blocks + 1)
+        return FrameGrid(hop, window=hop)
+
+
+def _steps(transformer):
+    steps = getattr(transformer, "steps", None)
+    return [s for _, s in steps] if steps is not None else [transformer]
+
+
+class TransformerFrontend(Frontend):
+    """A skmir representation transformer (or a Pipeline of them) as a front end.
+
+    Built by :func:`skmir.nn.representations.from_transformer`, so the network sees
+    the numbers the transformer computes; standardised per bin like the presets.
+
+    Parameters
+    ----------
+    transformer : skmir transformer or Pipeline
+        E.g. ``make_pipeline(MelSpectrogram(sr=16000), LogCompression())``.
+    standardize : bool, default=True
+    """
+
+    def __init__(self, transformer, standardize=True):
+        self.transformer = transformer
+        self.standardize = standardize
+
+    @property
+    def sr(self):
+        rates = [s.sr for s in _steps(self.transformer) if hasattr(s, "sr")]
+        return rates[0] if rates else None
+
+    def build(self, n_channels):
+        from_transformer = _layers().from_transformer
+        try:
+            module = from_transformer(clone(self.transformer))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"frontend={self.transformer!r} cannot run as a front end: {exc}"
+            ) from exc
+        return _PerChannel(module)
+
+    def grid(self):
+        first = _steps(self.transformer)[0]
+        n_fft = getattr(first, "n_fft", None)
+        hop = getattr(first, "hop_length", None) or (n_fft // 4 if n_fft else 512)
+        if getattr(first, "center", True):
+            return FrameGrid(int(hop), centered=True)
+        return FrameGrid(int(hop), window=int(n_fft or hop))
+
+
+#: The preset names of ``frontend=`` and their classes.
+FRONTENDS = {
+    "logmel": LogMel,
+    "logcqt": LogCQT,
+    "learned-mel": LearnedMel,
+    "dieleman2014": Dieleman2014,
+    "samplecnn": SampleCNN,
+}
+
+
+def resolve_frontend(frontend, sr=None, owner="frontend"):
+    """The front end that a ``frontend`` parameter names, with its sample rate set.
+
+    Parameters
+    ----------
+    frontend : str, Frontend, skmir transformer or Pipeline
+        A name of :data:`FRONTENDS`, a :class:`Frontend` instance, or a skmir
+        representation transformer / LogCompression / Pipeline of them.
+    sr : int or None, default=None
+        The waveforms' sample rate: fills a front end's ``sr=None`` (22050 when None
+        too, for front ends that need one).
+    owner : str
+        Named in errors.
+
+    Returns
+    -------
+    Frontend
+        A new object (the parameter is left as it is).
+
+    Examples
+    --------
+    >>> from skmir.nn.frontends import resolve_frontend
+    >>> resolve_frontend("logmel", sr=16000)
+    LogMel(sr=16000)
+    """
+    if isinstance(frontend, str):
+        key = frontend.strip().lower()
+        if key not in FRONTENDS:
+            raise ValueError(
+                f"{owner}: frontend={frontend!r} is not a front end; allowed: None, "
+                f"{', '.join(repr(k) for k in FRONTENDS)}, a skmir.nn.frontends.Frontend "
+                "instance, or a skmir representation transformer (or Pipeline of them)."
+            )
+        spec = FRONTENDS[key]()
+    elif isinstance(frontend, Frontend):
+        spec = clone(frontend)
+    elif hasattr(frontend, "get_params") and all(
+            type(s).__module__.startswith("skmir.") for s in _steps(frontend)):
+        spec = TransformerFrontend(clone(frontend))
+    else:
+        raise ValueError(
+            f"{owner}: frontend={frontend!r} is not a front end; allowed: None, "
+            f"{', '.join(repr(k) for k in FRONTENDS)}, a skmir.nn.frontends.Frontend "
+            "instance, or a skmir representation transformer (or Pipeline of them)."
+        )
+    if "sr" in spec.get_params(deep=False) and spec.get_params(deep=False)["sr"] is None:
+        if sr is not None or not spec.sr_free:
+            spec.set_params(sr=int(sr) if sr is not None else DEFAULT_SR)
+    return spec
+
+
+class WaveformNet(nn.Module):
+    """A front end, its standardisation and a network in the paper's notation.
+
+    ``forward`` takes waveforms ``(batch, n_samples)`` or ``(batch, n_channels,
+    n_samples)``; the front end and the standardisation run in float32 outside
+    autocast, the optional spectrogram-domain ``augmentation`` (training only) and
+    the :class:`~skmir.nn.builder.ArchitectureNet` after them.
+
+    Parameters
+    ----------
+    frontend : Frontend
+        Resolved (see :func:`resolve_frontend`).
+    layers, input_shape, n_outputs, output, global_pool
+        As :class:`~skmir.nn.builder.ArchitectureNet`; ``input_shape`` is the front
+        end's ``(channels, bins)``.
+    n_channels : int, default=1
+        Channels of the waveforms.
+    mean, scale : array-like of shape ``input_shape`` or None, default=None
+        The standardisation (None: 0 and 1, e.g. to load saved buffers into).
+    augmentation : callable or None, default=None
+        ``(X, None) -> (X, None)`` on the standardised representation, applied in
+        training mode only (e.g. :class:`skmir.augmentation.BatchAugmentation` with
+        gain and masks).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn import layout
+    >>> from skmir.nn.frontends import SampleCNN, WaveformNet
+    >>> net = WaveformNet(SampleCNN(filters=8, n_blocks=2), layout("conv1d", channels=4,
+    ...                   hidden=8), (1, 8), n_outputs=3)
+    >>> net(torch.randn(2, 8100)).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, frontend, layers, input_shape, n_outputs, output="clip",
+                 global_pool="mean", n_channels=1, mean=None, scale=None, augmentation=None):
+        super().__init__()
+        self.frontend = frontend.build(int(n_channels))
+        shape = (int(input_shape[0]), int(input_shape[1]))
+        mean = torch.zeros(shape) if mean is None else torch.as_tensor(
+            np.asarray(mean, dtype=np.float32).reshape(shape))
+        scale = torch.ones(shape) if scale is None else torch.as_tensor(
+            np.asarray(scale, dtype=np.float32).reshape(shape))
+        self.register_buffer("mean", mean)
+        self.register_buffer("scale", scale)
+        self.augmentation = augmentation
+        self.network = ArchitectureNet(layers, input_shape, n_outputs, output=output,
+                                       global_pool=global_pool)
+
+    def features(self, x):
+        """The standardised representation ``(batch, channels, bins, frames)``."""
+        if x.ndim == 2:
+            x = x[:, None]
+        with torch.autocast(x.device.type, enabled=False):
+            z = self.frontend(x.float())
+            return (z - self.mean[..., None]) / self.scale[..., None]
+
+    def forward(self, x):
+        z = self.features(x)
+        if self.training and self.augmentation is not None:
+            z, _ = self.augmentation(z, None)
+        return self.network(z)
+
+
+def standardisation_statistics(module, X, *, batch_size=32, device="cpu"):
+    """Per (channel, bin) mean and standard deviation of a front end's output on X.
+
+    One pass without gradients, accumulated in float64 batch by batch; bins of zero
+    variance get a scale of 1 (as :class:`skmir.SpectrogramScaler`).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A built front end: ``(batch, n_channels, n_samples) -> (batch, C, bins, frames)``.
+    X : ndarray of shape (n_clips, n_channels, n_samples)
+    batch_size : int, default=32
+    device : str, default="cpu"
+
+    Returns
+    -------
+    mean, scale : ndarray of float32, shape (C, bins)
+    n_frames : int
+        Frames of the output for X's clips.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.nn.frontends import SampleCNN, standardisation_statistics
+    >>> X = np.random.default_rng(0).normal(size=(4, 1, 900)).astype("float32")
+    >>> mean, scale, n_frames = standardisation_statistics(SampleCNN(8, 1).build(1), X)
+    >>> mean.shape, n_frames
+    ((1, 8), 100)
+    """
+    total = total_sq = None
+    count, n_frames = 0, 0
+    was_training = module.training
+    module.eval().to(device)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                batch = torch.as_tensor(X[start:start + batch_size], device=device)
+                z = module(batch.float()).double()
+                n_frames = z.shape[-1]
+                s, sq = z.sum(dim=(0, 3)), z.pow(2).sum(dim=(0, 3))
+                total = s if total is None else total + s
+                total_sq = sq if total_sq is None else total_sq + sq
+                count += z.shape[0] * z.shape[-1]
+    finally:
+        module.train(was_training)
+    mean = (total / count).cpu().numpy()
+    var = np.maximum((total_sq / count).cpu().numpy() - mean ** 2, 0)
+    std = np.sqrt(var)
+    scale = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1), std, 1.0)
+    if not np.isfinite(mean).all():
+        raise ValueError(
+            "The front end's output on the training waveforms is not finite (a log of "
+            "silence without an offset?); its statistics cannot standardise it."
+        )
+    return mean.astype(np.float32), scale.astype(np.float32), int(n_frames)
