@@ -32,6 +32,7 @@ from skmir.preprocessing import (
 )
 from skmir.pretrained import list_pretrained
 from skmir.representations import CQT, MFCC, STFT, Chromagram, MelSpectrogram
+from skmir.store import FeatureStore, build_store
 
 __version__ = "0.1.0.dev0"
 
@@ -68,6 +69,7 @@ __all__ = [
     "CQT",
     "Chromagram",
     "ComparisonResults",
+    "FeatureStore",
     "LogCompression",
     "MFCC",
     "MelSpectrogram",
@@ -76,6 +78,7 @@ __all__ = [
     "SpectrogramScaler",
     "TimeSummary",
     "Waveforms",
+    "build_store",
     "compare",
     "datasets",
     "load_audio",

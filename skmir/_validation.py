@@ -159,3 +159,114 @@ def librosa_errors(owner):
         yield
     except librosa.util.exceptions.ParameterError as exc:
         raise ValueError(f"{owner}: {exc}") from exc
+
+
+def is_lazy(X):
+    """Whether X is read on demand rather than held in memory: a numpy memmap, or an
+    array-like with ``shape``, a numpy ``dtype`` and indexing that is no numpy array
+    (a :class:`skmir.FeatureStore`, an h5py or zarr dataset, a dask array)."""
+    if isinstance(X, np.memmap):
+        return True
+    if isinstance(X, (np.ndarray, list, tuple, str)) or hasattr(X, "iloc"):
+        return False
+    if type(X).__module__.split(".")[0] in ("torch", "scipy"):
+        return False
+    shape = getattr(X, "shape", None)
+    if not isinstance(shape, tuple) or not hasattr(X, "__getitem__"):
+        return False
+    try:
+        np.dtype(X.dtype)
+    except (AttributeError, TypeError):
+        return False
+    return True
+
+
+class LazyClips:
+    """A lazy X seen as float32 clips ``(n_clips, n_channels, n_bins, n_frames)``.
+
+    Indexing (an int, a slice, an array of ints) reads only those rows, as a
+    contiguous float32 array with the axes a 2-D or 3-D X lacks (a 2-D X is one
+    frame per clip); what the estimators' batches and feature extraction read.
+    """
+
+    def __init__(self, X):
+        self.X = X
+        shape = tuple(int(s) for s in X.shape)
+        # (n, features) -> (n, 1, features, 1); (n, bins, frames) -> (n, 1, bins, frames)
+        self._axes = {2: (1, 3), 3: (1,), 4: ()}[len(shape)]
+        for axis in self._axes:
+            shape = shape[:axis] + (1,) + shape[axis:]
+        self.shape = shape
+
+    @property
+    def ndim(self):
+        return 4
+
+    @property
+    def dtype(self):
+        return np.dtype(np.float32)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            rows = self.X[key]
+        elif np.ndim(key) == 0:
+            return self[np.asarray([key])][0]
+        else:
+            idx = np.asarray(key)
+            if idx.dtype == bool:
+                idx = np.flatnonzero(idx)
+            idx = np.where(idx < 0, idx + len(self), idx)
+            # h5py and zarr read increasing indices only; each row is read once
+            unique, inverse = np.unique(idx, return_inverse=True)
+            rows = np.asarray(self.X[unique])[inverse]
+        rows = np.ascontiguousarray(np.asarray(rows), dtype=np.float32)
+        return np.expand_dims(rows, self._axes) if self._axes else rows
+
+
+def check_lazy(X, owner, *, block_bytes=1 << 22):
+    """Validate a lazy X without holding it: shape and dtype, then its values block
+    by block (``block_bytes`` at a time); refuse a store's rows that are not ok.
+
+    Returns
+    -------
+    X4 : LazyClips
+    """
+    shape = tuple(int(s) for s in X.shape)
+    if len(shape) not in (2, 3, 4):
+        raise ValueError(
+            f"{owner}: X must be (n_clips, n_bins, n_frames), (n_clips, n_channels, "
+            f"n_bins, n_frames), or 2-D (n_clips, n_features) read as one frame per "
+            f"clip; got an array of shape {shape}."
+        )
+    dtype = np.dtype(X.dtype)
+    if dtype.kind not in "biuf":
+        raise ValueError(f"{owner}: X must hold numbers; got dtype {dtype}.")
+    if shape[0] == 0:
+        raise ValueError(f"{owner}: X holds 0 clips (shape {shape}); pass at least one.")
+    if len(shape) >= 3 and shape[-1] == 0:
+        raise ValueError(
+            f"{owner}: X has 0 frames (shape {shape}); each clip needs at least one frame."
+        )
+    ok = getattr(X, "ok", None)
+    if ok is not None and not np.all(ok):
+        bad = np.flatnonzero(~np.asarray(ok, dtype=bool))
+        raise ValueError(
+            f"{owner}: X has {len(bad)} row(s) whose file could not be computed (ok is "
+            f"False, first at index {int(bad[0])}): their zeros are no clip. Pass "
+            "store.good and store.good.y."
+        )
+    per_row = max(1, int(np.prod(shape[1:])) * dtype.itemsize)
+    step = max(1, block_bytes // per_row)
+    for start in range(0, shape[0], step):
+        block = np.asarray(X[start:start + step])
+        if block.size and not (np.isfinite(block.min()) and np.isfinite(block.max())):
+            first = start + int(np.flatnonzero(
+                ~np.isfinite(block.reshape(len(block), -1)).all(axis=1))[0])
+            raise ValueError(
+                f"{owner}: X contains NaN or inf values, first in the clip at index "
+                f"{first}; audio and spectrograms must be finite."
+            )
+    return LazyClips(X)

@@ -1,7 +1,8 @@
 """The package's layout rules, checked on its source: dependencies point one way.
 
 - the signal side (io, representations, preprocessing, datasets, frames) imports no
-  torch, so ``import skmir`` and an MFCC baseline stay light;
+  torch, so ``import skmir`` and an MFCC baseline stay light; its ``backend="torch"``
+  reaches torch only through :mod:`skmir.nn.representations`, imported inside the call;
 - the torch side (skmir.nn) imports none of the sklearn wrappers built over it;
 - nothing imports the command (skmir.cli);
 - no module imports another module's private names: a helper two modules need has a
@@ -16,8 +17,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "skmir"
+# skmir.store too: building and reading a feature store needs no torch
 SIGNAL_SIDE = ("skmir.io", "skmir.representations", "skmir.preprocessing",
-               "skmir.datasets", "skmir.frames")
+               "skmir.datasets", "skmir.frames", "skmir.store")
 WRAPPERS = ("skmir.neural", "skmir.features", "skmir.pipelines", "skmir.model_selection",
             "skmir.evaluation", "skmir.estimators", "skmir.frame_estimators", "skmir.cli")
 

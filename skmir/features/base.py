@@ -8,7 +8,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skmir._validation import check_spectrograms
+from skmir._validation import LazyClips, check_spectrograms
 
 POOLINGS = ("avg", "max", "both")
 NOT_FEATURES = ("p1", "p2", "global pool")
@@ -119,8 +119,9 @@ class DeepFeatures(TransformerMixin, BaseEstimator):
         self._names = feature_names(available, selected, self.pooling)
 
     def _features(self, net, X4, device):
-        return extract(net, np.ascontiguousarray(X4, dtype=np.float32), self._modules,
-                        self.pooling, self.batch_size, device)
+        if not isinstance(X4, LazyClips):  # a lazy X is read batch by batch
+            X4 = np.ascontiguousarray(X4, dtype=np.float32)
+        return extract(net, X4, self._modules, self.pooling, self.batch_size, device)
 
     def _check_shape(self, X):
         per_clip = tuple(as_4d(X).shape[1:3])

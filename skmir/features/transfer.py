@@ -6,9 +6,16 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skmir._validation import check_finite, check_spectrograms, check_waveforms, validate_array
+from skmir._validation import (
+    check_finite,
+    check_lazy,
+    check_spectrograms,
+    check_waveforms,
+    is_lazy,
+    validate_array,
+)
 from skmir.features.base import POOLINGS, DeepFeatures, as_4d, check_transform_input
 from skmir.io import is_paths
 from skmir.neural.base import BaseNeuralEstimator
@@ -190,6 +197,12 @@ class TransferFeatures(DeepFeatures):
     def _check_input(self, X, reset):
         owner = type(self).__name__
         if self.frontend_ is None and not self._musicnn:  # spectrograms for the network
+            if is_lazy(X):  # a FeatureStore, a memmap: read batch by batch
+                if reset or len(X.shape) == 2:  # as check_transform_input
+                    validate_data(self, X, reset=reset, skip_check_array=True)
+                X4 = check_lazy(X, owner)
+                self._check_shape(X4)
+                return X4
             if not reset:
                 return check_transform_input(self, X)
             X = check_spectrograms(self, X, reset=True)
