@@ -1,4 +1,5 @@
-"""Major/minor chord estimation: a frame-level network against chroma templates.
+"""Major/minor chord estimation: a frame-level network against chroma templates
+============================================================================
 
 25 classes (12 major and 12 minor triads and "N", ``skmir.frames.MAJMIN_CHORDS``);
 the annotated chords (sevenths included) are reduced to them with
@@ -80,7 +81,7 @@ def transpositions(S, y):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer clips and epochs")
     args = parser.parse_args(argv)
     n_train, n_test, epochs = (8, 4, 5) if args.quick else (60, 20, 60)

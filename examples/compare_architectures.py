@@ -1,4 +1,5 @@
-"""Compare the paper's clip-level architectures with the MFCC baseline on genre.
+"""Compare the paper's clip-level architectures with the MFCC baseline on genre
+============================================================================
 
 Choi et al. (2017), fig. 13, suggest three time-invariant structures for clip-level
 tasks such as genre: a 1D CNN (``conv1d``: c1-p1-c1-p1-d1-d1-d1), a 2D CNN
@@ -55,7 +56,7 @@ def make_models(sr, n_mels, max_epochs, random_state):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="40 clips of 2 s, 2 epochs: checks that everything runs")
     parser.add_argument("--n-clips", type=int, default=160)

@@ -1,5 +1,5 @@
-"""Grid-search the network's architecture, written in the paper's notation, together
-with a parameter of the representation.
+"""Grid-search the network's architecture and a parameter of the representation
+============================================================================
 
 The architecture string is an ordinary estimator parameter, so GridSearchCV
 searches fig. 13's time-invariant structures (conv1d, conv2d, CRNN) and the number
@@ -23,7 +23,7 @@ SR = 16000
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few clips, two epochs")
     args = parser.parse_args(argv)
     n_clips, epochs = (24, 2) if args.quick else (120, 40)

@@ -1,4 +1,5 @@
-"""Learned chroma (Korzeniowski & Widmer, the paper's [51]) against librosa's chroma.
+"""Learned chroma (Korzeniowski & Widmer, the paper's [51]) against librosa's chroma
+=================================================================================
 
 A :class:`skmir.FrameTagger` with the paper's time-varying DNN (``"dnn"``:
 d2-d2-d2-d1, every d2 a dense layer over 5 frames) maps standardised log-CQT frames
@@ -56,7 +57,7 @@ def log_cqt(music, n_octaves):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer clips and epochs")
     args = parser.parse_args(argv)
     n_train, n_test, epochs = (8, 4, 5) if args.quick else (60, 20, 60)

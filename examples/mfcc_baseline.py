@@ -1,4 +1,5 @@
-"""The conventional pipeline of the paper's fig. 2(a) on generated music.
+"""The conventional pipeline of the paper's fig. 2(a) on generated music
+=====================================================================
 
 Cross-validates AudioLoader -> MFCC -> TimeSummary -> StandardScaler -> SVC on a
 genre task that skmir.datasets.make_music generates, then grid-searches the number
@@ -17,7 +18,7 @@ from skmir.datasets import make_music
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter clips")
     args = parser.parse_args(argv)
     n_clips, duration = (64, 3.0) if args.quick else (240, 5.0)

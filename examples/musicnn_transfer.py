@@ -1,4 +1,5 @@
-"""Networks trained on real music as feature extractors, and fine-tuned (sec. 2.3).
+"""Networks trained on real music as feature extractors, and fine-tuned (sec. 2.3)
+===============================================================================
 
 skmir ships the four networks of musicnn 0.1.0 (Pons and Serra, 2019), trained on
 real music to tag MagnaTagATune or Million Song Dataset clips, beside
@@ -78,7 +79,7 @@ def fine_tuned(quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few clips, 3 folds")
     parser.add_argument("--layers", action="store_true", help="also compare layer choices")
     args = parser.parse_args(argv)

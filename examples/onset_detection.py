@@ -1,4 +1,5 @@
-"""Onset detection: a frame-level network against librosa's spectral-flux detector.
+"""Onset detection: a frame-level network against librosa's spectral-flux detector
+===============================================================================
 
 A :class:`skmir.FrameTagger` with the paper's time-varying DNN (``"dnn"``:
 d2-d2-d2-d1, every d2 a dense layer over 5 frames) reads log-mel frames and their
@@ -52,7 +53,7 @@ def onset_scores(found, music):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer clips and epochs")
     args = parser.parse_args(argv)
     n_train, n_test, epochs = (8, 4, 10) if args.quick else (80, 20, 40)

@@ -1,4 +1,5 @@
-"""The tutorial's example 1: pitch detection with a single dense layer.
+"""The tutorial's example 1: pitch detection with a single dense layer
+===================================================================
 
 Each frame of a constant-Q transform is one sample; a network made of one dense
 layer (architecture "d1": a linear map from the frame's bins to one score per note,
@@ -36,7 +37,7 @@ def frames_and_notes(music):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer clips and epochs")
     args = parser.parse_args(argv)
     n_train, n_test, epochs = (16, 6, 20) if args.quick else (60, 20, 40)

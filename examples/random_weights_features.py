@@ -1,4 +1,5 @@
 """Random-weights convnet features: which layers, which pooling?
+=============================================================
 
 The paper's sec. 2.3: a convnet that was never trained still computes useful
 features -- each layer is a bank of random filters over the log-mel-spectrogram, and
@@ -39,7 +40,7 @@ SR = 16000
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few clips, a small grid")
     args = parser.parse_args(argv)
     n_clips, folds = (40, 2) if args.quick else (240, 3)

@@ -1,4 +1,5 @@
-"""Transfer learning: the shipped tagging network as a feature extractor for an SVM.
+"""Transfer learning: the shipped tagging network as a feature extractor for an SVM
+================================================================================
 
 The paper's sec. 2.3 and Choi et al. (2017, "Transfer learning for music
 classification and regression tasks"): a convnet trained on a large source task
@@ -72,7 +73,7 @@ def make_models(random_state=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few clips, 3 folds")
     args = parser.parse_args(argv)
     n_clips, cv = (48, 3) if args.quick else (240, 5)

@@ -4,9 +4,19 @@ training history, comparison box plots, confusion matrices and taggrams.
 matplotlib with librosa.display for spectrograms; every function takes an optional
 ``ax`` (or ``fig``) and returns what it drew on, and works headless (Agg backend when
 no display is set).
+
+Labels in any script: the text of every figure falls back, glyph by glyph, from the
+user's font (``rcParams["font.family"]``) to installed fonts that cover more
+scripts (DejaVu Sans, which matplotlib ships, covers Latin, Greek and Cyrillic; Noto
+Sans CJK and similar fonts cover Chinese, Japanese and Korean where installed). A
+label with characters that no installed font has draws, with one warning that says
+which font to install.
 """
 
+import functools
 import os
+import unicodedata
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +32,139 @@ def _pyplot():
     return plt
 
 
-def save_figure(fig, path, dpi=120):
-    """Save a figure atomically (temporary file, then rename) and close it.
+# Tried in order after the user's own families for the glyphs those lack (matplotlib
+# falls back glyph by glyph along font.family). Only installed ones are used.
+_FALLBACK_FONTS = (
+    "DejaVu Sans", "Noto Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC",
+    "Noto Sans CJK KR", "Source Han Sans", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+    "Droid Sans Fallback", "IPAGothic", "IPAexGothic", "Noto Sans Arabic",
+    "Noto Sans Hebrew", "Noto Sans Devanagari", "Noto Sans Thai", "Arial Unicode MS",
+    "Microsoft YaHei", "SimHei", "Hiragino Sans", "PingFang SC", "Apple SD Gothic Neo",
+    "Malgun Gothic",
+)
+_CJK_PREFIXES = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO", "IDEOGRAPHIC",
+                 "FULLWIDTH", "HALFWIDTH")
+_WARNED = set()  # the font suggestions already made: each is made once per process
+
+
+def _font_families():
+    """The user's font families followed by the installed fallback fonts."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    families = list(matplotlib.rcParams["font.family"])
+    # a fallback that is already the font of a family before it adds nothing
+    paths = {_font_path(f) for f in families}
+    for family in _FALLBACK_FONTS:
+        if family in installed and family not in families:
+            path = _font_path(family)
+            if path not in paths:
+                families.append(family)
+                paths.add(path)
+    return families
+
+
+def _font_path(family, fallback_to_default=True):
+    """The file of a family name or generic family ("sans-serif"); ValueError if none."""
+    from matplotlib import font_manager
+
+    return font_manager.findfont(font_manager.FontProperties(family=[family]),
+                                 fallback_to_default=fallback_to_default)
+
+
+@functools.cache
+def _charmap(path):
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        return frozenset()
+
+
+def _missing_glyphs(texts, families):
+    """The characters of ``texts`` that none of ``families`` can draw."""
+    chars = {c for t in texts for c in t if ord(c) > 0x24F and c.isprintable()
+             and not c.isspace()}  # Latin, which DejaVu Sans (always a fallback) has
+    if not chars:
+        return []
+    maps = []
+    for family in families:
+        try:
+            maps.append(_charmap(_font_path(family, fallback_to_default=False)))
+        except ValueError:
+            continue
+    return sorted(c for c in chars if not any(ord(c) in m for m in maps))
+
+
+def _fonts_covering(chars, families):
+    """Installed font families, not among ``families``, that have some of ``chars``."""
+    from matplotlib import font_manager
+
+    found, left = [], {ord(c) for c in chars}
+    for entry in font_manager.fontManager.ttflist:
+        # Last Resort draws every character as a placeholder box: not a glyph
+        if not left or entry.name in families or entry.name in found \
+                or entry.name.startswith("Last Resort"):
+            continue
+        covered = left & _charmap(entry.fname)
+        if covered:
+            found.append(entry.name)
+            left -= covered
+    return found
+
+
+def _warn_missing_glyphs(missing, families):
+    if not missing:
+        return
+    cjk = [c for c in missing if unicodedata.name(c, "").startswith(_CJK_PREFIXES)]
+    for chars, font, package in (
+            (cjk, "Noto Sans CJK", "fonts-noto-cjk"),
+            ([c for c in missing if c not in cjk], "Noto Sans", "fonts-noto-core")):
+        if not chars or font in _WARNED:
+            continue
+        _WARNED.add(font)
+        import matplotlib
+
+        warnings.warn(
+            f"skmir.plot: no installed font has the characters {''.join(chars[:10])!r} "
+            f"of these labels (fonts tried: {', '.join(families)}), so they draw as empty "
+            f"boxes. Install {font} (Debian/Ubuntu: apt install {package}) and delete "
+            f"matplotlib's font cache ({matplotlib.get_cachedir()}/fontlist-*.json).",
+            UserWarning, stacklevel=3)
+
+
+def _font_fallback(plot):
+    """Draw ``plot``'s figure with the fallback fonts; warn once about glyphs none has."""
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+        from matplotlib.figure import Figure
+        from matplotlib.text import Text
+
+        default = list(matplotlib.rcParams["font.family"])
+        families = _font_families()
+        with matplotlib.rc_context({"font.family": families}):
+            drawn = plot(*args, **kwargs)
+        fig = drawn if isinstance(drawn, Figure) else drawn.figure
+        texts = fig.findobj(Text)
+        strings = [t.get_text() for t in texts]
+        # a script that none of the known fallbacks covers: any installed font that does
+        more = _fonts_covering(_missing_glyphs(strings, families), families)
+        for text in texts:
+            # texts made before this call (a caller's axes) get the fallbacks too,
+            # unless their family was chosen by hand
+            if text.get_fontfamily() in (default, families):
+                text.set_fontfamily(families + more)
+        _warn_missing_glyphs(_missing_glyphs(strings, families + more), families + more)
+        return drawn
+
+    return wrapper
+
+
+def save_figure(fig, path, dpi=120, close=True):
+    """Save a figure atomically (temporary file, then rename), and close it.
 
     A failed save leaves no temporary file and the previous ``path``, if any.
 
@@ -33,6 +174,8 @@ def save_figure(fig, path, dpi=120):
     path : str or os.PathLike
         Target file; the format follows its extension.
     dpi : int, default=120
+    close : bool, default=True
+        Close the figure after saving (False keeps it open, e.g. to show it).
 
     Returns
     -------
@@ -47,10 +190,12 @@ def save_figure(fig, path, dpi=120):
         with atomic_write(path) as tmp:
             fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        if close:
+            plt.close(fig)
     return path
 
 
+@_font_fallback
 def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
     """The paper's fig. 4 for one clip: waveform, STFT, mel-spectrogram, CQT, chromagram.
 
@@ -105,42 +250,107 @@ def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
         img = librosa.display.specshow(S, sr=sr, hop_length=hop_length, x_axis="time",
                                        y_axis=y_axis, ax=ax)
         ax.set(title=title, xlabel="" if title != panels[-1][0] else "Time (s)")
-        fig.colorbar(img, cax=cax)
+        fig.colorbar(img, cax=cax, label="dB" if "dB" in title else "energy (frame max = 1)")
     for ax in axes[:, 0]:
         ax.set_xlim(0, len(y) / sr)
     return fig
 
 
+@_font_fallback
 def plot_scores(results, ax=None):
-    """Box plot of per-fold scores of every model of a :func:`skmir.compare` run.
+    """Box plot of the per-fold scores of every model of a :func:`skmir.compare` run.
+
+    One box per model, best mean first, every model scored on the same folds. Each
+    dot is one fold's score; the box spans the middle half of the folds (25th to
+    75th percentile), the orange line is the median, the green triangle the mean,
+    and the whiskers reach the lowest and highest folds within 1.5 box heights of
+    the box. Each model's tick label gives its mean ± standard deviation over the
+    folds, and a dashed line marks the baseline's mean. A legend to the right of the
+    axes, clear of the data, says all this.
 
     Parameters
     ----------
-    results : skmir.evaluation.ComparisonResults
+    results : skmir.model_selection.ComparisonResults
     ax : matplotlib.axes.Axes or None
 
     Returns
     -------
     ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.model_selection import ComparisonResults
+    >>> from skmir.plot import plot_scores
+    >>> scores = {"cnn": np.array([0.7, 0.8, 0.75]), "mfcc-svm": np.array([0.6, 0.65, 0.5])}
+    >>> seconds = {name: np.ones(3) for name in scores}
+    >>> res = ComparisonResults(scores, seconds, seconds, {}, np.zeros(6), baseline="mfcc-svm",
+    ...                         scoring="accuracy", splits=[(np.arange(4), np.arange(4, 6))] * 3)
+    >>> ax = plot_scores(res)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['cnn\\n0.750 ± 0.041', 'mfcc-svm\\n0.583 ± 0.062']
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][1:3]
+    ['median', 'mean']
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     plt = _pyplot()
-    ax = ax or plt.figure(figsize=(1.5 + 1.2 * len(results.scores), 4)).gca()
-    names = [r["model"] for r in results.summary()]
-    ax.boxplot([results.scores[n] for n in names], showmeans=True)
-    ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
+    rows = results.summary()
+    names = [r["model"] for r in rows]
+    n_folds = len(results.scores[names[0]])
+    if ax is None:
+        ax = plt.figure(figsize=(4.5 + 1.1 * len(names), 4.2), layout="constrained").gca()
+    median = {"color": "tab:orange", "linewidth": 2}
+    mean = {"marker": "^", "markerfacecolor": "tab:green", "markeredgecolor": "tab:green",
+            "markersize": 8}
+    ax.boxplot([results.scores[n] for n in names], showmeans=True, showfliers=False,
+               widths=0.5, medianprops=median, meanprops=mean)
+    # the dots fan out a little so that folds with equal scores stay visible
+    offsets = np.linspace(-0.12, 0.12, n_folds) if n_folds > 1 else np.zeros(1)
     for i, n in enumerate(names, start=1):
-        ax.scatter(np.full(len(results.scores[n]), i), results.scores[n], s=12, alpha=0.6)
+        ax.scatter(i + offsets, results.scores[n], s=14, color="0.3", alpha=0.7, zorder=3)
+    ax.set_xticks(range(1, len(names) + 1),
+                  [f"{r['model']}\n{r['mean']:.3f} ± {r['std']:.3f}" for r in rows])
+    handles = [
+        Line2D([], [], ls="none", marker="o", markersize=4, color="0.3", alpha=0.7,
+               label="one fold's score"),
+        Line2D([], [], **median, label="median"),
+        Line2D([], [], ls="none", **mean, label="mean"),
+        Patch(facecolor="none", edgecolor="black",
+              label="box: middle half of the folds\n(25th to 75th percentile)"),
+        Line2D([], [], color="black", linewidth=1,
+               label="whiskers: lowest and highest fold\nwithin 1.5 box heights"),
+    ]
     if results.baseline:
-        ax.axhline(np.mean(results.scores[results.baseline]), ls="--", lw=1, color="gray",
-                   label=f"{results.baseline} mean")
-        ax.legend(loc="lower right")
-    ax.set(ylabel=results.scoring, title=f"{len(next(iter(results.scores.values())))}-fold "
-           "cross-validation")
+        line = ax.axhline(np.mean(results.scores[results.baseline]), ls="--", lw=1,
+                          color="gray", label=f"{results.baseline} mean (baseline)")
+        handles.append(line)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
+              fontsize="small", title="Reading the boxes", title_fontsize="small")
+    ax.set(ylabel=results.scoring, xlabel="model: mean ± standard deviation over the folds",
+           title=f"{results.scoring} of each of {n_folds} cross-validation folds")
     return ax
 
 
+# What the colours and numbers of a confusion matrix are, for each ``normalize``
+_NORMALISATION = {
+    "true": ("fraction of true class (each row sums to 1)", "rows normalised: recall"),
+    "pred": ("fraction of predicted class (each column sums to 1)",
+             "columns normalised: precision"),
+    "all": ("fraction of all clips (all cells sum to 1)", "normalised over all clips"),
+    None: ("number of clips", "counts"),
+}
+
+
+@_font_fallback
 def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=None, ax=None):
-    """Confusion matrix, rows normalised to recall by default.
+    """Confusion matrix, rows normalised by default, with a colour bar.
+
+    With ``normalize="true"`` (the default) each row is divided by the number of
+    clips of its true class, so a row reads as the fractions of that class's clips
+    given each label and the diagonal is each class's recall; the colour bar says
+    so ("fraction of true class"). Every cell is annotated with its value.
 
     Parameters
     ----------
@@ -148,7 +358,10 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=N
     labels : sequence or None
         Class order; None means sorted unique labels.
     normalize : {"true", "pred", "all"} or None, default="true"
+        Normalise over true classes (rows), predicted classes (columns), all clips,
+        or not at all (counts).
     title : str or None
+        None: "Confusion matrix" and the normalisation.
     ax : matplotlib.axes.Axes or None
 
     Returns
@@ -159,22 +372,32 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=N
     --------
     >>> from skmir.plot import plot_confusion_matrix
     >>> ax = plot_confusion_matrix(["a", "b", "b"], ["a", "b", "a"])
-    >>> ax.get_xlabel()
-    'Predicted label'
+    >>> ax.get_xlabel(), ax.get_title()
+    ('Predicted label', 'Confusion matrix (rows normalised: recall)')
+    >>> ax.figure.axes[-1].get_ylabel()
+    'fraction of true class (each row sums to 1)'
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
+    if normalize not in _NORMALISATION:
+        raise ValueError(f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}.")
     plt = _pyplot()
-    n = len(np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])))
-    ax = ax or plt.figure(figsize=(2 + 0.6 * n, 1.5 + 0.6 * n)).gca()
-    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=labels, normalize=normalize,
-                                            ax=ax, colorbar=False, values_format=".2f",
-                                            xticks_rotation=45)
-    if title:
-        ax.set_title(title)
+    n = len(labels) if labels is not None else len(
+        np.unique(np.concatenate([np.asarray(y_true), np.asarray(y_pred)])))
+    ax = ax or plt.figure(figsize=(3 + 0.6 * n, 2 + 0.55 * n), layout="constrained").gca()
+    meaning, short = _NORMALISATION[normalize]
+    # fractions share one scale, 0 to 1, so that two matrices' colours compare
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=labels, normalize=normalize, ax=ax, colorbar=False,
+        values_format=".2f" if normalize else "d", xticks_rotation=45,
+        im_kw={"vmin": 0, "vmax": 1} if normalize else None,
+        text_kw={"fontsize": 10 if n <= 8 else max(5, 80 / n)})  # numbers fit their cells
+    ax.figure.colorbar(display.im_, ax=ax, label=meaning)
+    ax.set_title(title if title is not None else f"Confusion matrix ({short})")
     return ax
 
 
+@_font_fallback
 def plot_taggram(taggram, tags, seconds_per_patch=187 * 256 / 16000, top=None, ax=None):
     """A taggram: the tag probabilities of a clip over time, as musicnn's demos show.
 
@@ -233,6 +456,7 @@ def _fitted_net(estimator):
     return net
 
 
+@_font_fallback
 def plot_history(estimator, ax=None):
     """Training and validation loss per epoch (and validation accuracy when recorded).
 
@@ -254,12 +478,14 @@ def plot_history(estimator, ax=None):
     >>> y = np.repeat([0, 1], 20)
     >>> X[y == 1, 2] += 2
     >>> est = NeuralClassifier("conv1d", channels=4, hidden=8, max_epochs=3).fit(X, y)
-    >>> plot_history(est).get_ylabel()
-    'loss'
+    >>> ax = plot_history(est)
+    >>> legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    >>> ax.get_ylabel(), legend[:2], legend[-1]
+    ('loss', ['training loss', 'validation loss'], 'validation accuracy')
     """
     plt = _pyplot()
     history = _fitted_net(estimator).history
-    ax = ax or plt.figure(figsize=(6, 4)).gca()
+    ax = ax or plt.figure(figsize=(7.5, 4), layout="constrained").gca()
     epochs = history[:, "epoch"]
     ax.plot(epochs, history[:, "train_loss"], label="training loss")
     if "valid_loss" in history[-1]:
@@ -267,15 +493,20 @@ def plot_history(estimator, ax=None):
         ax.plot(epochs, valid, label="validation loss")
         best = int(np.argmin(valid))
         ax.axvline(epochs[best], ls=":", color="gray", label=f"best epoch ({epochs[best]})")
+    handles = ax.get_lines()
     if "valid_acc" in history[-1]:
         acc_ax = ax.twinx()
-        acc_ax.plot(epochs, history[:, "valid_acc"], color="tab:green", alpha=0.6)
+        handles += acc_ax.plot(epochs, history[:, "valid_acc"], color="tab:green", alpha=0.6,
+                               label="validation accuracy")
         acc_ax.set_ylabel("validation accuracy", color="tab:green")
     ax.set(xlabel="epoch", ylabel="loss", title="Training history")
-    ax.legend(loc="upper right")
+    # right of the axes (and of the accuracy axis's labels), clear of the curves
+    ax.legend(handles=handles, loc="upper left", borderaxespad=0, fontsize="small",
+              bbox_to_anchor=(1.16 if len(handles) > len(ax.get_lines()) else 1.02, 1))
     return ax
 
 
+@_font_fallback
 def plot_kernels(estimator, max_kernels=32, fig=None):
     """The first convolutional layer's kernels (the paper's figs. 9 and 10).
 
@@ -307,14 +538,112 @@ def plot_kernels(estimator, max_kernels=32, fig=None):
     n = len(kernels)
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
-    fig = fig or plt.figure(figsize=(1.6 * cols, 1.6 * rows + 0.6), layout="constrained")
+    fig = fig or plt.figure(figsize=(1.6 * cols + 1.2, 1.6 * rows + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     lim = np.abs(kernels).max() or 1.0
     for ax, k in zip(axes, kernels):
-        ax.imshow(k, origin="lower", aspect="auto", cmap="coolwarm", vmin=-lim, vmax=lim)
+        image = ax.imshow(k, origin="lower", aspect="auto", cmap="coolwarm", vmin=-lim,
+                          vmax=lim)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    # one scale for every kernel, centred on 0: red excites, blue inhibits
+    fig.colorbar(image, ax=axes.tolist(), label="weight", shrink=0.8)
     kind = "c2 (first input channel)" if W.ndim == 4 else "c1 (all bins)"
     fig.suptitle(f"First-layer kernels, {kind}: frequency up, time right")
+    return fig
+
+
+@_font_fallback
+def plot_frontend_kernels(estimator, max_kernels=16, fig=None):
+    """The learned first layer of a waveform front end and its frequency responses
+    (the paper's fig. 9: 1-D kernels learned on samples).
+
+    For a raw-waveform front end (``frontend="dieleman2014"`` or ``"samplecnn"``):
+    the first convolution's kernels over time (left) and the magnitude responses of
+    all its kernels in dB, sorted by the frequency of their peak (right), in Hz when
+    the front end's sample rate is known. For ``frontend="learned-mel"``: the
+    learned filters over frequency, dashed over the mel filters they started from.
+
+    Parameters
+    ----------
+    estimator : fitted skmir neural estimator with a frontend, or Pipeline ending in one
+    max_kernels : int, default=16
+        Kernels drawn over time (the responses show every kernel).
+    fig : matplotlib.figure.Figure or None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import NeuralClassifier
+    >>> from skmir.plot import plot_frontend_kernels
+    >>> X = np.random.default_rng(0).normal(size=(20, 2048)).astype("float32")
+    >>> est = NeuralClassifier("conv1d", frontend="dieleman2014", channels=4, hidden=8,
+    ...                        max_epochs=1).fit(X, np.repeat([0, 1], 10))
+    >>> [ax.get_title() for ax in plot_frontend_kernels(est).axes[:2]]
+    ['First-layer kernels', 'Frequency responses']
+    """
+    import torch
+
+    plt = _pyplot()
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    frontend = getattr(_fitted_net(estimator).module_, "frontend", None)
+    if frontend is None:
+        raise ValueError(
+            f"{type(final).__name__} has no waveform front end (frontend=None): fit it "
+            "with frontend='dieleman2014', 'samplecnn' or 'learned-mel' to see what it learned."
+        )
+    sr = getattr(final, "sr_", None)
+    weight = next((m.weight for m in frontend.modules() if isinstance(m, torch.nn.Conv1d)), None)
+    mel = next((m for m in frontend.modules() if type(m).__name__ == "_LearnedMelLayer"), None)
+    if weight is None and mel is None:
+        raise ValueError(
+            f"{type(final).__name__}'s front end ({type(frontend).__name__}) has no learned "
+            "first layer: fixed front ends (logmel, logcqt, transformers) learn nothing."
+        )
+    fig = fig or plt.figure(figsize=(11, 4.5), layout="constrained")
+    if mel is not None:
+        import librosa
+
+        W = mel.weight.detach().cpu().float().numpy()
+        from skmir.nn.frontends import resolve_frontend
+
+        spec = resolve_frontend(final.frontend, sr=sr)
+        freqs = librosa.fft_frequencies(sr=spec.sr, n_fft=spec.n_fft)
+        ax = fig.subplots()
+        step = max(1, len(W) // max_kernels)
+        for i, (learned, start) in enumerate(zip(W[::step], spec.filters()[::step])):
+            (line,) = ax.plot(freqs, learned, lw=1)
+            ax.plot(freqs, start, ls="--", lw=0.8, color=line.get_color(),
+                    label="initial (librosa)" if i == 0 else None)
+        ax.set(xlabel="frequency (Hz)", ylabel="weight",
+               title=f"Learned mel filters (every {step}. of {len(W)})")
+        ax.legend(loc="upper right")
+        return fig
+    K = weight.detach().cpu().float().numpy()[:, 0]  # (filters, samples), first channel
+    n_fft = max(512, 1 << int(np.ceil(np.log2(K.shape[1]))))
+    response = 20 * np.log10(np.abs(np.fft.rfft(K, n=n_fft, axis=1)) + 1e-9)
+    peak = response.argmax(axis=1)
+    order = np.argsort(peak, kind="stable")
+    response = response[order] - response.max()
+    ax_k, ax_f = fig.subplots(1, 2)
+    shown = K[order][:: max(1, len(K) // max_kernels)][:max_kernels]
+    scale = np.abs(shown).max() or 1.0
+    t = np.arange(K.shape[1]) / sr * 1000 if sr else np.arange(K.shape[1])
+    for i, k in enumerate(shown):
+        ax_k.plot(t, i + 0.45 * k / scale, lw=0.8)
+    ax_k.set(xlabel="time (ms)" if sr else "sample", ylabel="kernel (by peak frequency)",
+             title="First-layer kernels")
+    top = sr / 2 if sr else 0.5
+    image = ax_f.imshow(response, origin="lower", aspect="auto", cmap="magma", vmin=-60,
+                        vmax=0, extent=(0, top, 0, len(K)))
+    ax_f.set(xlabel="frequency (Hz)" if sr else "frequency (cycles per sample)",
+             ylabel="kernel (sorted by peak frequency)", title="Frequency responses")
+    fig.colorbar(image, ax=ax_f, label="magnitude (dB)")
     return fig

@@ -177,6 +177,8 @@ def make_music(task="genre", n_clips=200, duration=10.0, sr=22050, *, drums=True
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
+        With the attributes:
+
         data : Waveforms of float32, shape (n_clips, n_samples)
             The clips (``data.sr == sr``), each peak-normalised to 0.3-0.9.
         target : ndarray, shape (n_clips,) or (n_clips, n_tags)
@@ -185,7 +187,9 @@ def make_music(task="genre", n_clips=200, duration=10.0, sr=22050, *, drums=True
         target_names : ndarray of str or None
             Class names (classification), tag names (tags), None (tempo).
         sr : int
+            The sample rate in Hz.
         task : str
+            The ``task`` argument.
         annotations : list of dict
             Per clip: "onsets", "beats", "downbeats", "chords" (intervals, Harte
             labels), "melody" (times, f0 with 0 for unvoiced), "notes" (melody notes
@@ -194,6 +198,7 @@ def make_music(task="genre", n_clips=200, duration=10.0, sr=22050, *, drums=True
             Per clip: genre, key, tonic, mode, tempo, meter, swing, progression,
             lead, instruments, drums, drum_pattern, distortion, rt60.
         DESCR : str
+            A description of the generator.
     (X, y) : tuple
         With ``return_X_y=True``: ``X`` the Waveforms, ``y`` the target.
 
