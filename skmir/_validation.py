@@ -219,9 +219,12 @@ class LazyClips:
             if idx.dtype == bool:
                 idx = np.flatnonzero(idx)
             idx = np.where(idx < 0, idx + len(self), idx)
-            # h5py and zarr read increasing indices only; each row is read once
-            unique, inverse = np.unique(idx, return_inverse=True)
-            rows = np.asarray(self.X[unique])[inverse]
+            if isinstance(self.X, np.memmap) or getattr(self.X, "random_access", False):
+                rows = self.X[idx]
+            else:
+                # h5py and zarr read increasing indices only; each row is read once
+                unique, inverse = np.unique(idx, return_inverse=True)
+                rows = np.asarray(self.X[unique])[inverse]
         rows = np.ascontiguousarray(np.asarray(rows), dtype=np.float32)
         return np.expand_dims(rows, self._axes) if self._axes else rows
 

@@ -427,11 +427,11 @@ class FeatureStore:
 
     Indexing reads only the chunks the rows live in: ``store[i]`` (one clip),
     ``store[a:b]``, ``store[[i, j, ...]]`` and boolean masks return float32 numpy
-    arrays; ``np.asarray(store)`` reads it all (for small stores). Each read
-    memory-maps the chunk files it needs (as ``np.load(mmap_mode="r")`` does, with
-    each file's header read once) and releases the maps after, so the process holds
-    only the rows asked for (kept maps would count every page read as resident);
-    the operating system's page cache keeps recently read chunks fast.
+    arrays; ``np.asarray(store)`` reads it all (for small stores). Each read copies
+    the rows asked for straight from the chunk files (each file's header is read
+    once), in file order whatever the order of the indices
+    (:attr:`random_access`), so the process holds only those rows; the operating
+    system's page cache keeps recently read chunks fast.
 
     skmir's neural estimators and :class:`~skmir.TransferFeatures` take a store as X
     and read it batch by batch (``est.fit(store.good, store.good.y)``).
@@ -458,6 +458,10 @@ class FeatureStore:
     params : dict
         The front end that made the store: ``class``, ``repr``, ``params``,
         ``fingerprint``; and ``skmir_version``.
+    random_access : bool
+        True: integer indices in any order, repeats included, are read as given
+        (what :class:`~skmir.neural.NeuralClassifier`'s shuffled batches need),
+        without sorting them first.
 
     Examples
     --------
@@ -474,6 +478,8 @@ class FeatureStore:
     >>> store.take([1, 3]).y.tolist()
     [1, 1]
     """
+
+    random_access = True
 
     def __init__(self, path):
         root = Path(path)
@@ -617,42 +623,57 @@ class FeatureStore:
     def _global(self, positions):
         return positions if self._rows is None else self._rows[positions]
 
-    def _map(self, k):
-        """Chunk ``k`` memory-mapped (its .npy header read once, then cached)."""
+    def _data_offset(self, k):
+        """Where chunk ``k``'s data starts in its .npy file (the header is read once
+        and checked against the manifest, then cached)."""
+        offset = self._offsets.get(k)
+        if offset is not None:
+            return offset
         entry = self._manifest["chunks"][k]
         file = self.path / entry["file"]
         expected = (entry["stop"] - entry["start"], *self._tail)
-        offset = self._offsets.get(k)
-        if offset is None:
-            with open(file, "rb") as f:
-                version = np.lib.format.read_magic(f)
-                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                        else np.lib.format.read_array_header_2_0)
-                shape, fortran, dtype = read(f)
-                offset = f.tell()
-            if shape != expected or dtype != np.float32 or fortran:
-                raise ValueError(
-                    f"FeatureStore: {str(file)!r} holds {dtype} of shape {shape}, not "
-                    f"float32 of shape {expected}: the chunk is damaged; rerun build_store "
-                    "with the same arguments to recompute it."
-                )
-            self._offsets[k] = offset
-        return np.memmap(file, dtype=np.float32, mode="r", offset=offset, shape=expected)
+        with open(file, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read(f)
+            offset = f.tell()
+        if shape != expected or dtype != np.float32 or fortran:
+            raise ValueError(
+                f"FeatureStore: {str(file)!r} holds {dtype} of shape {shape}, not "
+                f"float32 of shape {expected}: the chunk is damaged; rerun build_store "
+                "with the same arguments to recompute it."
+            )
+        self._offsets[k] = offset
+        return offset
 
     def _read(self, rows):
         out = np.empty((len(rows), *self._tail), dtype=np.float32)
         if not len(rows):
             return out
+        row_bytes = out[0].nbytes
         chunk = rows // self._chunk_size
         order = np.argsort(chunk, kind="stable")
         ks, first = np.unique(chunk[order], return_index=True)
         for k, sel in zip(ks, np.split(order, first[1:])):
+            k = int(k)
+            offset = self._data_offset(k)
             local = rows[sel] - k * self._chunk_size
-            data = self._map(int(k))
-            # Sorted rows read the file forwards; the map is released right after.
             rank = np.argsort(local, kind="stable")
-            out[sel[rank]] = data[local[rank]]
-            del data
+            # Plain reads into the output, rows in file order: one copy from the page
+            # cache and nothing mapped, so the process holds only the rows asked for
+            # (a kept memory map would count every page it read as resident).
+            with open(self.path / self._manifest["chunks"][k]["file"], "rb",
+                      buffering=0) as f:
+                for i in sel[rank]:
+                    f.seek(offset + int(rows[i] - k * self._chunk_size) * row_bytes)
+                    view = memoryview(out[i]).cast("B")
+                    if f.readinto(view) != row_bytes:
+                        raise ValueError(
+                            f"FeatureStore: {str(f.name)!r} is shorter than its header "
+                            "says: the chunk is damaged; rerun build_store with the same "
+                            "arguments to recompute it."
+                        )
         return out
 
     def __getitem__(self, key):
