@@ -230,7 +230,7 @@ class SkmirNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
-        Xi, yi = to_tensor(Xi, device=self.device), to_tensor(yi, device=self.device)
+        Xi, yi = self._to_device(Xi), self._to_device(yi)
         if self.augmentation is not None:
             with torch.no_grad():
                 Xi, yi = self.augmentation(Xi, yi)
@@ -240,6 +240,13 @@ class SkmirNet(NeuralNet):
             loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         self._scaler().scale(loss).backward()
         return {"loss": loss, "y_pred": y_pred}
+
+    def _to_device(self, x):
+        """A batch on the training device; from pinned CPU memory to CUDA the copy is
+        asynchronous, so the next batch's transfer overlaps this one's compute."""
+        if isinstance(x, torch.Tensor) and torch.device(self.device).type == "cuda":
+            return x.to(self.device, non_blocking=x.is_pinned())
+        return to_tensor(x, device=self.device)
 
     def train_step(self, batch, **fit_params):
         scaler = self._scaler()
