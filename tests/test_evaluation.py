@@ -354,6 +354,21 @@ def test_compare_stops_on_an_interrupt_instead_of_scoring_a_short_fold(clips):
     assert _net(_Interrupt(epoch=2), verbose=0).fit(X, y).net_.interrupted_
 
 
+def test_early_stopping_is_no_interrupt_inside_compare_or_a_fit(clips, capsys):
+    # skorch's EarlyStopping ends training by raising KeyboardInterrupt itself.
+    from skmir.neural import NeuralClassifier
+
+    X, y = clips
+    net = NeuralClassifier(architecture="c2-p2-d2", channels=4, hidden=8, batch_size=8,
+                           max_epochs=40, n_iter_no_change=1, lr=0.3, random_state=0,
+                           verbose=1)
+    fitted = net.fit(X, y).net_
+    assert len(fitted.history) < 40 and not fitted.interrupted_  # stopped early
+    assert "interrupted" not in capsys.readouterr().err
+    results = compare({"net": net.set_params(verbose=0)}, X, y, cv=2, verbose=0)
+    assert results.scores["net"].shape == (2,)
+
+
 class _CtrlC(DummyClassifier):
     def fit(self, X, y):
         raise KeyboardInterrupt

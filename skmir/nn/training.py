@@ -143,10 +143,21 @@ class SkmirNet(NeuralNet):
         try:
             return super().fit_loop(X, y, epochs, **fit_params)
         except KeyboardInterrupt:
+            # skorch's EarlyStopping ends training by raising KeyboardInterrupt too:
+            # that is the training finishing, not the user stopping it.
+            if self._stopped_early():
+                raise
             self.interrupted_ = True
             if interrupts_propagating():
                 raise _PropagatedInterrupt from None
             raise  # skorch ends the training here, then runs on_train_end
+
+    def _stopped_early(self):
+        """Whether an EarlyStopping callback has just run out of patience."""
+        from skorch.callbacks import EarlyStopping
+
+        return any(isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+                   for _, cb in getattr(self, "callbacks_", []))
 
     @staticmethod
     def _training_threads(limit):
