@@ -190,9 +190,9 @@ class SkmirNet(NeuralNet):
                     for r in rows if cpus is None or int(r[0][3:]) in cpus}
 
         try:
-            before = sample()
-            time.sleep(window)  # this process sleeps: what is busy is someone else's
-            after = sample()
+            before, own0, start = sample(), time.process_time(), time.perf_counter()
+            time.sleep(window)
+            after, own1, end = sample(), time.process_time(), time.perf_counter()
         except (OSError, ValueError, IndexError):  # no /proc (macOS, Windows)
             return 0
         busy = 0.0
@@ -200,7 +200,11 @@ class SkmirNet(NeuralNet):
             total0, idle0 = before.get(cpu, (total, idle))
             if total > total0:
                 busy += 1 - (idle - idle0) / (total - total0)
-        return int(round(busy))
+        # This thread sleeps, but this process's other threads may not (OpenMP and
+        # BLAS workers spin for a while after their last parallel region): their
+        # time is ours to reuse, not someone else's.
+        busy -= (own1 - own0) / max(end - start, 1e-9)
+        return max(0, int(round(busy)))
 
     def _interruption(self):
         """What an interrupted training kept, once on_train_end has run."""
