@@ -15,14 +15,26 @@ bench_representations.py), prints, measured in one run:
   already on the GPU, as in training; ``torch.cuda.synchronize`` around, after a
   warm-up). Targets: mel >= 100, CQT >= 30.
 
+- Training rows: one epoch of the same network (conv2d, defaults) from waveforms with
+  the on-device front end (``frontend=LogMel(sr=16000)``) against from log-mel
+  spectrograms precomputed by the librosa pipeline (MelSpectrogram, LogCompression,
+  SpectrogramScaler), on ``--train-clips`` clips of 5 s at 16 kHz; each fit in a fresh
+  process, which reports its median epoch time and its peak resident memory
+  (``ru_maxrss``). Target (issue #13): at most 1.3x on the CPU.
+
 Each time is the best of ``--repeat`` runs, interleaved so that a busy machine
 penalises both sides alike. ``--quick`` runs 2 clips of 2 s once (a smoke test; its
 ratios mean nothing). Usage::
 
-    python benchmarks/bench_frontends.py [--clips 32] [--seconds 30] [--repeat 3] [--quick]
+    python benchmarks/bench_frontends.py [--clips 32] [--seconds 30] [--repeat 3]
+        [--train-clips 256] [--train-epochs 4] [--quick]
 """
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import time
 
 import librosa
@@ -116,15 +128,74 @@ def gpu_rows(X, repeat):
     return rows
 
 
+TRAIN_SR = 16000
+
+
+def train_worker(kind, n_clips, epochs):
+    """One fit in this (fresh) process: median epoch time and peak memory."""
+    from sklearn.pipeline import make_pipeline
+
+    from skmir import LogCompression, MelSpectrogram, NeuralClassifier, SpectrogramScaler
+    from skmir.nn.frontends import LogMel
+
+    rng = np.random.default_rng(0)
+    t = np.arange(5 * TRAIN_SR) / TRAIN_SR
+    freqs = rng.uniform(100, 2000, size=(n_clips, 1))
+    X = (np.sin(2 * np.pi * freqs * t) + 0.1 * rng.standard_normal((n_clips, t.size))
+         ).astype(np.float32)
+    y = (freqs[:, 0] > 1000).astype(int)  # a task with an answer: high or low tone
+    kw = dict(max_epochs=epochs, early_stopping=False, random_state=0, device="cpu")
+    start = time.perf_counter()
+    if kind == "spectrogram":
+        X = make_pipeline(MelSpectrogram(sr=TRAIN_SR, n_mels=96, hop_length=512),
+                          LogCompression(), SpectrogramScaler()).fit_transform(X)
+        est = NeuralClassifier("conv2d", **kw)
+    else:
+        est = NeuralClassifier("conv2d", frontend=LogMel(sr=TRAIN_SR), **kw)
+    prepared = time.perf_counter() - start
+    est.fit(X, y)
+    dur = est.history_[:, "dur"]
+    return {"epoch_s": float(np.median(dur[1:] if len(dur) > 1 else dur)),
+            "prepare_s": prepared, "input_mb": X.nbytes / 2**20,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def training_rows(n_clips, epochs):
+    out = {}
+    for kind in ("spectrogram", "waveform"):
+        run = subprocess.run([sys.executable, __file__, "--train-worker", kind, str(n_clips),
+                              str(epochs)], capture_output=True, text=True)
+        if run.returncode:
+            raise RuntimeError(f"{kind} worker failed:\n{run.stderr[-3000:]}")
+        out[kind] = json.loads(run.stdout.strip().splitlines()[-1])
+    s, w = out["spectrogram"], out["waveform"]
+    print(f"\ntraining conv2d on {n_clips} clips of 5 s at {TRAIN_SR} Hz ({epochs} epochs, "
+          "each fit in a fresh process)")
+    print(f"{'input':<34}{'epoch s':>9}{'input MB':>10}{'peak MB':>9}{'precompute s':>14}")
+    print(f"{'log-mel precomputed (librosa)':<34}{s['epoch_s']:>9.2f}{s['input_mb']:>10.0f}"
+          f"{s['peak_mb']:>9.0f}{s['prepare_s']:>14.2f}")
+    print(f"{'waveforms, frontend=LogMel':<34}{w['epoch_s']:>9.2f}{w['input_mb']:>10.0f}"
+          f"{w['peak_mb']:>9.0f}{w['prepare_s']:>14.2f}")
+    print(f"epoch time waveform / spectrogram: {w['epoch_s'] / s['epoch_s']:.2f} "
+          f"(target on the CPU <= 1.3); peak memory ratio {w['peak_mb'] / s['peak_mb']:.2f}")
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--train-worker":
+        kind, n_clips, epochs = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        print(json.dumps(train_worker(kind, n_clips, epochs)))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--train-clips", type=int, default=256)
+    parser.add_argument("--train-epochs", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="2 clips of 2 s, once")
     args = parser.parse_args()
     if args.quick:
         args.clips, args.seconds, args.repeat = 2, 2.0, 1
+        args.train_clips, args.train_epochs = 16, 2
     X = make_clips(args.clips, args.seconds)
     print(f"{args.clips} clips x {args.seconds:g} s at {SR} Hz, best of {args.repeat}; "
           f"torch {torch.__version__}, librosa {librosa.__version__}")
@@ -137,6 +208,7 @@ def main():
     print(f"{'representation':<16}{'where':<18}{'librosa s':>10}{'torch s':>10}{'ratio':>9}")
     for name, where, t_ref, t_torch in rows:
         print(f"{name:<16}{where:<18}{t_ref:>10.3f}{t_torch:>10.4f}{t_ref / t_torch:>9.2f}")
+    training_rows(args.train_clips, args.train_epochs)
 
 
 if __name__ == "__main__":

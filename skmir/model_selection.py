@@ -21,6 +21,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from skmir._files import atomic_write_text
 from skmir._interrupts import interrupts_propagate
+from skmir._progress import epoch_progress
 from skmir.io import AudioFileWarning, AudioLoader, check_audio_files, is_paths
 from skmir.pipelines import BASELINE, make_models
 
@@ -502,14 +503,21 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
             parallel = Parallel(n_jobs=n_jobs, return_as="generator")
         except ValueError:  # a backend that returns all results at once (multiprocessing)
             parallel = Parallel(n_jobs=n_jobs)
-        for k, fold in enumerate(parallel(
-                delayed(_fit_and_score)(clone(model), X_model, y, train, test, scorer)
-                for train, test in splits), start=1):
-            folds.append(fold)
-            bar.update()
-            if verbose:
-                bar.write(f"{name} fold {k}/{len(splits)}: {fold[0]:.3f} "
-                          f"({fold[2]:.0f} s)")
+
+        def show_epoch(epoch, max_epochs, name=name, folds=folds):
+            # folds run in this process (n_jobs=1): the one running is the next one
+            bar.set_postfix_str(f"{name} fold {len(folds) + 1}/{len(splits)} "
+                                f"epoch {epoch}/{max_epochs}")
+
+        with epoch_progress(show_epoch if verbose else None):
+            for k, fold in enumerate(parallel(
+                    delayed(_fit_and_score)(clone(model), X_model, y, train, test, scorer)
+                    for train, test in splits), start=1):
+                folds.append(fold)
+                bar.update()
+                if verbose:
+                    bar.write(f"{name} fold {k}/{len(splits)}: {fold[0]:.3f} "
+                              f"({fold[2]:.0f} s)")
         scores[name] = np.asarray([f[0] for f in folds], dtype=float)
         fit_time[name] = np.asarray([f[2] for f in folds])
         score_time[name] = np.asarray([f[3] for f in folds])

@@ -451,3 +451,16 @@ def test_busy_cpus_sees_a_busy_loop():
 def _spin():
     while True:
         pass
+
+
+def test_compare_shows_each_epoch_of_a_running_fold(clips, capsys):
+    from skmir.neural import NeuralClassifier
+
+    X, y = clips
+    net = NeuralClassifier(architecture="c2-p2-d2", channels=4, hidden=8, batch_size=8,
+                           max_epochs=3, early_stopping=False, random_state=0)
+    compare({"net": net}, X, y, cv=2, verbose=1)
+    captured = capsys.readouterr()
+    for fold in (1, 2):
+        assert f"net fold {fold}/2 epoch 3/3" in captured.err  # the bar, while it trains
+    assert "net fold 2/2: " in captured.out  # the fold's line once it is scored

@@ -25,6 +25,7 @@ from skorch.utils import TeeGenerator, to_tensor
 
 from skmir._files import atomic_write
 from skmir._interrupts import interrupts_propagating
+from skmir._progress import report_epoch
 
 
 def resolve_device(device):
@@ -151,6 +152,10 @@ class SkmirNet(NeuralNet):
             if interrupts_propagating():
                 raise _PropagatedInterrupt from None
             raise  # skorch ends the training here, then runs on_train_end
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        report_epoch(len(self.history), self.max_epochs)
 
     def _stopped_early(self):
         """Whether an EarlyStopping callback has just run out of patience."""
