@@ -191,3 +191,35 @@ def test_frame_labels_round_trip_through_segments(labels, hop, sr):
     assert all(a != b for a, b in zip(segment_labels, segment_labels[1:]))
     back = segments_to_frames(intervals, segment_labels, len(labels), sr=sr, hop_length=hop)
     assert back.tolist() == labels
+
+
+# ------------------------------------------------------------ architecture strings
+TOKEN_ALPHABET = ["d1", "d2", "c1", "c2", "p1", "p2", "r1", "r2", "", "x3", "C2", "c2 "]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(tokens=st.lists(st.sampled_from(TOKEN_ALPHABET), min_size=0, max_size=7),
+       output=st.sampled_from(["clip", "frame"]), n_bins=st.sampled_from([1, 3, 16]),
+       n_frames=st.sampled_from([1, 2, 9]))
+def test_any_architecture_string_builds_a_finite_network_or_names_the_problem(
+        tokens, output, n_bins, n_frames):
+    torch = pytest.importorskip("torch")
+    from skmir.nn import ArchitectureNet, layout
+
+    architecture = "-".join(tokens)
+    try:
+        layers = layout(architecture, output=output, channels=4, hidden=8)
+    except ValueError as exc:
+        assert f"architecture={architecture!r}" in str(exc)
+        return
+    # tokens are read case-insensitively, surrounding spaces ignored
+    assert [layer.token for layer in layers if layer.token != "out"] == [
+        t.strip().lower() for t in tokens]
+    net = ArchitectureNet(layers, (1, n_bins), n_outputs=3, output=output).eval()
+    with torch.no_grad():
+        out = net(torch.randn(2, 1, n_bins, n_frames))
+    # pooling never pools an axis into nothing: short inputs still give an output
+    assert out.shape[0] == 2 and out.shape[-1] == 3
+    if output == "frame":  # one decision per input frame
+        assert out.shape[1] == n_frames
+    assert torch.isfinite(out).all()
