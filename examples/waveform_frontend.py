@@ -21,7 +21,16 @@ pitch shifting (``pitch_shift=2``: every batch shifted by up to two semitones, a
 shift each epoch) and prints both.
 
 Run without ``--quick`` to measure (the quick mode checks that everything runs, on
-too little data to compare).
+too little data to compare). Measured on a 2-core CPU (2 min 11 s; one split, so
+read the differences against the test sets' sizes):
+
+* instruments, 90 training and 30 test clips, chance 0.25: logmel + crnn 0.933,
+  learned-mel + crnn 0.300 (it stopped early at epoch 13: the trainable filters
+  need more data or a smaller learning rate), dieleman2014 + conv1d 0.600 (its
+  kernels stay close to their random start on 90 clips);
+* mode, 180 training and 60 test clips, chance 0.5: pitch_shift=2 0.550,
+  without 0.417. Both are near chance (a standard error of about 0.065 on 60 clips),
+  so this run does not show that the augmentation helps.
 
     python examples/waveform_frontend.py [--out waveform_frontend_kernels.png] [--quick]
 """
