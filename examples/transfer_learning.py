@@ -15,18 +15,18 @@ target tasks whose labels the network never saw (other clips, other seed):
 - ``transfer``: ``AudioLoader(sr=16000) -> TransferFeatures("choi2017-tags") ->
   StandardScaler -> SVC``.
 
-Measured (240 clips of 5 s per task, 5-fold; 57 s on a 2-core CPU):
+Measured (240 clips of 5 s per task, 5-fold; 57 s on an idle 2-core CPU):
 
 ======  ==============  ==============  ==============  =====
 task    transfer        MFCC baseline   random weights  chance
 ======  ==============  ==============  ==============  =====
-genre   0.671 ± 0.055   0.558 ± 0.046   0.496 ± 0.038   0.125
-key     0.042 ± 0.013   0.062 ± 0.026   0.017 ± 0.016   0.042
+genre   0.671 ± 0.055   0.529 ± 0.041   0.496 ± 0.038   0.125
+key     0.042 ± 0.013   0.058 ± 0.024   0.017 ± 0.016   0.042
 ======  ==============  ==============  ==============  =====
 
 Transfer helps where the target depends on what the source network learned to hear
-(instruments, drums, tempo and meter make up much of a genre): +0.11 over the
-baseline on genre, a significant gain (corrected paired t-test p=0.011), and +0.18
+(instruments, drums, tempo and meter make up much of a genre): +0.14 over the
+baseline on genre, a significant gain (corrected paired t-test p=0.002), and +0.18
 over the same network with random weights. It does not help on key: no source tag
 depends on the tonic, so the network had no reason to keep it through a 64-band
 mel-spectrogram and time averaging, and every model stays near chance.
