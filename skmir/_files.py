@@ -45,8 +45,11 @@ def atomic_write(path):
     ('hello', ['notes.txt'])
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-tmp-",
-                               suffix=path.suffix)
+    # Hidden, so that folder listings skip it; but not when the target has no suffix:
+    # torch.save names its archive after the file name up to the last dot and refuses
+    # a name (".model-tmp-x") whose only dot is the first character.
+    prefix = f".{path.stem}-tmp-" if path.suffix else f"{path.name.lstrip('.')}-tmp-"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=path.suffix)
     os.close(fd)
     tmp = Path(tmp)
     # mkstemp makes the file private (0600); the result gets the mode a plain open()

@@ -343,6 +343,17 @@ def test_save_load_round_trip_reads_with_weights_only(fitted, tmp_path):
         (NeuralRegressor if type(est) is not NeuralRegressor else NeuralTagger).load(path)
 
 
+@pytest.mark.parametrize("name", ["model", ".model", "model.v2"])
+def test_save_to_a_name_without_the_usual_suffix(fitted, tmp_path, name):
+    # torch.save refuses to write a file named like ".model-tmp-x"; the temporary
+    # file of an atomic save must not be named so.
+    est, _ = fitted
+    est.save(tmp_path / name)
+    est.net_.save_params(f_params=tmp_path / f"{name}-weights")
+    assert sorted(os.listdir(tmp_path)) == sorted([name, f"{name}-weights"])
+    np.testing.assert_array_equal(_out(est, X3), _out(type(est).load(tmp_path / name), X3))
+
+
 def test_skorch_save_params_load_params_round_trip(fitted, tmp_path):
     est, y = fitted
     est.net_.save_params(f_params=tmp_path / "w.pt", f_history=tmp_path / "h.json")
