@@ -5,13 +5,14 @@ bench_representations.py), prints, measured in one run:
 
 - CPU rows at 1 and 2 threads: the time of the librosa call that skmir's transformer
   makes, on the whole (n_clips, n_samples) array, with ``threadpoolctl`` limiting
-  BLAS to that many threads, and of the torch module run over the same numpy array
-  by :func:`skmir.nn.representations.transform_array` (``backend="torch"``: batches of
-  2**22 samples, numpy in and out) with ``torch.set_num_threads``; ``ratio`` is
-  librosa's time over torch's (throughput; > 1 means torch is faster). Targets
-  (issue #13): STFT, mel, MFCC >= 1.5 at 2 threads; CQT and chroma as they are.
+  BLAS to that many threads, and of the same transformer with ``backend="torch",
+  device="cpu"`` on the same numpy array (its torch module over batches of the
+  librosa backend's block sizes, numpy in and out) with ``torch.set_num_threads``;
+  ``ratio`` is librosa's time over torch's (throughput; > 1 means torch is faster).
+  Targets (issue #13): STFT, mel, MFCC >= 1.5 at 2 threads; CQT and chroma as they are.
 - CUDA rows, when a GPU is available: librosa on one CPU core against the module on
-  the GPU, end to end (numpy in and out, copies included) and resident (the clips
+  the GPU, end to end (the transformer with ``device="cuda"``: numpy in and out,
+  copies included) and resident (the clips
   already on the GPU, as in training; ``torch.cuda.synchronize`` around, after a
   warm-up). Targets: mel >= 100, CQT >= 30.
 
@@ -40,23 +41,31 @@ import time
 import librosa
 import numpy as np
 import torch
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
+import skmir
 from skmir.nn import representations as R
 
 SR = 22050
 
-# name, the librosa call skmir's transformer makes, the equal torch module
+# name, the librosa call skmir's transformer makes, the transformer
 CASES = [
-    ("STFT", lambda X: np.abs(librosa.stft(X)), R.STFT),
-    ("MelSpectrogram", lambda X: librosa.feature.melspectrogram(y=X, sr=SR), R.MelSpectrogram),
-    ("MFCC", lambda X: librosa.feature.mfcc(y=X, sr=SR), R.MFCC),
-    ("CQT", lambda X: np.abs(librosa.cqt(X, sr=SR)), R.CQT),
+    ("STFT", lambda X: np.abs(librosa.stft(X)), skmir.STFT()),
+    ("MelSpectrogram", lambda X: librosa.feature.melspectrogram(y=X, sr=SR),
+     skmir.MelSpectrogram(sr=SR)),
+    ("MFCC", lambda X: librosa.feature.mfcc(y=X, sr=SR), skmir.MFCC(sr=SR)),
+    ("CQT", lambda X: np.abs(librosa.cqt(X, sr=SR)), skmir.CQT(sr=SR)),
     ("Chroma (CQT)", lambda X: librosa.feature.chroma_cqt(y=X, sr=SR, tuning=0.0),
-     lambda: R.Chromagram(tuning=0.0)),
+     skmir.Chromagram(sr=SR, tuning=0.0)),
     ("Chroma (STFT)", lambda X: librosa.feature.chroma_stft(y=X, sr=SR, tuning=0.0),
-     lambda: R.Chromagram(source="stft", tuning=0.0)),
+     skmir.Chromagram(sr=SR, source="stft", tuning=0.0)),
 ]
+
+
+def on(transformer, device):
+    """The transformer with the torch backend on ``device``."""
+    return clone(transformer).set_params(backend="torch", device=device)
 GPU_CASES = ("MelSpectrogram", "CQT", "MFCC", "STFT")
 
 
@@ -84,10 +93,10 @@ def cuda_timed(fn):
 
 def cpu_rows(X, repeat, threads):
     rows = []
-    for name, direct, make in CASES:
-        module = make()
+    for name, direct, transformer in CASES:
+        torch_cpu = on(transformer, "cpu")
         direct(X[:1])  # librosa's caches (windows, filters) outside the timings
-        R.transform_array(module, X[:1], device="cpu")
+        torch_cpu.fit_transform(X[:1])
         best = {}
         for _ in range(repeat):
             for n in threads:
@@ -95,7 +104,7 @@ def cpu_rows(X, repeat, threads):
                     t = timed(lambda f=direct: f(X))
                 best[("librosa", n)] = min(best.get(("librosa", n), np.inf), t)
                 torch.set_num_threads(n)
-                t = timed(lambda m=module: R.transform_array(m, X, device="cpu"))
+                t = timed(lambda m=torch_cpu: m.fit_transform(X))
                 best[("torch", n)] = min(best.get(("torch", n), np.inf), t)
         for n in threads:
             rows.append((name, f"cpu x{n}", best[("librosa", n)], best[("torch", n)]))
@@ -106,19 +115,20 @@ def gpu_rows(X, repeat):
     rows = []
     resident = torch.from_numpy(X[: max(1, R.BLOCK_SAMPLES // X.shape[1])]).cuda()
     n_resident = len(resident)
-    for name, direct, make in CASES:
+    for name, direct, transformer in CASES:
         if name not in GPU_CASES:
             continue
-        module = make().cuda()
+        torch_gpu = on(transformer, "cuda")
+        module = R.from_transformer(transformer).cuda()
         with torch.no_grad():
             module(resident)  # warm-up: kernels, cuFFT plans
-        R.transform_array(module, X[:1], device="cuda")
+        torch_gpu.fit_transform(X[:1])
         best = {}
         for _ in range(repeat):
             with threadpool_limits(1):
                 best["librosa"] = min(best.get("librosa", np.inf), timed(lambda f=direct: f(X)))
             best["end"] = min(best.get("end", np.inf), cuda_timed(
-                lambda m=module: R.transform_array(m, X, device="cuda")))
+                lambda m=torch_gpu: m.fit_transform(X)))
             with torch.no_grad():
                 t = cuda_timed(lambda m=module: m(resident))
             # per clip, scaled to all clips: the resident batch is one transform batch

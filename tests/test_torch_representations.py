@@ -194,7 +194,7 @@ def test_cuda_equals_cpu(clips):
 ], ids=repr)
 def test_torch_backend_gives_the_librosa_arrays(clips, transformer, monkeypatch):
     # Small batches, so that several are computed and stitched together.
-    monkeypatch.setattr(base, "TORCH_BLOCK_SAMPLES", clips.shape[1] * 2)
+    monkeypatch.setattr(base, "torch_block_samples", lambda t, d: clips.shape[1] * 2)
     ref = transformer.fit_transform(clips)
     fast = clone(transformer).set_params(backend="torch", device="cpu")
     out = fast.fit(clips).transform(clips)
@@ -261,3 +261,26 @@ def test_from_transformer_refuses_other_objects():
         R.STFT(n_fft=0)
     with pytest.raises(ValueError, match="bins_per_octave=30 must be a multiple"):
         R.Chromagram(bins_per_octave=30, n_chroma=12, n_octaves=2)
+
+
+@pytest.mark.parametrize("transformer, block", [
+    (skmir.STFT(n_fft=512), base.BLOCK_SAMPLES),
+    (skmir.MelSpectrogram(n_mels=40), base.BLOCK_SAMPLES),
+    (skmir.CQT(n_bins=48), base.CQT_BLOCK_SAMPLES),
+    (skmir.Chromagram(source="stft", tuning=0.0), base.BLOCK_SAMPLES),
+], ids=repr)
+def test_torch_backend_on_the_cpu_takes_the_librosa_blocks(clips, transformer, block,
+                                                           monkeypatch):
+    # Cache-sized blocks on the CPU (the STFT's temporaries of a 2**22-sample block
+    # spill out of cache); on a GPU, the larger batches that bound device memory.
+    seen = []
+    real = R.transform_array
+
+    def spy(module, X, *, device, block_samples):
+        seen.append(block_samples)
+        return real(module, X, device=device, block_samples=block_samples)
+
+    monkeypatch.setattr(R, "transform_array", spy)
+    transformer.set_params(backend="torch", device="cpu").fit(clips).transform(clips)
+    assert seen == [block]
+    assert base.torch_block_samples(transformer, "cuda") == base.TORCH_BLOCK_SAMPLES

@@ -30,8 +30,11 @@ INT_POS = Interval(Integral, 1, None, closed="left")
 PAD_MODES = StrOptions({"constant", "edge", "linear_ramp", "reflect", "symmetric", "empty"})
 BACKEND_CONSTRAINTS = {"backend": [StrOptions({"librosa", "torch"})], "device": [str]}
 
-# Input values per torch batch: bounds a batch's memory on the device (the STFT's
-# complex output of 2**22 samples at hop 512 is 64 MB).
+# Input values per torch batch on a GPU: bounds a batch's memory on the device (the
+# STFT's complex output of 2**22 samples at hop 512 is 64 MB). On the CPU the torch
+# backend takes the librosa backend's blocks, for the same reason they were chosen:
+# STFT-based transforms of 2**20-sample blocks ran 1.4-1.7x faster than of 2**22,
+# the CQT's 3x slower (benchmarks/bench_frontends.py, 32 clips of 30 s).
 TORCH_BLOCK_SAMPLES = 2**22
 
 
@@ -47,14 +50,19 @@ def check_torch_backend(transformer):
     return module, representations.resolve_device(transformer.device)
 
 
+def torch_block_samples(transformer, device):
+    """Input values per torch batch of ``transformer`` on ``device``."""
+    return transformer._block_samples() if str(device) == "cpu" else TORCH_BLOCK_SAMPLES
+
+
 def torch_transform(transformer, X):
     """``transformer``'s representation of X computed by its torch module, as float32
-    numpy, in batches of at most TORCH_BLOCK_SAMPLES values, without gradients."""
+    numpy, in batches of :func:`torch_block_samples` values, without gradients."""
     from skmir.nn import representations
 
     module, device = check_torch_backend(transformer)
-    return representations.transform_array(module, X, device=device,
-                                           block_samples=TORCH_BLOCK_SAMPLES)
+    return representations.transform_array(
+        module, X, device=device, block_samples=torch_block_samples(transformer, device))
 
 
 class Representation(TransformerMixin, BaseEstimator):
