@@ -354,6 +354,20 @@ def test_save_to_a_name_without_the_usual_suffix(fitted, tmp_path, name):
     np.testing.assert_array_equal(_out(est, X3), _out(type(est).load(tmp_path / name), X3))
 
 
+def test_loading_weights_that_do_not_fit_the_network(fitted, tmp_path):
+    # A file whose layers differ from what this version builds (renamed or reshaped
+    # parameters) is refused by name, not with torch's load_state_dict traceback.
+    est, _ = fitted
+    path = tmp_path / "model.pt"
+    est.save(path)
+    state = torch.load(path, weights_only=True)
+    name = next(iter(state["weights"]))
+    state["weights"][name + "_renamed"] = state["weights"].pop(name)
+    torch.save(state, path)
+    with pytest.raises(ValueError, match=r"model.pt'.*weights do not fit.*refit"):
+        type(est).load(path)
+
+
 def test_skorch_save_params_load_params_round_trip(fitted, tmp_path):
     est, y = fitted
     est.net_.save_params(f_params=tmp_path / "w.pt", f_history=tmp_path / "h.json")

@@ -103,7 +103,14 @@ class PersistenceMixin:
         history = History(json.loads(fitted.pop("history")))
         est._restore_state(fitted)
         est._initialize_net(seed=0)
-        est.net_.module_.load_state_dict(state["weights"])
+        try:
+            est.net_.module_.load_state_dict(state["weights"])
+        except RuntimeError as exc:  # e.g. a file from a version whose layers differ
+            raise ValueError(
+                f"{os.fspath(path)!r}: its weights do not fit the network that "
+                f"{cls.__name__}(**its parameters) builds in this version of skmir "
+                f"(torch: {' '.join(str(exc).split())[:300]}); refit and save it again."
+            ) from exc
         est.net_.history = history
         est.history_ = history
         return est

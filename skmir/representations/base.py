@@ -34,7 +34,7 @@ BACKEND_CONSTRAINTS = {"backend": [StrOptions({"librosa", "torch"})], "device": 
 # STFT's complex output of 2**22 samples at hop 512 is 64 MB). On the CPU the torch
 # backend takes the librosa backend's blocks, for the same reason they were chosen:
 # STFT-based transforms of 2**20-sample blocks ran 1.4-1.7x faster than of 2**22,
-# the CQT's 3x slower (benchmarks/bench_frontends.py, 32 clips of 30 s).
+# the CQT's 3x slower (on the 32 clips of 30 s of benchmarks/bench_frontends.py).
 TORCH_BLOCK_SAMPLES = 2**22
 
 
