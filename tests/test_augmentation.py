@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from skmir.augmentation import BatchAugmentation, augment
+from skmir.augmentation import augment
 from skmir.io import Waveforms
+from skmir.nn.augmentation import BatchAugmentation
 
 SR = 8000
 

@@ -412,13 +412,13 @@ def test_training_uses_the_idle_cpus_and_restores_torchs_threads(clips, monkeypa
 
     import torch
 
-    from skmir.nn.training import SkmirNet
+    from skmir.nn.training import TrainingThreads
 
     X, y = clips
     before = torch.get_num_threads()
     usable = len(os.sched_getaffinity(0))
     for busy, expected in [(usable, 1), (0, min(before, usable))]:
-        monkeypatch.setattr(SkmirNet, "_busy_cpus", staticmethod(lambda busy=busy: busy))
+        monkeypatch.setattr(TrainingThreads, "busy_cpus", staticmethod(lambda busy=busy: busy))
         clf = _net(_Interrupt(epoch=99), verbose=0, max_epochs=1).fit(X, y)
         assert clf.net_.num_threads_ == expected
         assert torch.get_num_threads() == before
@@ -434,14 +434,14 @@ def test_busy_cpus_sees_a_busy_loop():
     import multiprocessing
     import os
 
-    from skmir.nn.training import SkmirNet
+    from skmir.nn.training import TrainingThreads
 
     if not os.path.exists("/proc/stat"):
         pytest.skip("needs /proc/stat")
     hog = multiprocessing.get_context("fork").Process(target=_spin, daemon=True)
     hog.start()
     try:
-        busy = SkmirNet._busy_cpus(window=0.2)
+        busy = TrainingThreads.busy_cpus(window=0.2)
     finally:
         hog.terminate()
         hog.join()

@@ -25,6 +25,7 @@ from skmir import (  # noqa: E402
     SpectrogramScaler,
 )
 from skmir.io import Waveforms  # noqa: E402
+from skmir.nn.augmentation import FrameGrid, WaveformAugmentation  # noqa: E402
 from skmir.nn.frontends import (  # noqa: E402
     FRONTENDS,
     Dieleman2014,
@@ -34,12 +35,7 @@ from skmir.nn.frontends import (  # noqa: E402
     SampleCNN,
     WaveformNet,
 )
-from skmir.nn.waveform_augmentation import (  # noqa: E402
-    FrameGrid,
-    WaveformAugmentation,
-    pitch_shift,
-    time_stretch,
-)
+from skmir.nn.vocoder import pitch_shift, time_stretch  # noqa: E402
 
 SR = 8000
 TINY = dict(channels=8, hidden=16, lr=0.01, random_state=0, device="cpu")
@@ -243,7 +239,7 @@ def test_estimator_augmentation_reproducible_and_applied():
 
 def test_learned_mel_starts_at_librosas_filters_and_trains():
     spec = LearnedMel(sr=SR, n_mels=32, n_fft=512, hop_length=256)
-    net = WaveformNet(spec, NeuralClassifier("c1-d1")._layout(), (1, 32), n_outputs=3)
+    net = WaveformNet(spec.build(1), NeuralClassifier("c1-d1")._layout(), (1, 32), n_outputs=3)
     layer = net.frontend.inner
     ref = librosa.filters.mel(sr=SR, n_fft=512, n_mels=32)
     np.testing.assert_allclose(layer.weight.detach().numpy(), ref, rtol=1e-6, atol=0)

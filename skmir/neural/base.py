@@ -31,11 +31,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.dataset import ValidSplit
 
-from skmir.augmentation import BatchAugmentation
+from skmir.neural.inputs import input_mode
 from skmir.neural.persistence import PersistenceMixin
 from skmir.neural.validation import InputValidationMixin, ndim
+from skmir.nn import losses
 from skmir.nn.architecture import ACTIVATIONS, CELLS, layout
+from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch, resolve_device
+from skmir.pretrained import is_musicnn
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
@@ -222,23 +227,11 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             return self._resolved("architecture").strip().lower() == "birnn"
         return value
 
-    def _pretrained(self):
-        """The shipped network that ``architecture`` names (to fine-tune), or None."""
-        from skmir.pretrained import is_musicnn
-
-        name = self._resolved("architecture")
-        return name if is_musicnn(name) else None
-
     def _layout(self):
         """Parse the architecture and lay out per-layer parameters (pure Python); None
-        for a pretrained network, which brings its own layers."""
+        for a shipped network, which brings its own layers."""
         owner = type(self).__name__
-        if self._pretrained() is not None:
-            if self._time_scale.frame_targets:
-                raise ValueError(
-                    f"{owner}: architecture={self.architecture!r} is a clip-level network "
-                    "(it pools over time); frame estimators take architecture strings."
-                )
+        if is_musicnn(self._resolved("architecture")):
             return None
         if self.freeze:
             raise ValueError(
@@ -251,187 +244,26 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         return layout(self._resolved("architecture"), output=self._time_scale.name,
                       **{name: self._resolved(name) for name in params})
 
-    def _module(self, seed=0):
-        """The torch module class and its parameters (skorch's ``module__*``)."""
-        if self.frontend is not None:
-            from skmir.nn.frontends import WaveformNet
-
-            return WaveformNet, dict(
-                frontend=self._frontend_spec(), layers=self._layout(),
-                input_shape=tuple(self.input_shape_), n_outputs=self.n_outputs_,
-                output=self._time_scale.name, global_pool=self.global_pool,
-                n_channels=self.n_audio_channels_, mean=self.frontend_mean_,
-                scale=self.frontend_scale_, augmentation=self._feature_augmentation(seed))
-        source = self._pretrained()
-        if source is not None:
-            from skmir.nn.musicnn import FineTunedMusicnn
-
-            return FineTunedMusicnn, dict(source=source, n_outputs=self.n_outputs_,
-                                          freeze=self.freeze)
-        from skmir.nn.builder import ArchitectureNet
-
-        return ArchitectureNet, dict(layers=self._layout(), input_shape=tuple(self.input_shape_),
-                                     n_outputs=self.n_outputs_, output=self._time_scale.name,
-                                     global_pool=self.global_pool)
-
     # -------------------------------------------------------------------- data
     def _prepare(self, X, y):
-        """Validate everything, set the fitted attributes; return X4, encoded y, seed."""
-        self._validate_params()
+        """Validate everything and set the fitted attributes (inside the fit's seeded
+        RNG: a front end is built here); return the input mode, X and encoded y."""
         self._layout()  # an invalid architecture fails here, before any torch work
-        if self.frontend is not None:
-            return self._prepare_waveforms(X, y)
-        self._check_no_waveform_augmentation()
-        if self._time_scale.frame_targets:
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the target y is "
-                    "None: frame targets (n_clips, n_frames) aligned to X's frames."
-                )
-            X4 = self._check_X(X, reset=True)
-            y = self._check_frame_y(X, y, X4)
-            frames = not self.single_frame_
-        else:
-            X4, y = self._check_X(X, y, reset=True)
-            y = self._codec.as_labels(np.asarray(y))
-            frames = False
-        self.input_shape_ = tuple(int(s) for s in X4.shape[1:3])
-        if self._pretrained() is not None and self.input_shape_ != (1, 96):
-            raise ValueError(
-                f"{type(self).__name__}: architecture={self.architecture!r} takes musicnn's "
-                f"log-mel spectrograms, (channels, bins) = (1, 96) per clip "
-                f"(skmir.pretrained.musicnn.MusicnnLogMel); got {self.input_shape_}."
-            )
+        mode = input_mode(self)
+        X, y, frames = mode.prepare(X, y)
+        y = mode.build(y)
         self.architecture_ = self._resolved("architecture")
         y_enc, self.n_outputs_ = self._codec.encode(self, y, frames)
         if self._time_scale.frame_targets and self.single_frame_:
             y_enc = y_enc[:, None]  # the one frame of each clip
-        return X4, y_enc, self._seed()
+        return mode, X, y_enc
 
-    # ------------------------------------------------------- waveforms, frontend
-    _WAVEFORM_AUGMENTATION = ("wave_gain", "noise_snr", "pitch_shift", "time_stretch")
-
-    def _check_no_waveform_augmentation(self):
-        for name in self._WAVEFORM_AUGMENTATION:
-            value = getattr(self, name)
-            if value is not None and value != 0:
-                raise ValueError(
-                    f"{type(self).__name__}: {name}={value!r} augments waveforms, which "
-                    "needs a frontend (then X is waveforms); with frontend=None X is "
-                    "spectrograms. Set frontend (e.g. frontend='logmel'), or augment the "
-                    "waveforms offline with skmir.augment before computing spectrograms."
-                )
-
-    def _check_noise_snr(self):
-        snr = self.noise_snr
-        pair = [snr, snr] if isinstance(snr, Real) else list(snr) if snr is not None else []
-        ok = len(pair) == 2 and all(isinstance(v, Real) and np.isfinite(v) for v in pair)
-        if snr is not None and not (ok and pair[0] <= pair[1]):
+    def _require_y(self, y, aligned_to):
+        if y is None:
             raise ValueError(
-                f"{type(self).__name__}: noise_snr={snr!r}; allowed: None (no noise), a "
-                "signal-to-noise ratio in dB, or a (low, high) range of them, e.g. (10, 30)."
+                f"{type(self).__name__} requires y to be passed, but the target y is "
+                f"None: frame targets (n_clips, n_frames) aligned to {aligned_to}."
             )
-
-    def _frontend_spec(self):
-        """The front end of ``frontend``, with the sample rate it was fitted at."""
-        from skmir.nn.frontends import resolve_frontend
-
-        return resolve_frontend(self.frontend, sr=getattr(self, "sr_", None),
-                                owner=type(self).__name__)
-
-    def _prepare_waveforms(self, X, y):
-        """:meth:`_prepare` with a frontend: X is waveforms; the front end's output
-        shape and standardisation are measured on them (one pass, no gradients)."""
-        from skmir.nn.frontends import resolve_frontend, standardisation_statistics
-        from skmir.nn.training import resolve_device
-
-        owner = type(self).__name__
-        if self._pretrained() is not None:
-            raise ValueError(
-                f"{owner}: architecture={self.architecture!r} brings its own input "
-                f"(MusicnnLogMel spectrograms) and cannot follow frontend={self.frontend!r}; "
-                "use frontend=None with musicnn's spectrograms, or an architecture string."
-            )
-        self._check_noise_snr()
-        frame = self._time_scale.frame_targets
-        if frame and y is None:
-            raise ValueError(
-                f"{owner} requires y to be passed, but the target y is None: frame "
-                "targets (n_clips, n_frames) aligned to the front end's frames."
-            )
-        spec = resolve_frontend(self.frontend, sr=getattr(X, "sr", None), owner=owner)
-        sr = getattr(spec, "sr", None)
-        if frame:
-            X3 = self._check_waveforms(X, reset=True, sr=sr)
-        else:
-            X3, y = self._check_waveforms(X, y, reset=True, sr=sr)
-            y = self._codec.as_labels(np.asarray(y))
-        module = spec.build(X3.shape[1])
-        device = resolve_device(self.device)
-        # The raw-waveform front ends end in batch norm: one clip gives their shape.
-        sample = X3 if spec.standardize else X3[:1]
-        try:
-            mean, scale, n_frames = standardisation_statistics(
-                module, sample, batch_size=self.batch_size, device=device)
-        except RuntimeError as exc:  # e.g. a convolution longer than the clips
-            raise ValueError(
-                f"{owner}: frontend={self.frontend!r} cannot run on clips of "
-                f"{X3.shape[-1]} samples ({exc})."
-            ) from exc
-        if not spec.standardize:
-            mean, scale = np.zeros_like(mean), np.ones_like(scale)
-        n_samples = X3.shape[-1]
-        if n_frames < 1:
-            raise ValueError(
-                f"{owner}: frontend={self.frontend!r} gives no frame for clips of "
-                f"{n_samples} samples; use longer clips."
-            )
-        if spec.grid().n_frames(n_samples) != n_frames and (
-                self._resolved("crop_frames") is not None or self.time_stretch
-                or self.pitch_shift):
-            raise ValueError(
-                f"{owner}: crop_frames, time_stretch and pitch_shift cut waveforms on the "
-                f"front end's frames, but frontend={self.frontend!r} gives {n_frames} "
-                f"frames for {n_samples} samples, not the {spec.grid().n_frames(n_samples)} "
-                "of its hop; set crop_frames=None, time_stretch=0 and pitch_shift=0."
-            )
-        self.sr_ = None if sr is None else int(sr)
-        self.n_audio_channels_ = int(X3.shape[1])
-        self.frontend_mean_, self.frontend_scale_ = mean, scale
-        self.input_shape_ = tuple(int(v) for v in mean.shape)
-        self.architecture_ = self._resolved("architecture")
-        if frame:
-            self.single_frame_ = False
-            shape = np.shape(y)
-            if len(shape) >= 2 and shape[1] != n_frames:
-                raise ValueError(
-                    f"{owner}: y has {shape[1]} frames but frontend={self.frontend!r} gives "
-                    f"{n_frames} frames for clips of {n_samples} samples (hop "
-                    f"{spec.grid().hop_length}); frame targets must be aligned to them."
-                )
-            frames_like = np.empty((len(X3), 1, 1, n_frames), np.float32)
-            y = self._check_frame_y(frames_like, y, frames_like)
-        y_enc, self.n_outputs_ = self._codec.encode(self, y, frame)
-        seed = self._seed()
-        self._waveform_augmentation(seed).check_room(n_samples, owner)
-        return X3, y_enc, seed
-
-    def _waveform_augmentation(self, seed):
-        from skmir.nn.waveform_augmentation import WaveformAugmentation
-
-        return WaveformAugmentation(
-            self._frontend_spec().grid(), crop_frames=self._resolved("crop_frames"),
-            gain_db=self.wave_gain, noise_snr=self.noise_snr, pitch_shift=self.pitch_shift,
-            time_stretch=self.time_stretch, mixup=self._resolved("mixup"),
-            n_classes=self._codec.mixup_classes(self),
-            frame_targets=self._time_scale.frame_targets, random_state=seed + 1)
-
-    def _feature_augmentation(self, seed):
-        """With a frontend: gain and masks on its output, inside the network."""
-        augmentation = BatchAugmentation(gain=self.gain, freq_mask=self.freq_mask,
-                                         time_mask=self._resolved("time_mask"),
-                                         random_state=seed + 3)
-        return augmentation if augmentation.active else None
 
     def _encode_y(self, y):
         """``y`` encoded for the network, as at fit (for ``net_.partial_fit``)."""
@@ -468,12 +300,9 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         return bool(counts.min() >= 2 and n_valid >= k and n - n_valid >= k)
 
     # ------------------------------------------------------------- the network
-    def _net_kwargs(self, seed, stratify):
+    def _callbacks(self, mode, seed, stratify):
         """Callbacks and split: early stopping on a held-out part, or no split."""
-        from skorch.callbacks import EarlyStopping, EpochScoring
-        from skorch.dataset import ValidSplit
-
-        callbacks = []
+        callbacks = list(mode.callbacks())
         train_split = None
         if self.early_stopping:
             train_split = ValidSplit(cv=self.validation_fraction, stratified=stratify,
@@ -490,31 +319,14 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         # 20% of every training set (and of every grid-search fold) by default.
         return dict(train_split=train_split, callbacks=callbacks)
 
-    def _augmentation(self, seed):
-        """The training-batch augmentation of the parameters (of the waveforms, with a
-        frontend)."""
-        if self.frontend is not None:
-            return self._waveform_augmentation(seed)
-        return BatchAugmentation(
-            crop_frames=self._resolved("crop_frames"), gain=self.gain,
-            freq_mask=self.freq_mask, time_mask=self._resolved("time_mask"),
-            mixup=self._resolved("mixup"), random_state=seed + 1,
-            n_classes=self._codec.mixup_classes(self),
-            frame_targets=self._time_scale.frame_targets,
-        )
-
-    def _build_net(self, seed, stratify=False):
-        from skmir.nn import losses
-        from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch, resolve_device
-
-        device = resolve_device(self.device)
+    def _build_net(self, mode, seed, device, stratify=False):
         cuda = torch.device(device).type == "cuda"
         mixed = cuda if self.mixed_precision == "auto" else self.mixed_precision
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = getattr(torch.optim, _OPTIMIZERS[optimizer])
-        augmentation = self._augmentation(seed)
-        module, module_params = self._module(seed)
+        augmentation = mode.augmentation(seed)
+        module, module_params = mode.module(seed)
         return SkmirNet(
             module=module,
             **{f"module__{k}": v for k, v in module_params.items()},
@@ -539,17 +351,33 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             device=device,
             verbose=self.verbose,
             torch_load_kwargs={"weights_only": True},
-            **self._net_kwargs(seed, stratify),
+            **self._callbacks(mode, seed, stratify),
         )
 
     def _seed(self):
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max - 3))
 
-    def _fork_rng(self, device):
+    def _net(self, X, y, *, train):
+        """Validate, build the network and train it (``train``) or only initialize it,
+        all under one seeded RNG that leaves the caller's global torch RNG as it was."""
+        self._validate_params()
+        seed = self._seed()
+        device = resolve_device(self.device)
         cuda = torch.device(device).type == "cuda"
-        # Seeding inside fork_rng makes the fit reproducible without touching the
-        # caller's global torch RNG state.
-        return torch.random.fork_rng(devices=[torch.device(device)] if cuda else [])
+        with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
+            torch.manual_seed(seed)
+            mode, X, y_enc = self._prepare(X, y)
+            if train:
+                self._check_split(len(X))
+            net = self._build_net(mode, seed, device, train and self._stratify(y_enc))
+            if train:
+                net.fit(X, y_enc)
+            else:
+                net.initialize()
+        mode.finish(net)
+        self.net_ = net
+        self.history_ = net.history
+        return self
 
     def fit(self, X, y):
         """Train the network.
@@ -566,15 +394,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         -------
         self
         """
-        X4, y_enc, seed = self._prepare(X, y)
-        self._check_split(len(X4))
-        net = self._build_net(seed, self._stratify(y_enc))
-        with self._fork_rng(net.device):
-            torch.manual_seed(seed)
-            net.fit(X4, y_enc)
-        self.net_ = net
-        self.history_ = net.history
-        return self
+        return self._net(X, y, train=True)
 
     def initialize(self, X, y):
         """Build the untrained network for data like ``X, y`` (no training).
@@ -596,26 +416,25 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         -------
         self
         """
-        _, _, seed = self._prepare(X, y)
-        self._initialize_net(seed)
-        return self
+        return self._net(X, y, train=False)
 
-    def _initialize_net(self, seed, stratify=False):
-        self.net_ = self._build_net(seed, stratify)
-        with self._fork_rng(self.net_.device):
+    def _initialize_net(self, seed):
+        """The network of the fitted attributes, untrained (to load weights into)."""
+        device = resolve_device(self.device)
+        cuda = torch.device(device).type == "cuda"
+        mode = input_mode(self)
+        with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
             torch.manual_seed(seed)
+            self.net_ = self._build_net(mode, seed, device)
             self.net_.initialize()
         self.history_ = self.net_.history
+        return mode
 
     # -------------------------------------------------------------- prediction
     def _raw_predict(self, X):
         """The network's raw outputs (logits, or standardised targets) as float64."""
         check_is_fitted(self, "net_")
-        if self.frontend is not None:
-            X4 = self._check_waveforms(X, reset=False, sr=self.sr_)
-        else:
-            X4 = self._check_X(X, reset=False)
-        return self.net_.predict_proba(X4).astype(np.float64)
+        return self.net_.predict_proba(input_mode(self).check(X)).astype(np.float64)
 
     def _output(self, X):
         """The codec's output for X (probabilities or values).
@@ -674,10 +493,8 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
 
     def _fitted_names(self):
         arrays, values = super()._fitted_names()
-        if self.frontend is not None:
-            arrays = (*arrays, "frontend_mean_", "frontend_scale_")
-            values = (*values, "sr_", "n_audio_channels_")
-        return arrays, values
+        extra_arrays, extra_values = input_mode(self).fitted_names
+        return (*arrays, *extra_arrays), (*values, *extra_values)
 
 
 class ThresholdMixin:

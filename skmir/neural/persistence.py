@@ -102,7 +102,7 @@ class PersistenceMixin:
         fitted = dict(state["fitted"])
         history = History(json.loads(fitted.pop("history")))
         est._restore_state(fitted)
-        est._initialize_net(seed=0)
+        mode = est._initialize_net(seed=0)
         try:
             est.net_.module_.load_state_dict(state["weights"])
         except RuntimeError as exc:  # e.g. a file from a version whose layers differ
@@ -111,6 +111,7 @@ class PersistenceMixin:
                 f"{cls.__name__}(**its parameters) builds in this version of skmir "
                 f"(torch: {' '.join(str(exc).split())[:300]}); refit and save it again."
             ) from exc
+        mode.finish(est.net_)
         est.net_.history = history
         est.history_ = history
         return est

@@ -44,10 +44,11 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import Callback
 from torch import nn
 
+from skmir.nn.augmentation import FrameGrid
 from skmir.nn.builder import ArchitectureNet
-from skmir.nn.waveform_augmentation import FrameGrid
 
 __all__ = ["FRONTENDS", "Dieleman2014", "Frontend", "LearnedMel", "LogCQT", "LogMel",
            "SampleCNN", "TransformerFrontend", "WaveformNet", "resolve_frontend",
@@ -76,7 +77,7 @@ class Frontend(BaseEstimator):
         raise NotImplementedError
 
     def grid(self):
-        """The :class:`~skmir.nn.waveform_augmentation.FrameGrid` of its frames."""
+        """The :class:`~skmir.nn.augmentation.FrameGrid` of its frames."""
         raise NotImplementedError
 
     def _check(self):
@@ -560,48 +561,43 @@ class WaveformNet(nn.Module):
 
     ``forward`` takes waveforms ``(batch, n_samples)`` or ``(batch, n_channels,
     n_samples)``; the front end and the standardisation run in float32 outside
-    autocast, the optional spectrogram-domain ``augmentation`` (training only) and
-    the :class:`~skmir.nn.builder.ArchitectureNet` after them.
+    autocast, then the optional ``augment_features`` that the training step passes
+    (gain and masks of the standardised representation, training batches only) and
+    the :class:`~skmir.nn.builder.ArchitectureNet`.
 
     Parameters
     ----------
-    frontend : Frontend
-        Resolved (see :func:`resolve_frontend`).
+    frontend : torch.nn.Module
+        A built front end (:meth:`Frontend.build`): ``(batch, n_channels, n_samples) ->
+        (batch, C, bins, frames)``.
     layers, input_shape, n_outputs, output, global_pool
         As :class:`~skmir.nn.builder.ArchitectureNet`; ``input_shape`` is the front
         end's ``(channels, bins)``.
-    n_channels : int, default=1
-        Channels of the waveforms.
-    mean, scale : array-like of shape ``input_shape`` or None, default=None
-        The standardisation (None: 0 and 1, e.g. to load saved buffers into).
-    augmentation : callable or None, default=None
-        ``(X, None) -> (X, None)`` on the standardised representation, applied in
-        training mode only (e.g. :class:`skmir.augmentation.BatchAugmentation` with
-        gain and masks).
+
+    Attributes
+    ----------
+    mean, scale : torch.Tensor of shape ``input_shape``
+        The standardisation, buffers (0 and 1 until :class:`FrontendStatistics`
+        measures them at the start of training, or a state dict is loaded).
 
     Examples
     --------
     >>> import torch
     >>> from skmir.nn import layout
     >>> from skmir.nn.frontends import SampleCNN, WaveformNet
-    >>> net = WaveformNet(SampleCNN(filters=8, n_blocks=2), layout("conv1d", channels=4,
-    ...                   hidden=8), (1, 8), n_outputs=3)
+    >>> net = WaveformNet(SampleCNN(filters=8, n_blocks=2).build(1),
+    ...                   layout("conv1d", channels=4, hidden=8), (1, 8), n_outputs=3)
     >>> net(torch.randn(2, 8100)).shape
     torch.Size([2, 3])
     """
 
     def __init__(self, frontend, layers, input_shape, n_outputs, output="clip",
-                 global_pool="mean", n_channels=1, mean=None, scale=None, augmentation=None):
+                 global_pool="mean"):
         super().__init__()
-        self.frontend = frontend.build(int(n_channels))
+        self.frontend = frontend
         shape = (int(input_shape[0]), int(input_shape[1]))
-        mean = torch.zeros(shape) if mean is None else torch.as_tensor(
-            np.asarray(mean, dtype=np.float32).reshape(shape))
-        scale = torch.ones(shape) if scale is None else torch.as_tensor(
-            np.asarray(scale, dtype=np.float32).reshape(shape))
-        self.register_buffer("mean", mean)
-        self.register_buffer("scale", scale)
-        self.augmentation = augmentation
+        self.register_buffer("mean", torch.zeros(shape))
+        self.register_buffer("scale", torch.ones(shape))
         self.network = ArchitectureNet(layers, input_shape, n_outputs, output=output,
                                        global_pool=global_pool)
 
@@ -613,14 +609,38 @@ class WaveformNet(nn.Module):
             z = self.frontend(x.float())
             return (z - self.mean[..., None]) / self.scale[..., None]
 
-    def forward(self, x):
+    def forward(self, x, augment_features=None):
         z = self.features(x)
-        if self.training and self.augmentation is not None:
-            z, _ = self.augmentation(z, None)
+        if augment_features is not None:
+            z, _ = augment_features(z, None)
         return self.network(z)
 
 
-def standardisation_statistics(module, X, *, batch_size=32, device="cpu"):
+class FrontendStatistics(Callback):
+    """Measures a :class:`WaveformNet`'s standardisation on the training waveforms when
+    training begins (as skorch's ``InputShapeSetter`` sets a shape), and sets them as
+    the module's ``mean`` and ``scale`` buffers.
+
+    Parameters
+    ----------
+    owner : str, default="FrontendStatistics"
+        Named in errors.
+    """
+
+    def __init__(self, owner="FrontendStatistics"):
+        self.owner = owner
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        module = net.module_
+        mean, scale, _ = standardisation_statistics(
+            module.frontend, X, batch_size=net.batch_size, device=net.device, owner=self.owner)
+        with torch.no_grad():
+            module.mean.copy_(torch.as_tensor(mean))
+            module.scale.copy_(torch.as_tensor(scale))
+
+
+def standardisation_statistics(module, X, *, batch_size=32, device="cpu",
+                               owner="standardisation_statistics"):
     """Per (channel, bin) mean and standard deviation of a front end's output on X.
 
     One pass without gradients, accumulated in float64 batch by batch; bins of zero
@@ -633,6 +653,8 @@ def standardisation_statistics(module, X, *, batch_size=32, device="cpu"):
     X : ndarray of shape (n_clips, n_channels, n_samples)
     batch_size : int, default=32
     device : str, default="cpu"
+    owner : str, default="standardisation_statistics"
+        Named in errors.
 
     Returns
     -------
@@ -671,7 +693,7 @@ def standardisation_statistics(module, X, *, batch_size=32, device="cpu"):
     scale = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1), std, 1.0)
     if not np.isfinite(mean).all():
         raise ValueError(
-            "The front end's output on the training waveforms is not finite (a log of "
-            "silence without an offset?); its statistics cannot standardise it."
+            f"{owner}: the front end's output on the training waveforms is not finite "
+            "(a log of silence without an offset?); its statistics cannot standardise it."
         )
     return mean.astype(np.float32), scale.astype(np.float32), int(n_frames)

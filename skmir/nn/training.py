@@ -3,8 +3,9 @@
 skorch runs the training loop (callbacks, history, early stopping, checkpoints,
 device placement). :class:`SkmirNet` overrides two of its small steps:
 
-* ``train_step_single``: applies the batch augmentation (training batches only) and
-  runs the forward pass under ``torch.autocast`` when mixed precision is on;
+* ``train_step_single``: applies the batch augmentation (training batches only: the
+  one place where augmentation happens) and runs the forward pass under
+  ``torch.autocast`` when mixed precision is on;
 * ``train_step``: steps the optimizer through a ``GradScaler`` (float16 on CUDA)
   instead of skorch's closure, which a scaler cannot drive;
 
@@ -20,6 +21,7 @@ from contextlib import ExitStack
 import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
@@ -77,96 +79,41 @@ def collate_batch(batch):
     return batch
 
 
-class _PropagatedInterrupt(BaseException):
-    """A KeyboardInterrupt on its way out of skorch's ``partial_fit``, which would
-    swallow a KeyboardInterrupt itself."""
+class TrainingThreads(Callback):
+    """The thread policy of a training run, as a skorch callback.
 
+    Each training runs with as many torch intra-op threads as there are CPUs that
+    this process may use and that other processes leave idle, measured over 50 ms
+    from ``/proc/stat`` when the training starts (at least 1, at most
+    ``torch.get_num_threads()``); torch's setting is restored when the training ends.
+    The count used is the net's ``num_threads_``. On a machine shared with other
+    CPU-bound jobs, torch's OpenMP threads wait on each other whenever one of them
+    loses its core (a 2-thread fit beside one busy process ran up to 12x slower than
+    alone); one thread per free core costs about the CPU share instead. The
+    environment variable ``SKMIR_NUM_THREADS`` (a positive integer) fixes the count.
 
-class SkmirNet(NeuralNet):
-    """A skorch ``NeuralNet`` with training-time augmentation and mixed precision.
+    An exception other than KeyboardInterrupt skips skorch's ``on_train_end``; the
+    setting is then restored at the next training's end.
 
-    A KeyboardInterrupt (Ctrl-C) during training ends the training as skorch ends
-    it: the callbacks' ``on_train_end`` still runs, so early stopping with
-    ``load_best=True`` restores the best epoch's weights. The net records
-    ``interrupted_`` and, when ``verbose > 0``, says on stderr at which epoch
-    training stopped and which epoch's weights it kept. Inside
-    :func:`skmir.compare` (which runs its folds under
-    :func:`skmir._interrupts.interrupts_propagate`) the interrupt propagates
-    instead: a fold trained for part of its epochs must stop the run, not be scored.
-
-    Threads: each training runs with as many torch intra-op threads as there are
-    CPUs that this process may use and that other processes leave idle, measured
-    over 50 ms from ``/proc/stat`` when the training starts (at least 1, at most
-    ``torch.get_num_threads()``), and restores torch's setting afterwards; the
-    count used is ``num_threads_``. On a machine shared with other CPU-bound jobs,
-    torch's OpenMP threads wait on each other whenever one of them loses its core
-    (a 2-thread fit beside one busy process ran up to 12x slower than alone); one
-    thread per free core costs about the CPU share instead. The environment
-    variable ``SKMIR_NUM_THREADS`` (a positive integer) fixes the count.
-
-    Parameters
-    ----------
-    module, criterion, **kwargs
-        As :class:`skorch.NeuralNet`.
-    augmentation : callable or None, default=None
-        ``(X, y) -> (X, y)`` on torch tensors, applied to training batches only
-        (e.g. :class:`skmir.augmentation.BatchAugmentation`).
-    mixed_precision : bool, default=False
-        Run the training forward pass under ``torch.autocast`` (float16 with a
-        ``GradScaler`` on CUDA, bfloat16 on the CPU).
+    Examples
+    --------
+    >>> from skmir.nn.training import TrainingThreads
+    >>> TrainingThreads.threads(limit=1)
+    1
     """
 
-    def __init__(self, module, criterion, augmentation=None, mixed_precision=False, **kwargs):
-        super().__init__(module, criterion, **kwargs)
-        self.augmentation = augmentation
-        self.mixed_precision = mixed_precision
+    def on_train_begin(self, net, **kwargs):
+        self.before_ = torch.get_num_threads()
+        net.num_threads_ = self.threads(self.before_)
+        torch.set_num_threads(net.num_threads_)
 
-    def initialize(self):
-        self.grad_scaler_ = None  # made for the device of this training run
-        return super().initialize()
+    def on_train_end(self, net, **kwargs):
+        torch.set_num_threads(self.before_)
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
-        self.interrupted_ = False
-        before = torch.get_num_threads()
-        self.num_threads_ = self._training_threads(before)
-        torch.set_num_threads(self.num_threads_)
-        try:
-            super().partial_fit(X, y, classes, **fit_params)
-        except _PropagatedInterrupt:
-            raise KeyboardInterrupt from None
-        finally:
-            torch.set_num_threads(before)
-        if self.interrupted_ and self.verbose:
-            print(self._interruption(), file=sys.stderr, flush=True)
-        return self
-
-    def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        try:
-            return super().fit_loop(X, y, epochs, **fit_params)
-        except KeyboardInterrupt:
-            # skorch's EarlyStopping ends training by raising KeyboardInterrupt too:
-            # that is the training finishing, not the user stopping it.
-            if self._stopped_early():
-                raise
-            self.interrupted_ = True
-            if interrupts_propagating():
-                raise _PropagatedInterrupt from None
-            raise  # skorch ends the training here, then runs on_train_end
-
-    def on_epoch_end(self, net, **kwargs):
-        super().on_epoch_end(net, **kwargs)
-        report_epoch(len(self.history), self.max_epochs)
-
-    def _stopped_early(self):
-        """Whether an EarlyStopping callback has just run out of patience."""
-        from skorch.callbacks import EarlyStopping
-
-        return any(isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
-                   for _, cb in getattr(self, "callbacks_", []))
-
-    @staticmethod
-    def _training_threads(limit):
-        """Threads for a training run: SKMIR_NUM_THREADS, else the idle CPUs."""
+    @classmethod
+    def threads(cls, limit):
+        """Threads for a training run: SKMIR_NUM_THREADS, else the idle CPUs (at most
+        ``limit``)."""
         value = os.environ.get("SKMIR_NUM_THREADS", "").strip()
         if value:
             if not value.isdigit() or int(value) < 1:
@@ -177,10 +124,10 @@ class SkmirNet(NeuralNet):
             os.cpu_count() or 1)
         if min(limit, usable) <= 1:  # nothing to choose: no need to measure
             return 1
-        return max(1, min(limit, usable - SkmirNet._busy_cpus()))
+        return max(1, min(limit, usable - cls.busy_cpus()))
 
     @staticmethod
-    def _busy_cpus(window=0.05):
+    def busy_cpus(window=0.05):
         """How many of this process's CPUs other processes keep busy (niced ones too:
         their time is still taken from an OpenMP thread that shares their core);
         0 when unknown."""
@@ -211,14 +158,49 @@ class SkmirNet(NeuralNet):
         busy -= (own1 - own0) / max(end - start, 1e-9)
         return max(0, int(round(busy)))
 
-    def _interruption(self):
-        """What an interrupted training kept, once on_train_end has run."""
-        from skorch.callbacks import EarlyStopping
 
-        last = self.history[-1] if len(self.history) else {}
+class InterruptPolicy(Callback):
+    """What a KeyboardInterrupt (Ctrl-C) during training does, as a skorch callback.
+
+    skorch ends the training on KeyboardInterrupt and still runs the callbacks'
+    ``on_train_end``, so early stopping with ``load_best=True`` restores the best
+    epoch's weights. This callback records the net's ``interrupted_`` and, when the
+    net's ``verbose > 0``, says on stderr at which epoch training stopped and which
+    epoch's weights it kept. Inside :func:`skmir.compare` (which runs its folds under
+    :func:`skmir._interrupts.interrupts_propagate`) it re-raises the interrupt: a fold
+    trained for part of its epochs must stop the run, not be scored.
+
+    skorch's EarlyStopping ends training by raising KeyboardInterrupt too: that is
+    the training finishing, told apart by the stopper having run out of patience.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = len(net.history)
+        net.interrupted_ = False
+
+    def on_train_end(self, net, **kwargs):
+        done = [row for row in net.history[self.start_:] if "train_loss" in row]
+        if len(done) >= net.max_epochs or self._stopped_early(net):
+            return
+        net.interrupted_ = True
+        if interrupts_propagating():
+            raise KeyboardInterrupt
+        if net.verbose:
+            print(self.interruption(net), file=sys.stderr, flush=True)
+
+    @staticmethod
+    def _stopped_early(net):
+        """Whether an EarlyStopping callback has just run out of patience."""
+        return any(isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+                   for _, cb in getattr(net, "callbacks_", []))
+
+    @staticmethod
+    def interruption(net):
+        """What an interrupted training kept, once on_train_end has run."""
+        last = net.history[-1] if len(net.history) else {}
         epoch = last.get("epoch", 0)
         done = "train_loss" in last
-        stopper = next((cb for _, cb in self.callbacks_ if isinstance(cb, EarlyStopping)
+        stopper = next((cb for _, cb in net.callbacks_ if isinstance(cb, EarlyStopping)
                         and cb.load_best and cb.best_model_weights_ is not None), None)
         if stopper is not None and (stopper.best_epoch_ != epoch or done):
             how = ("restored by early stopping" if stopper.best_epoch_ != epoch
@@ -228,8 +210,52 @@ class SkmirNet(NeuralNet):
         else:
             kept = (f"kept the weights as they were at the interruption (epoch {epoch}"
                     f"{'' if done else ', part-trained'})")
-        return (f"skmir: training interrupted during epoch {epoch} of {self.max_epochs}; "
+        return (f"skmir: training interrupted during epoch {epoch} of {net.max_epochs}; "
                 f"{kept}.")
+
+
+class EpochProgress(Callback):
+    """Tells :func:`skmir._progress.report_epoch` (the progress bar of
+    :func:`skmir.compare`) that an epoch finished."""
+
+    def on_epoch_end(self, net, **kwargs):
+        report_epoch(len(net.history), net.max_epochs)
+
+
+class SkmirNet(NeuralNet):
+    """A skorch ``NeuralNet`` with training-time augmentation and mixed precision.
+
+    Its training policies are callbacks that every SkmirNet has (after skorch's
+    defaults): :class:`TrainingThreads` (``num_threads_``), :class:`InterruptPolicy`
+    (``interrupted_``) and :class:`EpochProgress`.
+
+    Parameters
+    ----------
+    module, criterion, **kwargs
+        As :class:`skorch.NeuralNet`.
+    augmentation : callable or None, default=None
+        ``(X, y) -> (X, y)`` on torch tensors, applied to training batches only
+        (:class:`skmir.nn.augmentation.BatchAugmentation` or
+        :class:`~skmir.nn.augmentation.WaveformAugmentation`). When it has a
+        ``features`` transform (gain and masks on a front end's output), the
+        training step hands it to the module's forward as ``augment_features``.
+    mixed_precision : bool, default=False
+        Run the training forward pass under ``torch.autocast`` (float16 with a
+        ``GradScaler`` on CUDA, bfloat16 on the CPU).
+    """
+
+    def __init__(self, module, criterion, augmentation=None, mixed_precision=False, **kwargs):
+        super().__init__(module, criterion, **kwargs)
+        self.augmentation = augmentation
+        self.mixed_precision = mixed_precision
+
+    def get_default_callbacks(self):
+        return [*super().get_default_callbacks(), ("threads", TrainingThreads()),
+                ("interrupts", InterruptPolicy()), ("progress", EpochProgress())]
+
+    def initialize(self):
+        self.grad_scaler_ = None  # made for the device of this training run
+        return super().initialize()
 
     def _amp(self):
         device_type = torch.device(self.device).type
@@ -251,9 +277,13 @@ class SkmirNet(NeuralNet):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         Xi, yi = self._to_device(Xi), self._to_device(yi)
-        if self.augmentation is not None:
+        augmentation = self.augmentation
+        if augmentation is not None:
             with torch.no_grad():
-                Xi, yi = self.augmentation(Xi, yi)
+                Xi, yi = augmentation(Xi, yi)
+            features = getattr(augmentation, "features", None)
+            if features is not None:
+                fit_params = {**fit_params, "augment_features": features}
         device_type, dtype, enabled = self._amp()
         with torch.autocast(device_type, dtype=dtype, enabled=enabled):
             y_pred = self.infer(Xi, **fit_params)
