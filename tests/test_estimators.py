@@ -30,7 +30,7 @@ from skmir.neural import (  # noqa: E402
     NeuralRegressor,
     NeuralTagger,
 )
-from skmir.neural.docstrings import PARAMETERS  # noqa: E402
+from skmir.neural.docstrings import PARAMETERS, TIME_SCALE_TAILS  # noqa: E402
 
 TINY = dict(channels=4, hidden=8, random_state=0)
 
@@ -82,6 +82,7 @@ def test_signature_is_documented_in_order_with_the_one_table_of_defaults(Est):
     signature = inspect.signature(Est).parameters
     documented = docscrape.ClassDoc(Est)["Parameters"]
     assert [p.name for p in documented] == list(signature)
+    assert set(TIME_SCALE_TAILS[Est._time_scale.name]) <= set(signature)
     for p in documented:
         default = signature[p.name].default
         # The docstring's defaults come from skmir.neural.docstrings.PARAMETERS, the
