@@ -113,10 +113,13 @@ time_stretch : float, default=0.0
     ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
     is kept). 0 is off.
 optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
+    The optimizer of the network's weights.
 lr : float, default=1e-3
     Learning rate.
 weight_decay : float, default=0.0
+    The optimizer's weight decay (L2 penalty; decoupled for ``"adamw"``).
 batch_size : int, default=32
+    Clips per batch, in training and prediction.
 max_epochs : int, default=100
     Upper bound; early stopping usually ends training well before.
 early_stopping : bool, default=True
@@ -125,7 +128,9 @@ early_stopping : bool, default=True
     (also when training is interrupted with Ctrl-C). With False, all the data is
     trained on for ``max_epochs`` (no hidden split).
 validation_fraction : float, default=0.1
+    The fraction of the training clips held out with ``early_stopping``.
 n_iter_no_change : int, default=10
+    Epochs without a lower validation loss before early stopping ends training.
 callbacks : list of skorch callbacks or None, default=None
     Extra skorch callbacks (or ``(name, callback)`` pairs), e.g.
     ``skorch.callbacks.LRScheduler``; copied at each fit.
