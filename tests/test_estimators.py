@@ -1,6 +1,8 @@
 """NeuralClassifier, NeuralRegressor, NeuralTagger: sklearn contract, training, persistence."""
 
+import ast
 import copy
+import inspect
 import os
 import pickle
 import subprocess
@@ -21,7 +23,14 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from skorch.callbacks import Callback  # noqa: E402
 
-from skmir.neural import NeuralClassifier, NeuralRegressor, NeuralTagger  # noqa: E402
+from skmir.neural import (  # noqa: E402
+    FrameClassifier,
+    FrameTagger,
+    NeuralClassifier,
+    NeuralRegressor,
+    NeuralTagger,
+)
+from skmir.neural.docstrings import PARAMETERS, TIME_SCALE_TAILS  # noqa: E402
 
 TINY = dict(channels=4, hidden=8, random_state=0)
 
@@ -54,6 +63,45 @@ def _no_expected_failures(estimator):
 @parametrize_with_checks(COMPLIANCE, expected_failed_checks=_no_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ----------------------------------------------------------- signatures, docs
+
+ESTIMATORS = [NeuralClassifier, NeuralTagger, NeuralRegressor, FrameClassifier, FrameTagger]
+
+
+def _default(entry_type, where):
+    value = entry_type.rpartition("default=")[2]
+    assert value, f"{where}: no default in {entry_type!r}"
+    return ast.literal_eval(value)
+
+
+@pytest.mark.parametrize("Est", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_signature_is_documented_in_order_with_the_one_table_of_defaults(Est):
+    docscrape = pytest.importorskip("numpydoc.docscrape")
+    signature = inspect.signature(Est).parameters
+    documented = docscrape.ClassDoc(Est)["Parameters"]
+    assert [p.name for p in documented] == list(signature)
+    assert set(TIME_SCALE_TAILS[Est._time_scale.name]) <= set(signature)
+    for p in documented:
+        default = signature[p.name].default
+        # The docstring's defaults come from skmir.neural.docstrings.PARAMETERS, the
+        # one table: the five signatures, which write the defaults, cannot drift.
+        table = _default(PARAMETERS[p.name].splitlines()[0], p.name)
+        for expected in (_default(p.type, f"{Est.__name__}.{p.name}"), table):
+            assert (default, type(default)) == (expected, type(expected)), p.name
+
+
+def test_signature_params_and_clone_are_the_estimators_own():
+    tagger = FrameTagger("c2-d1", threshold=0.3, channels=4)
+    params = tagger.get_params()
+    assert list(params) == sorted(inspect.signature(FrameTagger).parameters)
+    assert (params["architecture"], params["threshold"], params["channels"]) == ("c2-d1", 0.3, 4)
+    assert params["crop_frames"] == "auto"  # "auto" is resolved at fit, per time scale
+    assert clone(tagger).get_params() == params
+    assert repr(tagger) == "FrameTagger(architecture='c2-d1', channels=4, threshold=0.3)"
+    with pytest.raises(TypeError):
+        NeuralClassifier("c2-d1", 3)  # all but the architecture are keyword-only
 
 
 # ----------------------------------------------------------------- fixtures

@@ -21,7 +21,6 @@ in ``fit``.
 """
 
 import copy
-import inspect
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -74,10 +73,10 @@ def _accuracy(net, X, y):
 class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator):
     """Shared machinery of the neural estimators; see the module docstring.
 
-    A class that adds parameters writes ``__init__(self, architecture="auto", *,
-    <its own>, **params)`` (as :class:`ThresholdMixin`); its signature, which
-    sklearn's ``get_params`` and ``clone`` read, becomes its own parameters plus
-    this one's, so the shared parameters are written once.
+    A public estimator writes its whole signature, with the defaults, and passes
+    every parameter to this ``__init__`` (as sklearn's ``MLPClassifier`` does over
+    ``BaseMultilayerPerceptron``); its docstring's Parameters are filled in from
+    :mod:`skmir.neural.docstrings`.
     """
 
     _time_scale = CLIP
@@ -127,44 +126,47 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
 
     def __init__(
         self,
-        architecture="auto",
+        architecture,
         *,
-        frontend=None,
-        channels="auto",
-        kernel_size=3,
-        pool=2,
-        hidden=64,
-        context=3,
-        activation="relu",
-        batch_norm=True,
-        dropout=0.1,
-        cell="gru",
-        bidirectional="auto",
-        global_pool="mean",
-        freeze=0,
-        crop_frames="auto",
-        gain=0.5,
-        freq_mask=0.1,
-        time_mask="auto",
-        mixup="auto",
-        wave_gain=0.0,
-        noise_snr=None,
-        pitch_shift=0.0,
-        time_stretch=0.0,
-        optimizer="adam",
-        lr=1e-3,
-        weight_decay=0.0,
-        batch_size=32,
-        max_epochs=100,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        callbacks=None,
-        device="auto",
-        mixed_precision="auto",
-        random_state=None,
-        verbose=0,
+        frontend,
+        channels,
+        kernel_size,
+        pool,
+        hidden,
+        context,
+        activation,
+        batch_norm,
+        dropout,
+        cell,
+        bidirectional,
+        global_pool,
+        freeze,
+        crop_frames,
+        gain,
+        freq_mask,
+        time_mask,
+        mixup,
+        wave_gain,
+        noise_snr,
+        pitch_shift,
+        time_stretch,
+        optimizer,
+        lr,
+        weight_decay,
+        batch_size,
+        max_epochs,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        callbacks,
+        device,
+        mixed_precision,
+        random_state,
+        verbose,
     ):
+        # No defaults here: each public estimator's signature gives them (sklearn's
+        # get_params and clone read that signature), checked against the one
+        # Parameters text (skmir.neural.docstrings) by the tests.
         self.architecture = architecture
         self.frontend = frontend
         self.channels = channels
@@ -201,17 +203,6 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         self.mixed_precision = mixed_precision
         self.random_state = random_state
         self.verbose = verbose
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        init = cls.__init__
-        own = list(inspect.signature(init).parameters.values())
-        if init is BaseNeuralEstimator.__init__ or own[-1].kind is not own[-1].VAR_KEYWORD:
-            return
-        names = {p.name for p in own}
-        shared = [p for p in inspect.signature(BaseNeuralEstimator.__init__).parameters.values()
-                  if p.name not in names]
-        init.__signature__ = inspect.Signature(own[:-1] + shared)
 
     # ------------------------------------------------------------- parameters
     def _resolved(self, name):
@@ -498,13 +489,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
 
 
 class ThresholdMixin:
-    """The ``threshold`` parameter of the taggers, added to the shared ones."""
+    """The constraint of the taggers' ``threshold`` parameter, added to the shared ones
+    (the taggers' ``__init__`` stores it)."""
 
     _parameter_constraints = {
         **BaseNeuralEstimator._parameter_constraints,
         "threshold": [Interval(Real, 0, 1, closed="both")],
     }
-
-    def __init__(self, architecture="auto", *, threshold=0.5, **params):
-        super().__init__(architecture, **params)
-        self.threshold = threshold

@@ -32,11 +32,13 @@ on a larger validation part cost twice the time for the same accuracy.
 from sklearn.base import ClassifierMixin, RegressorMixin
 
 from skmir.neural.base import CLIP, BaseNeuralEstimator, ThresholdMixin
+from skmir.neural.docstrings import fill_parameters
 from skmir.neural.targets import ClassLabels, LabelIndicators, StandardisedTargets
 
 __all__ = ["NeuralClassifier", "NeuralRegressor", "NeuralTagger"]
 
 
+@fill_parameters
 class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     """Single-label clip classifier: a network in the paper's notation with a softmax.
 
@@ -45,126 +47,45 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
 
     Parameters
     ----------
-    architecture : str, default="auto"
-        The network in the paper's notation (sec. 5.4-5.7): tokens ``d1 d2 c1 c2 p1
-        p2 r1 r2`` joined by ``-`` (e.g. ``"c2-p2-c2-p2-r1-r2-d1"``), or a preset of
-        fig. 13: ``"dnn"``, ``"conv2d_tv"``, ``"birnn"`` (time-varying), ``"conv1d"``,
-        ``"conv2d"``, ``"crnn"`` (time-invariant). The last token, when dense, is the
-        output layer; otherwise one is appended. Checked before any training; see
-        :mod:`skmir.nn.architecture`.
-        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2). Or a shipped network to
-        fine-tune, ``"musicnn-msd"`` or ``"musicnn-mtt"`` (trained on real music): its
-        weights start the training and its output layer is replaced; it takes
-        :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
-        sizes below do not apply.
-    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
-        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
-        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
-        checked against the front end's ``sr``), and the representation is computed
-        per batch on the training device as the network's first layers (see
-        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
-        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
-        librosa's numbers and standardised per bin with the training data's
-        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
-        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
-        size-3 convolutions), which give ``(1, filters)`` per frame and suit
-        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
-        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
-        parameters are grid-searchable (``frontend__n_mels``), or a skmir
-        representation transformer or Pipeline of them. With a frontend,
-        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
-        waveforms, and ``gain`` and the masks act on the standardised representation.
-    channels : int, sequence of int or "auto", default="auto"
-        Filters of each convolution (c1, c2): one value, or one per conv layer.
-        "auto" is 32.
-    kernel_size : int, (int, int) or sequence, default=3
-        Kernel of each convolution: frames for c1 (which spans all bins); an int or
-        a (bins, frames) pair for c2. A tuple or list is always one value per conv
-        layer, e.g. ``[(3, 7), 3]``.
-    pool : int, (int, int) or sequence, default=2
-        Max-pooling size of each p1 (frames) and p2 (an int or a (bins, frames)
-        pair). Sizes are clamped to the input: a short clip is never pooled away.
-    hidden : int or sequence of int, default=64
-        Units of each hidden dense (d1, d2) and recurrent (r1, r2) layer.
-    context : int or sequence of int, default=3
-        Frames each d2 layer sees.
-    activation : {"relu", "leaky_relu", "tanh", "sigmoid"} or sequence, default="relu"
-        Of each convolution and hidden dense layer.
-    batch_norm : bool or sequence of bool, default=True
-        Batch normalisation after each convolution.
-    dropout : float or sequence of float, default=0.1
-        After each convolution and hidden dense or recurrent layer.
-    cell : {"gru", "lstm"} or sequence, default="gru"
-        Of each recurrent layer.
-    bidirectional : bool, "auto" or sequence of bool, default="auto"
-        Of each recurrent layer; "auto" is True for the ``"birnn"`` preset only.
-    global_pool : {"mean", "max"}, default="mean"
-        How the frames left before the dense head are pooled into one vector
-        per clip (frequency is kept as features).
-    freeze : int, default=0
-        For a pretrained architecture: how many of its first blocks keep their
-        weights while the rest trains (see :class:`skmir.nn.musicnn.FineTunedMusicnn`);
-        0 trains every layer. Must be 0 for an architecture string.
-    crop_frames : int, float, None or "auto", default="auto"
-        Train on random crops of this many frames (int) or this fraction of each clip
-        (float); None trains on whole clips. Prediction uses whole clips. "auto" is
-        0.5 (half of each clip).
-    gain : float, default=0.5
-        Random gain: an offset in ``[-gain, gain]`` added to each training clip,
-        which on log-compressed input is a loudness change (0.5 on a natural-log
-        spectrogram is about +-4.3 dB; after SpectrogramScaler, half a standard
-        deviation). Set 0 for input that is not log-compressed.
-    freq_mask : int or float, default=0.1
-        SpecAugment: mask one band of up to this many bins (int) or this fraction
-        (float) of each training clip.
-    time_mask : int, float or "auto", default="auto"
-        The same over frames; "auto" is 0.1.
-    mixup : float or "auto", default="auto"
-        Mixup's alpha (0 is off); "auto" is 0.2 (classes become soft targets).
-    wave_gain : float, default=0.0
-        With a frontend: multiply each training waveform by a random gain of up to
-        +-``wave_gain`` dB. 0 is off.
-    noise_snr : float, (float, float) or None, default=None
-        With a frontend: add white noise to each training waveform at a
-        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
-        None is off.
-    pitch_shift : float, default=0.0
-        With a frontend: shift each training waveform by up to +-``pitch_shift``
-        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
-        the duration is kept). Targets that depend on pitch (key, chords) are not
-        shifted with it. 0 is off.
-    time_stretch : float, default=0.0
-        With a frontend: stretch each training waveform by a rate drawn between
-        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
-        is kept), then crop it back to the training length (a clip sped up is
-        zero-padded). 0 is off.
-    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-    batch_size : int, default=32
-    max_epochs : int, default=100
-        Upper bound; early stopping usually ends training well before.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training clips, stratified by class, stop when
-        its loss has not improved for ``n_iter_no_change`` epochs and restore the
-        best weights (also when training is interrupted with Ctrl-C). With False,
-        all the data is trained on for ``max_epochs`` (no hidden split).
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (or ``(name, callback)`` pairs), e.g.
-        ``skorch.callbacks.LRScheduler``; copied at each fit.
-    device : str, default="auto"
-        "auto" uses CUDA when available, else the CPU; or any torch device string.
-    mixed_precision : bool or "auto", default="auto"
-        Train under ``torch.autocast`` (float16 with loss scaling on CUDA, bfloat16
-        on the CPU); "auto" is on for CUDA only.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the split, the shuffling and the augmentation: the same
-        value gives the same model and predictions on the CPU, bit for bit.
-    verbose : int, default=0
-        > 0 prints skorch's epoch table.
+    {architecture}
+    {frontend}
+    {channels}
+    {kernel_size}
+    {pool}
+    {hidden}
+    {context}
+    {activation}
+    {batch_norm}
+    {dropout}
+    {cell}
+    {bidirectional}
+    {global_pool}
+    {freeze}
+    {crop_frames}
+    {gain}
+    {freq_mask}
+    {time_mask}
+    {mixup}
+        "auto" is 0.2 (classes become soft targets).
+    {wave_gain}
+    {noise_snr}
+    {pitch_shift}
+    {time_stretch}
+    {optimizer}
+    {lr}
+    {weight_decay}
+    {batch_size}
+    {max_epochs}
+    {early_stopping}
+        The held-out clips are stratified by class.
+    {validation_fraction}
+    {n_iter_no_change}
+    {callbacks}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {verbose}
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -204,11 +125,64 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     _time_scale = CLIP
     _codec = ClassLabels()
 
+    def __init__(
+        self,
+        architecture="auto",
+        *,
+        frontend=None,
+        channels="auto",
+        kernel_size=3,
+        pool=2,
+        hidden=64,
+        context=3,
+        activation="relu",
+        batch_norm=True,
+        dropout=0.1,
+        cell="gru",
+        bidirectional="auto",
+        global_pool="mean",
+        freeze=0,
+        crop_frames="auto",
+        gain=0.5,
+        freq_mask=0.1,
+        time_mask="auto",
+        mixup="auto",
+        wave_gain=0.0,
+        noise_snr=None,
+        pitch_shift=0.0,
+        time_stretch=0.0,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="auto",
+        mixed_precision="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
+            hidden=hidden, context=context, activation=activation, batch_norm=batch_norm,
+            dropout=dropout, cell=cell, bidirectional=bidirectional, global_pool=global_pool,
+            freeze=freeze, crop_frames=crop_frames, gain=gain, freq_mask=freq_mask,
+            time_mask=time_mask, mixup=mixup, wave_gain=wave_gain, noise_snr=noise_snr,
+            pitch_shift=pitch_shift, time_stretch=time_stretch, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, callbacks=callbacks, device=device,
+            mixed_precision=mixed_precision, random_state=random_state, verbose=verbose)
+
     def predict_proba(self, X):
         """Class probabilities, ``(n_clips, n_classes)`` in the order of ``classes_``."""
         return self._output(X)
 
 
+@fill_parameters
 class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     """Multi-label clip tagger: a network in the paper's notation with one sigmoid per tag.
 
@@ -220,130 +194,47 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
 
     Parameters
     ----------
-    architecture : str, default="auto"
-        The network in the paper's notation (sec. 5.4-5.7): tokens ``d1 d2 c1 c2 p1
-        p2 r1 r2`` joined by ``-`` (e.g. ``"c2-p2-c2-p2-r1-r2-d1"``), or a preset of
-        fig. 13: ``"dnn"``, ``"conv2d_tv"``, ``"birnn"`` (time-varying), ``"conv1d"``,
-        ``"conv2d"``, ``"crnn"`` (time-invariant). The last token, when dense, is the
-        output layer; otherwise one is appended. Checked before any training; see
-        :mod:`skmir.nn.architecture`.
-        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2). Or a shipped network to
-        fine-tune, ``"musicnn-msd"`` or ``"musicnn-mtt"`` (trained on real music): its
-        weights start the training and its output layer is replaced; it takes
-        :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
-        sizes below do not apply.
-    threshold : float, default=0.5
+    {architecture}
+    {threshold}
         A tag is predicted when its probability is at least this; for 1-D binary
-        labels, the second class is predicted
-        (a decision parameter: change it after fitting without refitting).
-    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
-        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
-        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
-        checked against the front end's ``sr``), and the representation is computed
-        per batch on the training device as the network's first layers (see
-        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
-        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
-        librosa's numbers and standardised per bin with the training data's
-        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
-        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
-        size-3 convolutions), which give ``(1, filters)`` per frame and suit
-        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
-        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
-        parameters are grid-searchable (``frontend__n_mels``), or a skmir
-        representation transformer or Pipeline of them. With a frontend,
-        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
-        waveforms, and ``gain`` and the masks act on the standardised representation.
-    channels : int, sequence of int or "auto", default="auto"
-        Filters of each convolution (c1, c2): one value, or one per conv layer.
-        "auto" is 32.
-    kernel_size : int, (int, int) or sequence, default=3
-        Kernel of each convolution: frames for c1 (which spans all bins); an int or
-        a (bins, frames) pair for c2. A tuple or list is always one value per conv
-        layer, e.g. ``[(3, 7), 3]``.
-    pool : int, (int, int) or sequence, default=2
-        Max-pooling size of each p1 (frames) and p2 (an int or a (bins, frames)
-        pair). Sizes are clamped to the input: a short clip is never pooled away.
-    hidden : int or sequence of int, default=64
-        Units of each hidden dense (d1, d2) and recurrent (r1, r2) layer.
-    context : int or sequence of int, default=3
-        Frames each d2 layer sees.
-    activation : {"relu", "leaky_relu", "tanh", "sigmoid"} or sequence, default="relu"
-        Of each convolution and hidden dense layer.
-    batch_norm : bool or sequence of bool, default=True
-        Batch normalisation after each convolution.
-    dropout : float or sequence of float, default=0.1
-        After each convolution and hidden dense or recurrent layer.
-    cell : {"gru", "lstm"} or sequence, default="gru"
-        Of each recurrent layer.
-    bidirectional : bool, "auto" or sequence of bool, default="auto"
-        Of each recurrent layer; "auto" is True for the ``"birnn"`` preset only.
-    global_pool : {"mean", "max"}, default="mean"
-        How the frames left before the dense head are pooled into one vector
-        per clip (frequency is kept as features).
-    freeze : int, default=0
-        For a pretrained architecture: how many of its first blocks keep their
-        weights while the rest trains (see :class:`skmir.nn.musicnn.FineTunedMusicnn`);
-        0 trains every layer. Must be 0 for an architecture string.
-    crop_frames : int, float, None or "auto", default="auto"
-        Train on random crops of this many frames (int) or this fraction of each clip
-        (float); None trains on whole clips. Prediction uses whole clips. "auto" is
-        0.5 (half of each clip).
-    gain : float, default=0.5
-        Random gain: an offset in ``[-gain, gain]`` added to each training clip,
-        which on log-compressed input is a loudness change (0.5 on a natural-log
-        spectrogram is about +-4.3 dB; after SpectrogramScaler, half a standard
-        deviation). Set 0 for input that is not log-compressed.
-    freq_mask : int or float, default=0.1
-        SpecAugment: mask one band of up to this many bins (int) or this fraction
-        (float) of each training clip.
-    time_mask : int, float or "auto", default="auto"
-        The same over frames; "auto" is 0.1.
-    mixup : float or "auto", default="auto"
-        Mixup's alpha (0 is off); "auto" is 0.2 (tags become soft targets).
-    wave_gain : float, default=0.0
-        With a frontend: multiply each training waveform by a random gain of up to
-        +-``wave_gain`` dB. 0 is off.
-    noise_snr : float, (float, float) or None, default=None
-        With a frontend: add white noise to each training waveform at a
-        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
-        None is off.
-    pitch_shift : float, default=0.0
-        With a frontend: shift each training waveform by up to +-``pitch_shift``
-        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
-        the duration is kept). Targets that depend on pitch (key, chords) are not
-        shifted with it. 0 is off.
-    time_stretch : float, default=0.0
-        With a frontend: stretch each training waveform by a rate drawn between
-        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
-        is kept), then crop it back to the training length (a clip sped up is
-        zero-padded). 0 is off.
-    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-    batch_size : int, default=32
-    max_epochs : int, default=100
-        Upper bound; early stopping usually ends training well before.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training clips, stop when
-        its loss has not improved for ``n_iter_no_change`` epochs and restore the
-        best weights (also when training is interrupted with Ctrl-C). With False,
-        all the data is trained on for ``max_epochs`` (no hidden split).
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (or ``(name, callback)`` pairs), e.g.
-        ``skorch.callbacks.LRScheduler``; copied at each fit.
-    device : str, default="auto"
-        "auto" uses CUDA when available, else the CPU; or any torch device string.
-    mixed_precision : bool or "auto", default="auto"
-        Train under ``torch.autocast`` (float16 with loss scaling on CUDA, bfloat16
-        on the CPU); "auto" is on for CUDA only.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the split, the shuffling and the augmentation: the same
-        value gives the same model and predictions on the CPU, bit for bit.
-    verbose : int, default=0
-        > 0 prints skorch's epoch table.
+        labels, the second class is predicted.
+    {frontend}
+    {channels}
+    {kernel_size}
+    {pool}
+    {hidden}
+    {context}
+    {activation}
+    {batch_norm}
+    {dropout}
+    {cell}
+    {bidirectional}
+    {global_pool}
+    {freeze}
+    {crop_frames}
+    {gain}
+    {freq_mask}
+    {time_mask}
+    {mixup}
+        "auto" is 0.2 (tags become soft targets).
+    {wave_gain}
+    {noise_snr}
+    {pitch_shift}
+    {time_stretch}
+    {optimizer}
+    {lr}
+    {weight_decay}
+    {batch_size}
+    {max_epochs}
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {callbacks}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {verbose}
+
     Attributes
     ----------
     classes_ : ndarray
@@ -371,6 +262,60 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     _time_scale = CLIP
     _codec = LabelIndicators()
 
+    def __init__(
+        self,
+        architecture="auto",
+        *,
+        threshold=0.5,
+        frontend=None,
+        channels="auto",
+        kernel_size=3,
+        pool=2,
+        hidden=64,
+        context=3,
+        activation="relu",
+        batch_norm=True,
+        dropout=0.1,
+        cell="gru",
+        bidirectional="auto",
+        global_pool="mean",
+        freeze=0,
+        crop_frames="auto",
+        gain=0.5,
+        freq_mask=0.1,
+        time_mask="auto",
+        mixup="auto",
+        wave_gain=0.0,
+        noise_snr=None,
+        pitch_shift=0.0,
+        time_stretch=0.0,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="auto",
+        mixed_precision="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
+            hidden=hidden, context=context, activation=activation, batch_norm=batch_norm,
+            dropout=dropout, cell=cell, bidirectional=bidirectional, global_pool=global_pool,
+            freeze=freeze, crop_frames=crop_frames, gain=gain, freq_mask=freq_mask,
+            time_mask=time_mask, mixup=mixup, wave_gain=wave_gain, noise_snr=noise_snr,
+            pitch_shift=pitch_shift, time_stretch=time_stretch, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, callbacks=callbacks, device=device,
+            mixed_precision=mixed_precision, random_state=random_state, verbose=verbose)
+        self.threshold = threshold
+
     def predict_proba(self, X):
         """Probability of each tag, ``(n_clips, n_tags)``.
 
@@ -386,6 +331,7 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         return tags
 
 
+@fill_parameters
 class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
     """Clip regressor (e.g. tempo): a network in the paper's notation with a linear output.
 
@@ -396,126 +342,44 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
 
     Parameters
     ----------
-    architecture : str, default="auto"
-        The network in the paper's notation (sec. 5.4-5.7): tokens ``d1 d2 c1 c2 p1
-        p2 r1 r2`` joined by ``-`` (e.g. ``"c2-p2-c2-p2-r1-r2-d1"``), or a preset of
-        fig. 13: ``"dnn"``, ``"conv2d_tv"``, ``"birnn"`` (time-varying), ``"conv1d"``,
-        ``"conv2d"``, ``"crnn"`` (time-invariant). The last token, when dense, is the
-        output layer; otherwise one is appended. Checked before any training; see
-        :mod:`skmir.nn.architecture`.
-        "auto" is ``"conv2d"`` (c2-p2-c2-p2-c2-p2-d2). Or a shipped network to
-        fine-tune, ``"musicnn-msd"`` or ``"musicnn-mtt"`` (trained on real music): its
-        weights start the training and its output layer is replaced; it takes
-        :class:`skmir.pretrained.musicnn.MusicnnLogMel` spectrograms, and the layer
-        sizes below do not apply.
-    frontend : str, skmir.nn.frontends.Frontend, skmir transformer or None, default=None
-        None: X is spectrogram-like, as above. Otherwise X is waveforms ``(n_clips,
-        n_samples)`` or ``(n_clips, n_channels, n_samples)`` (skmir Waveforms are
-        checked against the front end's ``sr``), and the representation is computed
-        per batch on the training device as the network's first layers (see
-        :mod:`skmir.nn.frontends`); only the waveforms are held in memory. Presets:
-        ``"logmel"`` (96 bands, hop 512) and ``"logcqt"`` (84 semitones), with
-        librosa's numbers and standardised per bin with the training data's
-        statistics; ``"learned-mel"`` (trainable mel filters); ``"dieleman2014"``
-        (a strided 1-D convolution on the samples) and ``"samplecnn"`` (Lee et al.'s
-        size-3 convolutions), which give ``(1, filters)`` per frame and suit
-        ``architecture="conv1d"``. A preset's ``sr`` is the waveforms' (``X.sr``), else
-        22050. Or a front end instance, e.g. ``LogMel(sr=16000, n_mels=64)``, whose
-        parameters are grid-searchable (``frontend__n_mels``), or a skmir
-        representation transformer or Pipeline of them. With a frontend,
-        ``crop_frames`` crops the waveforms on the front end's frames, ``mixup`` mixes
-        waveforms, and ``gain`` and the masks act on the standardised representation.
-    channels : int, sequence of int or "auto", default="auto"
-        Filters of each convolution (c1, c2): one value, or one per conv layer.
-        "auto" is 32.
-    kernel_size : int, (int, int) or sequence, default=3
-        Kernel of each convolution: frames for c1 (which spans all bins); an int or
-        a (bins, frames) pair for c2. A tuple or list is always one value per conv
-        layer, e.g. ``[(3, 7), 3]``.
-    pool : int, (int, int) or sequence, default=2
-        Max-pooling size of each p1 (frames) and p2 (an int or a (bins, frames)
-        pair). Sizes are clamped to the input: a short clip is never pooled away.
-    hidden : int or sequence of int, default=64
-        Units of each hidden dense (d1, d2) and recurrent (r1, r2) layer.
-    context : int or sequence of int, default=3
-        Frames each d2 layer sees.
-    activation : {"relu", "leaky_relu", "tanh", "sigmoid"} or sequence, default="relu"
-        Of each convolution and hidden dense layer.
-    batch_norm : bool or sequence of bool, default=True
-        Batch normalisation after each convolution.
-    dropout : float or sequence of float, default=0.1
-        After each convolution and hidden dense or recurrent layer.
-    cell : {"gru", "lstm"} or sequence, default="gru"
-        Of each recurrent layer.
-    bidirectional : bool, "auto" or sequence of bool, default="auto"
-        Of each recurrent layer; "auto" is True for the ``"birnn"`` preset only.
-    global_pool : {"mean", "max"}, default="mean"
-        How the frames left before the dense head are pooled into one vector
-        per clip (frequency is kept as features).
-    freeze : int, default=0
-        For a pretrained architecture: how many of its first blocks keep their
-        weights while the rest trains (see :class:`skmir.nn.musicnn.FineTunedMusicnn`);
-        0 trains every layer. Must be 0 for an architecture string.
-    crop_frames : int, float, None or "auto", default="auto"
-        Train on random crops of this many frames (int) or this fraction of each clip
-        (float); None trains on whole clips. Prediction uses whole clips. "auto" is
-        0.5 (half of each clip).
-    gain : float, default=0.5
-        Random gain: an offset in ``[-gain, gain]`` added to each training clip,
-        which on log-compressed input is a loudness change (0.5 on a natural-log
-        spectrogram is about +-4.3 dB; after SpectrogramScaler, half a standard
-        deviation). Set 0 for input that is not log-compressed.
-    freq_mask : int or float, default=0.1
-        SpecAugment: mask one band of up to this many bins (int) or this fraction
-        (float) of each training clip.
-    time_mask : int, float or "auto", default="auto"
-        The same over frames; "auto" is 0.1.
-    mixup : float or "auto", default="auto"
-        Mixup's alpha (0 is off); "auto" is 0 (off; targets would be mixed linearly).
-    wave_gain : float, default=0.0
-        With a frontend: multiply each training waveform by a random gain of up to
-        +-``wave_gain`` dB. 0 is off.
-    noise_snr : float, (float, float) or None, default=None
-        With a frontend: add white noise to each training waveform at a
-        signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
-        None is off.
-    pitch_shift : float, default=0.0
-        With a frontend: shift each training waveform by up to +-``pitch_shift``
-        semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
-        the duration is kept). Targets that depend on pitch (key, chords) are not
-        shifted with it. 0 is off.
-    time_stretch : float, default=0.0
-        With a frontend: stretch each training waveform by a rate drawn between
-        ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
-        is kept), then crop it back to the training length (a clip sped up is
-        zero-padded). 0 is off.
-    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-    lr : float, default=1e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-    batch_size : int, default=32
-    max_epochs : int, default=100
-        Upper bound; early stopping usually ends training well before.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training clips, stop when
-        its loss has not improved for ``n_iter_no_change`` epochs and restore the
-        best weights (also when training is interrupted with Ctrl-C). With False,
-        all the data is trained on for ``max_epochs`` (no hidden split).
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    callbacks : list of skorch callbacks or None, default=None
-        Extra skorch callbacks (or ``(name, callback)`` pairs), e.g.
-        ``skorch.callbacks.LRScheduler``; copied at each fit.
-    device : str, default="auto"
-        "auto" uses CUDA when available, else the CPU; or any torch device string.
-    mixed_precision : bool or "auto", default="auto"
-        Train under ``torch.autocast`` (float16 with loss scaling on CUDA, bfloat16
-        on the CPU); "auto" is on for CUDA only.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights, the split, the shuffling and the augmentation: the same
-        value gives the same model and predictions on the CPU, bit for bit.
-    verbose : int, default=0
-        > 0 prints skorch's epoch table.
+    {architecture}
+    {frontend}
+    {channels}
+    {kernel_size}
+    {pool}
+    {hidden}
+    {context}
+    {activation}
+    {batch_norm}
+    {dropout}
+    {cell}
+    {bidirectional}
+    {global_pool}
+    {freeze}
+    {crop_frames}
+    {gain}
+    {freq_mask}
+    {time_mask}
+    {mixup}
+        "auto" is 0 (off; targets would be mixed linearly).
+    {wave_gain}
+    {noise_snr}
+    {pitch_shift}
+    {time_stretch}
+    {optimizer}
+    {lr}
+    {weight_decay}
+    {batch_size}
+    {max_epochs}
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {callbacks}
+    {device}
+    {mixed_precision}
+    {random_state}
+    {verbose}
+
     Attributes
     ----------
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
@@ -542,6 +406,58 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
 
     _time_scale = CLIP
     _codec = StandardisedTargets()
+
+    def __init__(
+        self,
+        architecture="auto",
+        *,
+        frontend=None,
+        channels="auto",
+        kernel_size=3,
+        pool=2,
+        hidden=64,
+        context=3,
+        activation="relu",
+        batch_norm=True,
+        dropout=0.1,
+        cell="gru",
+        bidirectional="auto",
+        global_pool="mean",
+        freeze=0,
+        crop_frames="auto",
+        gain=0.5,
+        freq_mask=0.1,
+        time_mask="auto",
+        mixup="auto",
+        wave_gain=0.0,
+        noise_snr=None,
+        pitch_shift=0.0,
+        time_stretch=0.0,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=100,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="auto",
+        mixed_precision="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
+            hidden=hidden, context=context, activation=activation, batch_norm=batch_norm,
+            dropout=dropout, cell=cell, bidirectional=bidirectional, global_pool=global_pool,
+            freeze=freeze, crop_frames=crop_frames, gain=gain, freq_mask=freq_mask,
+            time_mask=time_mask, mixup=mixup, wave_gain=wave_gain, noise_snr=noise_snr,
+            pitch_shift=pitch_shift, time_stretch=time_stretch, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, callbacks=callbacks, device=device,
+            mixed_precision=mixed_precision, random_state=random_state, verbose=verbose)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
