@@ -35,7 +35,8 @@ MODULES = ["skmir.datasets", "skmir.io", "skmir.frames", "skmir.plot", "skmir.au
            "skmir.model_selection", "skmir.pipelines", "skmir.pretrained",
            "skmir.pretrained.musicnn", "skmir.features", "skmir.neural", "skmir.tagging",
            "skmir.store", "skmir.nn", "skmir.nn.blocks", "skmir.nn.losses",
-           "skmir.nn.representations", "skmir.nn.frontends", "skmir.nn.waveform_augmentation"]
+           "skmir.nn.representations", "skmir.nn.frontends", "skmir.nn.augmentation",
+           "skmir.nn.vocoder"]
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ longer than the random crops used in training. With a ``frontend`` (``"logmel"``
 ``"logcqt"``, a learned front end, a representation transformer), the input is
 waveforms and the representation is the network's first layers
 (:mod:`skmir.nn.frontends`), augmented per batch on the device
-(:mod:`skmir.nn.waveform_augmentation`).
+(:mod:`skmir.nn.augmentation`).
 
 Defaults are chosen for small datasets on a CPU (the paper's sec. 2.3): the paper's
 time-invariant 2D CNN (``"conv2d"``, c2-p2-c2-p2-c2-p2-d2) of modest width

@@ -9,7 +9,7 @@ only), so its output ``(n_clips, n_frames, n_outputs)`` is aligned frame for fra
 with the input, and the loss is computed per frame.
 
 The training batches are augmented as for the clip-level estimators
-(:class:`skmir.augmentation.BatchAugmentation`, with ``frame_targets=True``): a time
+(:class:`skmir.nn.augmentation.BatchAugmentation`, with ``frame_targets=True``): a time
 crop cuts the same frames from the input and the targets, so they stay aligned frame
 for frame, and mixup mixes the frame targets with the input's weight (class frames
 become soft targets, one probability vector per frame). Gain and masking only touch
