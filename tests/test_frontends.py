@@ -89,6 +89,34 @@ def test_frontend_inside_the_network_equals_the_sklearn_pipeline(logmel_model):
     assert np.abs(got - expected).max() <= 1e-3 * np.abs(expected).max()
 
 
+def test_a_fit_resolves_and_builds_its_front_end_once(monkeypatch):
+    import skmir.neural.inputs
+    from skmir.nn.frontends import Frontend
+
+    calls = {"resolve": 0, "build": 0}
+    resolve = skmir.neural.inputs.resolve_frontend
+
+    def counting_resolve(*args, **kwargs):
+        calls["resolve"] += 1
+        spec = resolve(*args, **kwargs)
+        build = spec.build
+
+        def counting_build(n_channels):
+            calls["build"] += 1
+            return build(n_channels)
+
+        monkeypatch.setattr(spec, "build", counting_build, raising=False)
+        return spec
+
+    monkeypatch.setattr(skmir.neural.inputs, "resolve_frontend", counting_resolve)
+    assert issubclass(LogMel, Frontend)
+    clf = NeuralClassifier("c1-d1", frontend="logmel", pitch_shift=2, max_epochs=2,
+                           **TINY).fit(X[::3], Y[::3])
+    assert calls == {"resolve": 1, "build": 1}
+    clf.predict(X_TEST)  # prediction runs the fitted network: nothing is resolved again
+    assert calls == {"resolve": 1, "build": 1}
+
+
 def test_grid_search_reaches_the_frontends_parameters():
     est = NeuralClassifier("c1-d1", frontend=LogMel(sr=SR, n_mels=16), max_epochs=3,
                            early_stopping=False, **TINY)
