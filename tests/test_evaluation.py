@@ -244,17 +244,6 @@ def test_model_selection_and_pipelines_import_no_torch():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_old_evaluation_names_still_import():
-    import skmir.evaluation as old
-    import skmir.model_selection
-    import skmir.pipelines
-
-    for name in ["compare", "ComparisonResults", "corrected_ttest"]:
-        assert getattr(old, name) is getattr(skmir.model_selection, name)
-    for name in ["make_mfcc_baseline", "make_models", "MODELS", "DEFAULT_MODELS", "BASELINE"]:
-        assert getattr(old, name) is getattr(skmir.pipelines, name)
-
-
 def test_every_log_mel_model_uses_the_one_frontend():
     steps = ["melspectrogram", "logcompression", "spectrogramscaler"]
     front = make_logmel_frontend(16000, n_mels=32, hop_length=256,
