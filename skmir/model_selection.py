@@ -12,6 +12,7 @@ import time
 import warnings
 from pathlib import Path
 
+import joblib
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
@@ -24,6 +25,8 @@ from skmir._interrupts import interrupts_propagate
 from skmir._progress import epoch_progress
 from skmir.io import AudioFileWarning, AudioLoader, check_audio_files, is_paths
 from skmir.pipelines import BASELINE, make_models
+from skmir.preprocessing import LogCompression
+from skmir.representations.base import Representation
 
 
 def corrected_ttest(differences, n_train, n_test):
@@ -349,25 +352,90 @@ def _fit_and_score(model, X, y, train, test, scorer):
     return float(score), predicted, fit_time, time.perf_counter() - start
 
 
-def _at_loader_rate(model, X, resampled):
-    """X resampled to the rate of the model's AudioLoader when that loader would resample.
+def clipwise_prefix(model, X):
+    """How many leading steps of a pipeline compute each clip alone and learn nothing.
 
-    Resampling is the slow part of such a loader, and it gives every clip the same
-    samples in whichever fold it lands, so it runs once on all of X per rate (cached
-    in ``resampled``); the loader then passes the clips through. The resampling is
-    AudioLoader's own, so the numbers are those of resampling fold by fold.
+    Such steps (an :class:`~skmir.AudioLoader`, a representation, a
+    :class:`~skmir.LogCompression`; librosa backend) give every clip the same output
+    whichever fold it lands in and whichever clips share its call, so :func:`compare`
+    runs them once on all of X, not in every fold of every model. A loader of files
+    with ``duration=None`` is not one: it pads a call's clips to that call's longest.
+    The final step is never counted.
+
+    Parameters
+    ----------
+    model : estimator
+        A pipeline or any estimator (0 for one that is no pipeline).
+    X : array-like
+        The input of the model's first step.
+
+    Returns
+    -------
+    n_steps : int
+
+    Examples
+    --------
+    >>> from skmir import make_mfcc_baseline
+    >>> from skmir.model_selection import clipwise_prefix
+    >>> clipwise_prefix(make_mfcc_baseline(), ["a.wav", "b.wav"])  # loader pads per call
+    0
+    >>> clipwise_prefix(make_mfcc_baseline(duration=30), ["a.wav", "b.wav"])  # + MFCC
+    2
     """
-    x_sr = getattr(X, "sr", None)
-    loader = model.steps[0][1] if isinstance(model, Pipeline) else None
-    if (x_sr is None or not isinstance(loader, AudioLoader) or not loader.resample
-            or int(loader.sr) == int(x_sr)):
-        return X
-    rate = int(loader.sr)
-    if rate not in resampled:
-        # mono=False: downmixing stays with the model's loader, after resampling, as
-        # it would have run.
-        resampled[rate] = AudioLoader(sr=rate, mono=False, resample=True).transform(X)
-    return resampled[rate]
+    if not isinstance(model, Pipeline):
+        return 0
+    n = 0
+    for _, step in model.steps[:-1]:
+        if isinstance(step, AudioLoader):
+            ok = step.duration is not None or (n > 0 or not is_paths(X))
+        else:
+            ok = (isinstance(step, (Representation, LogCompression))
+                  and step.backend == "librosa")  # torch kernels batch: rounding may differ
+        if not ok:
+            break
+        n += 1
+    return n
+
+
+class _SharedFrontEnds:
+    """The models' leading clip-wise steps, each distinct chain run once on all of X.
+
+    A chain is keyed by the hashes of its unfitted steps (class and parameters), so
+    models that start alike (the default models' loader and log-mel) share their
+    output. Only the chains that a model still to come needs are kept in memory.
+    """
+
+    def __init__(self, models, X):
+        self.X = X
+        self.chains = {name: tuple(joblib.hash(clone(step)) for _, step in
+                                   model.steps[:clipwise_prefix(model, X)])
+                       if isinstance(model, Pipeline) else ()
+                       for name, model in models.items()}
+        self.outputs, self.seconds = {(): X}, {(): 0.0}
+
+    def split(self, name, model):
+        """(X through the model's shared steps, the rest of the model, their seconds)."""
+        chain = self.chains[name]
+        for k in range(1, len(chain) + 1):
+            if chain[:k] not in self.outputs:
+                step = clone(model.steps[k - 1][1])
+                start = time.perf_counter()
+                self.outputs[chain[:k]] = step.fit(self.outputs[chain[:k - 1]]) \
+                    .transform(self.outputs[chain[:k - 1]])
+                self.seconds[chain[:k]] = time.perf_counter() - start
+        if not chain:
+            return self.X, model, 0.0
+        rest = clone(model)
+        rest.steps = rest.steps[len(chain):]
+        return (self.outputs[chain], rest,
+                sum(self.seconds[chain[:k]] for k in range(1, len(chain) + 1)))
+
+    def done(self, name):
+        """Forget the outputs that no model after ``name`` needs."""
+        later = list(self.chains)[list(self.chains).index(name) + 1:]
+        needed = {self.chains[m][:k] for m in later for k in range(len(self.chains[m]) + 1)}
+        for key in [key for key in self.outputs if key not in needed and key]:
+            del self.outputs[key]
 
 
 def _default_cv(cv, y, groups, classification, random_state):
@@ -402,18 +470,21 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     the fold's score and :attr:`ComparisonResults.predictions`.
 
     When X is file paths, every file is decoded once before any training
-    (:func:`skmir.io.check_audio_files` with ``decode=True``; a small cost beside
-    the decoding that every model and fold repeats): files that cannot be read,
-    are truncated or hold NaN samples are excluded with one
-    :class:`skmir.AudioFileWarning` naming each and why, and listed in
-    :attr:`ComparisonResults.excluded`; the comparison goes on with the others.
+    (:func:`drop_unreadable_files`): files that cannot be read, are truncated or
+    hold NaN samples are excluded with one :class:`skmir.AudioFileWarning` naming
+    each and why, and listed in :attr:`ComparisonResults.excluded`; the comparison
+    goes on with the others.
+
+    The leading steps of a pipeline that compute each clip alone and learn nothing
+    (:func:`clipwise_prefix`: the loader, the representation, the log compression)
+    run once on all of X, shared by the models whose steps are equal, instead of in
+    every fold of every model; the rest of each pipeline is fitted fold by fold.
+    The scores and predictions are those of fitting every whole pipeline in every
+    fold; each fold's times include its share (by clips) of the shared steps' time.
 
     A KeyboardInterrupt (Ctrl-C) stops the comparison: it propagates out of the
     training of skmir's networks (which end a plain ``fit`` early instead) and
-    nothing is returned. A model whose
-    pipeline starts with an ``AudioLoader(resample=True)`` at another rate than
-    waveforms ``X`` carry (``X.sr``) gets X resampled once for all folds, not in
-    every fold.
+    nothing is returned.
 
     Parameters
     ----------
@@ -481,7 +552,8 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
         raise ValueError(f"X has {len(X)} clips but y has {len(y)} targets.")
     excluded = None
     if is_paths(X):
-        X, y, groups, excluded = _without_bad_files(X, y, groups, n_jobs, verbose)
+        X, y, groups, excluded = drop_unreadable_files(X, y, groups, n_jobs=n_jobs,
+                                                       verbose=verbose)
     classification = type_of_target(y) in ("binary", "multiclass")
     cv = _default_cv(cv, y, groups, classification, random_state)
     splits = list(cv.split(X, y, groups))
@@ -490,12 +562,12 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
             is_classifier(m) for m in models.values()) else "r2"
     scorer = get_scorer(scoring)
     scores, fit_time, score_time, predictions = {}, {}, {}, {}
-    resampled = {}
+    shared = _SharedFrontEnds(models, X)
     bar = tqdm(total=len(models) * len(splits), desc="compare", disable=not verbose,
                unit="fold")
     for name, model in models.items():
         bar.set_postfix_str(name)
-        X_model = _at_loader_rate(model, X, resampled)
+        X_model, rest, shared_seconds = shared.split(name, model)
         # Errors propagate (error_score="raise"): a model that fails is a bug to see.
         # Results arrive fold by fold, in order, for the progress lines.
         folds = []
@@ -511,16 +583,21 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
 
         with epoch_progress(show_epoch if verbose else None):
             for k, fold in enumerate(parallel(
-                    delayed(_fit_and_score)(clone(model), X_model, y, train, test, scorer)
+                    delayed(_fit_and_score)(clone(rest), X_model, y, train, test, scorer)
                     for train, test in splits), start=1):
                 folds.append(fold)
                 bar.update()
                 if verbose:
                     bar.write(f"{name} fold {k}/{len(splits)}: {fold[0]:.3f} "
                               f"({fold[2]:.0f} s)")
+        shared.done(name)
         scores[name] = np.asarray([f[0] for f in folds], dtype=float)
-        fit_time[name] = np.asarray([f[2] for f in folds])
-        score_time[name] = np.asarray([f[3] for f in folds])
+        # each fold's share of the shared steps: what it would have spent on its clips
+        share = shared_seconds / len(y)
+        fit_time[name] = np.asarray([f[2] + share * len(train)
+                                     for f, (train, _) in zip(folds, splits)])
+        score_time[name] = np.asarray([f[3] + share * len(test)
+                                       for f, (_, test) in zip(folds, splits)])
         # result_type: string labels of different lengths in different folds
         pred = np.empty((len(y), *folds[0][1].shape[1:]),
                         dtype=np.result_type(*[f[1] for f in folds]))
@@ -536,23 +613,70 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
                              excluded=excluded)
 
 
-def _without_bad_files(X, y, groups, n_jobs, verbose):
-    """X, y and groups without the files that cannot be read, and those files."""
+def drop_unreadable_files(X, y, groups=None, *, n_jobs=None, verbose=0, caller="compare"):
+    """Decode every file once and leave out those that cannot be read as audio.
+
+    :func:`skmir.io.check_audio_files` with ``decode=True`` finds what only a full
+    decode shows (corruption inside a compressed file, NaN samples) before any
+    training. The files left out are named with the reason in one
+    :class:`~skmir.AudioFileWarning`; used by :func:`compare` and ``skmir compare``.
+
+    Parameters
+    ----------
+    X : array-like of paths
+        Audio files.
+    y : ndarray
+        Targets, aligned with X.
+    groups : array-like or None, default=None
+        Groups, aligned with X.
+    n_jobs : int or None, default=None
+        Files checked in parallel threads.
+    verbose : int, default=0
+        Progress bar when > 0.
+    caller : str, default="compare"
+        Who is asking, for the messages.
+
+    Returns
+    -------
+    X, y, groups
+        Without the unreadable files (X indexed as sklearn does).
+    excluded : list of (str, str)
+        Each file left out, and why.
+
+    Raises
+    ------
+    ValueError
+        When no file can be read.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, soundfile as sf
+    >>> from skmir.model_selection import drop_unreadable_files
+    >>> root = tempfile.mkdtemp()
+    >>> sf.write(f"{root}/good.wav", np.zeros(800), 8000)
+    >>> _ = open(f"{root}/bad.wav", "wb").write(b"RIFF")
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):  # the warning names bad.wav
+    ...     X, y, _, excluded = drop_unreadable_files(
+    ...         [f"{root}/good.wav", f"{root}/bad.wav"], np.array([0, 1]))
+    >>> y.tolist(), len(excluded)
+    ([0], 1)
+    """
     paths = [str(p) for p in np.asarray(X).tolist()]
     bad = check_audio_files(paths, decode=True, n_jobs=n_jobs, verbose=verbose)
     if not bad:
         return X, y, groups, []
-    lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
     if len(bad) == len(paths):
-        raise ValueError(f"compare: none of the {len(paths)} files can be read as audio:\n"
-                         f"{lines}")
+        raise ValueError(f"{caller}: none of the {len(paths)} files can be read as audio, "
+                         f"e.g. {bad[0][0]}: {bad[0][1]}.")
+    lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
     warnings.warn(AudioFileWarning(
-        f"compare: excluded {len(bad)} of {len(paths)} file(s) that cannot be read as "
+        f"{caller}: excluded {len(bad)} of {len(paths)} file(s) that cannot be read as "
         f"audio:\n{lines}", excluded=bad), stacklevel=3)
     unreadable = {p for p, _ in bad}
     keep = np.asarray([p not in unreadable for p in paths])
     groups = None if groups is None else np.asarray(groups)[keep]
-    return _safe_indexing(X, keep), y[keep], groups, bad
+    return _safe_indexing(X, keep), np.asarray(y)[keep], groups, bad
 
 
 __all__ = ["ComparisonResults", "compare", "corrected_ttest"]
