@@ -165,7 +165,7 @@ def _load(args, log):
     import numpy as np
 
     from skmir.io import AudioLoader, load_audio_folder, load_manifest
-    from skmir.model_selection import drop_unreadable_files
+    from skmir.model_selection.comparison import drop_unreadable_files
 
     groups = None
     if args.source is None:

@@ -265,7 +265,7 @@ def test_compare_runs_each_stateless_front_end_step_once_per_distinct_data(sines
 
 
 def test_a_loader_of_files_of_any_length_runs_in_every_fold():
-    from skmir.model_selection import clipwise_prefix
+    from skmir.model_selection.comparison import clipwise_prefix
 
     paths = ["a.wav", "b.wav"]
     # duration=None pads each call's files to that call's longest: not clip by clip
@@ -276,8 +276,8 @@ def test_a_loader_of_files_of_any_length_runs_in_every_fold():
 
 
 def test_the_default_models_score_as_when_every_fold_runs_the_whole_pipeline(monkeypatch):
-    import skmir.model_selection
     from skmir.datasets import make_music
+    from skmir.model_selection import comparison
 
     music = make_music("mode", n_clips=16, duration=2.0, sr=SR, random_state=0)
 
@@ -289,7 +289,7 @@ def test_the_default_models_score_as_when_every_fold_runs_the_whole_pipeline(mon
         return compare(models, music.data, music.target, cv=2, verbose=0)
 
     shared = run()
-    monkeypatch.setattr(skmir.model_selection, "clipwise_prefix", lambda model, X: 0)
+    monkeypatch.setattr(comparison, "clipwise_prefix", lambda model, X: 0)
     per_fold = run()
     for name in shared.scores:
         np.testing.assert_array_equal(shared.scores[name], per_fold.scores[name])
