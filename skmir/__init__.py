@@ -5,86 +5,41 @@ skmir turns "A Tutorial on Deep Learning for Music Information Retrieval"
 into :class:`sklearn.pipeline.Pipeline`, :class:`sklearn.model_selection.GridSearchCV`
 and :func:`sklearn.model_selection.cross_validate`.
 
-The signal side (audio loading, representations, preprocessing, generated data,
-baselines) is imported eagerly and needs no torch; the neural side is imported on
-first use, so ``import skmir`` stays light.
+Every name and submodule here is imported on first use (``lazy_loader``, as in
+librosa), so ``import skmir`` is instant and loads no torch; the signal side
+(audio loading, representations, preprocessing, generated data, baselines) never
+needs torch, the neural side imports it when first touched.
 """
 
-from importlib import import_module
+import lazy_loader
 
-from skmir import datasets
-from skmir.io import (
-    AudioFileError,
-    AudioFileWarning,
-    AudioLoader,
-    Waveforms,
-    load_audio,
-    load_audio_folder,
-    load_manifest,
-)
-from skmir.model_selection import ComparisonResults, compare
-from skmir.pipelines import make_mfcc_baseline
-from skmir.preprocessing import (
-    LogCompression,
-    SpectralWhitening,
-    SpectrogramScaler,
-    TimeSummary,
-)
-from skmir.pretrained import list_pretrained
-from skmir.representations import CQT, MFCC, STFT, Chromagram, MelSpectrogram
-from skmir.store import FeatureStore, build_store
+from skmir._version import __version__ as __version__
 
-__version__ = "0.1.0.dev0"
-
-# Public names that live on the torch side: imported when first touched.
-_LAZY = {
-    "NeuralClassifier": "skmir.neural",
-    "NeuralRegressor": "skmir.neural",
-    "NeuralTagger": "skmir.neural",
-    "augment": "skmir.augmentation",
-    "FrameClassifier": "skmir.neural",
-    "FrameTagger": "skmir.neural",
-    "PretrainedTagger": "skmir.tagging",
-    "RandomWeightsFeatures": "skmir.features",
-    "TransferFeatures": "skmir.features",
+# Public names, by the submodule that defines each.
+_NAMES = {
+    "io": ["AudioFileError", "AudioFileWarning", "AudioLoader", "Waveforms", "load_audio",
+           "load_audio_folder", "load_manifest"],
+    "model_selection": ["ComparisonResults", "compare"],
+    "pipelines": ["make_mfcc_baseline"],
+    "preprocessing": ["LogCompression", "SpectralWhitening", "SpectrogramScaler",
+                      "TimeSummary"],
+    "pretrained": ["list_pretrained"],
+    "representations": ["CQT", "MFCC", "STFT", "Chromagram", "MelSpectrogram"],
+    "store": ["FeatureStore", "build_store"],
+    "augmentation": ["augment"],
+    "neural": ["NeuralClassifier", "NeuralRegressor", "NeuralTagger", "FrameClassifier",
+               "FrameTagger"],
+    "tagging": ["PretrainedTagger"],
+    "features": ["RandomWeightsFeatures", "TransferFeatures"],
 }
+# Reachable as attributes (``skmir.plot.plot_kernels``); the command (skmir.cli) is not.
+_SUBMODULES = ["augmentation", "datasets", "features", "frames", "io", "model_selection",
+               "neural", "nn", "pipelines", "plot", "preprocessing", "pretrained",
+               "representations", "store", "tagging"]
 
+__getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
+                                             submod_attrs=_NAMES)
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skmir' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
-
-
-__all__ = [
-    "AudioFileError",
-    "AudioFileWarning",
-    "AudioLoader",
-    "CQT",
-    "Chromagram",
-    "ComparisonResults",
-    "FeatureStore",
-    "LogCompression",
-    "MFCC",
-    "MelSpectrogram",
-    "STFT",
-    "SpectralWhitening",
-    "SpectrogramScaler",
-    "TimeSummary",
-    "Waveforms",
-    "build_store",
-    "compare",
-    "datasets",
-    "load_audio",
-    "load_audio_folder",
-    "list_pretrained",
-    "load_manifest",
-    "make_mfcc_baseline",
-    *_LAZY,
-]
+# What ``from skmir import *`` gives: the public names, not every submodule (that
+# would import torch).
+__all__ = sorted([name for names in _NAMES.values() for name in names] + ["datasets"])

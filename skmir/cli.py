@@ -164,13 +164,8 @@ def _load(args, log):
     """X, y, groups and the excluded files (None for generated music)."""
     import numpy as np
 
-    from skmir.io import (
-        AudioFileWarning,
-        AudioLoader,
-        check_audio_files,
-        load_audio_folder,
-        load_manifest,
-    )
+    from skmir.io import AudioLoader, load_audio_folder, load_manifest
+    from skmir.model_selection.comparison import drop_unreadable_files
 
     groups = None
     if args.source is None:
@@ -190,20 +185,9 @@ def _load(args, log):
     # The listing read headers only; decoding every file once more finds what only
     # a full decode shows (corruption inside a compressed file) before any training,
     # for about a tenth of the resampling's time.
-    bad = check_audio_files(paths, decode=True, n_jobs=args.n_jobs, verbose=not args.quiet)
-    if bad:
-        if len(bad) == len(paths):
-            raise ValueError(f"none of the {len(paths)} files in {str(source)!r} can be "
-                             f"decoded, e.g. {bad[0][0]}: {bad[0][1]}.")
-        lines = "\n".join(f"  {p}: {reason}" for p, reason in bad)
-        warnings.warn(AudioFileWarning(
-            f"Excluded {len(bad)} of {len(paths)} file(s) that fail to decode:\n{lines}",
-            excluded=bad), stacklevel=2)
-        unreadable = {p for p, _ in bad}
-        keep = np.asarray([p not in unreadable for p in paths])
-        paths, y = paths[keep], y[keep]
-        groups = None if groups is None else groups[keep]
-        excluded += bad
+    paths, y, groups, bad = drop_unreadable_files(
+        paths, y, groups, n_jobs=args.n_jobs, verbose=not args.quiet, caller=str(source))
+    excluded += bad
     log(f"Decoding {len(paths)} files from {str(source)!r} at {args.sr} Hz ...")
     X = AudioLoader(sr=args.sr, duration=args.duration, n_jobs=args.n_jobs,
                     verbose=not args.quiet).transform(paths)

@@ -14,7 +14,16 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
-from skmir import MFCC, AudioLoader, TimeSummary, Waveforms, compare, make_mfcc_baseline
+from skmir import (
+    MFCC,
+    AudioLoader,
+    LogCompression,
+    MelSpectrogram,
+    TimeSummary,
+    Waveforms,
+    compare,
+    make_mfcc_baseline,
+)
 from skmir.cli import main
 from skmir.model_selection import corrected_ttest
 from skmir.pipelines import make_logmel_frontend, make_models
@@ -225,6 +234,74 @@ def test_compare_resamples_once_for_a_loader_at_another_rate(sines_vs_squares, m
     assert rates == [(SR, 16000)]
 
 
+class CountingMel(MelSpectrogram):
+    def transform(self, X):
+        CALLS[f"mel {self.n_mels}"] += 1
+        return super().transform(X)
+
+
+class CountingLog(LogCompression):
+    def transform(self, X):
+        CALLS["log"] += 1
+        return super().transform(X)
+
+
+def test_compare_runs_each_stateless_front_end_step_once_per_distinct_data(sines_vs_squares):
+    X, y = sines_vs_squares
+
+    def model(n_mels, classifier):
+        return make_pipeline(AudioLoader(sr=SR), CountingMel(sr=SR, n_mels=n_mels),
+                             CountingLog(), TimeSummary(), classifier)
+
+    CALLS.clear()
+    res = compare({"svm": model(32, SVC()), "chance": model(32, DummyClassifier()),
+                   "svm-16": model(16, SVC())}, X, y, cv=3, verbose=0)
+    # one mel per distinct n_mels on all of X; the log of each mel's output once
+    assert dict(CALLS) == {"mel 32": 1, "mel 16": 1, "log": 2}
+    for name, classifier in [("svm", SVC()), ("svm-16", SVC())]:
+        n_mels = 16 if name == "svm-16" else 32
+        expected = cross_val_predict(model(n_mels, classifier), X, y, cv=res.splits)
+        np.testing.assert_array_equal(res.predictions[name], expected)
+
+
+def test_a_loader_of_files_of_any_length_runs_in_every_fold():
+    from skmir.model_selection.comparison import clipwise_prefix
+
+    paths = ["a.wav", "b.wav"]
+    # duration=None pads each call's files to that call's longest: not clip by clip
+    assert clipwise_prefix(make_mfcc_baseline(), paths) == 0
+    assert clipwise_prefix(make_mfcc_baseline(duration=1.0), paths) == 2
+    assert clipwise_prefix(make_mfcc_baseline(), np.zeros((2, SR))) == 2
+    assert clipwise_prefix(DummyClassifier(), paths) == 0
+
+
+def test_the_default_models_score_as_when_every_fold_runs_the_whole_pipeline(monkeypatch):
+    from skmir.datasets import make_music
+    from skmir.model_selection import comparison
+
+    music = make_music("mode", n_clips=16, duration=2.0, sr=SR, random_state=0)
+
+    def run():
+        models = make_models("default", sr=SR)
+        for m in models.values():
+            if "classifier__max_epochs" in m.get_params():
+                m.set_params(classifier__max_epochs=2)
+        return compare(models, music.data, music.target, cv=2, verbose=0)
+
+    shared = run()
+    monkeypatch.setattr(comparison, "clipwise_prefix", lambda model, X: 0)
+    per_fold = run()
+    for name in shared.scores:
+        np.testing.assert_array_equal(shared.scores[name], per_fold.scores[name])
+        np.testing.assert_array_equal(shared.predictions[name], per_fold.predictions[name])
+
+    def table(res):  # the report without its timings
+        return [(r["model"], r["mean"], r["std"], r["vs_baseline"], str(r["p_value"]))
+                for r in res.summary()]
+
+    assert table(shared) == table(per_fold)
+
+
 def test_report_files_are_written_without_leftovers(sines_vs_squares, tmp_path):
     X, y = sines_vs_squares
     res = compare({"chance": DummyClassifier()}, X, y, cv=2, verbose=0)
@@ -242,17 +319,6 @@ def test_model_selection_and_pipelines_import_no_torch():
     code = ("import skmir.pipelines, skmir.model_selection, sys; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_old_evaluation_names_still_import():
-    import skmir.evaluation as old
-    import skmir.model_selection
-    import skmir.pipelines
-
-    for name in ["compare", "ComparisonResults", "corrected_ttest"]:
-        assert getattr(old, name) is getattr(skmir.model_selection, name)
-    for name in ["make_mfcc_baseline", "make_models", "MODELS", "DEFAULT_MODELS", "BASELINE"]:
-        assert getattr(old, name) is getattr(skmir.pipelines, name)
 
 
 def test_every_log_mel_model_uses_the_one_frontend():

@@ -1,8 +1,8 @@
 """The torch side of skmir: architecture language, blocks, builder and training net.
 
-:mod:`skmir.nn.architecture` (the grammar) is pure Python and is imported here
-eagerly; the torch modules load on first use, so checking an architecture string
-costs no torch import.
+Every name and submodule loads on first use (``lazy_loader``), so checking an
+architecture string (:mod:`skmir.nn.architecture`, pure Python) costs no torch
+import.
 
 Modules
 -------
@@ -23,30 +23,19 @@ representations
     :func:`~skmir.nn.representations.from_transformer`.
 """
 
-from importlib import import_module
+import lazy_loader
 
-from skmir.nn.architecture import PRESETS, TOKENS, Layer, expand, layout, parse_architecture
-
-_LAZY = {
-    "ArchitectureNet": "skmir.nn.builder",
-    "build_network": "skmir.nn.builder",
-    "SkmirNet": "skmir.nn.training",
-    "Musicnn": "skmir.nn.musicnn",
-    "VGG": "skmir.nn.musicnn",
-    "FineTunedMusicnn": "skmir.nn.musicnn",
+# Public names, by the submodule that defines each.
+_NAMES = {
+    "architecture": ["PRESETS", "TOKENS", "Layer", "expand", "layout", "parse_architecture"],
+    "builder": ["ArchitectureNet", "build_network"],
+    "training": ["SkmirNet"],
+    "musicnn": ["Musicnn", "VGG", "FineTunedMusicnn"],
 }
+_SUBMODULES = ["architecture", "blocks", "builder", "frontends", "losses", "musicnn",
+               "representations", "training", "waveform_augmentation"]
 
+__getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
+                                             submod_attrs=_NAMES)
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'skmir.nn' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
-
-
-__all__ = ["PRESETS", "TOKENS", "Layer", "expand", "layout", "parse_architecture", *_LAZY]
+__all__ = [name for names in _NAMES.values() for name in names]
