@@ -24,14 +24,9 @@ from skmir.io import (
 )
 from skmir.model_selection import ComparisonResults, compare
 from skmir.pipelines import make_mfcc_baseline
-from skmir.preprocessing import (
-    LogCompression,
-    SpectralWhitening,
-    SpectrogramScaler,
-    TimeSummary,
-)
+from skmir.preprocessing import SpectralWhitening, SpectrogramScaler, TimeSummary
 from skmir.pretrained import list_pretrained
-from skmir.representations import CQT, MFCC, STFT, Chromagram, MelSpectrogram
+from skmir.representations import CQT, MFCC, STFT, Chromagram, LogCompression, MelSpectrogram
 from skmir.store import FeatureStore, build_store
 
 __version__ = "0.1.0.dev0"

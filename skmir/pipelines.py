@@ -13,9 +13,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from skmir.io import AudioLoader
-from skmir.preprocessing import LogCompression, SpectrogramScaler, TimeSummary
+from skmir.preprocessing import SpectrogramScaler, TimeSummary
 from skmir.pretrained import model_card
-from skmir.representations import MFCC, MelSpectrogram
+from skmir.representations import MFCC, LogCompression, MelSpectrogram
 
 
 def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
