@@ -32,7 +32,6 @@ from skmir.nn.frontends import (  # noqa: E402
     LogCQT,
     LogMel,
     SampleCNN,
-    WaveformNet,
 )
 from skmir.nn.waveform_augmentation import (  # noqa: E402
     FrameGrid,
@@ -40,6 +39,7 @@ from skmir.nn.waveform_augmentation import (  # noqa: E402
     pitch_shift,
     time_stretch,
 )
+from skmir.nn.waveform_net import WaveformNet  # noqa: E402
 
 SR = 8000
 TINY = dict(channels=8, hidden=16, lr=0.01, random_state=0, device="cpu")

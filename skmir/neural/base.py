@@ -254,7 +254,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
     def _module(self, seed=0):
         """The torch module class and its parameters (skorch's ``module__*``)."""
         if self.frontend is not None:
-            from skmir.nn.frontends import WaveformNet
+            from skmir.nn.waveform_net import WaveformNet
 
             return WaveformNet, dict(
                 frontend=self._frontend_spec(), layers=self._layout(),
@@ -342,8 +342,9 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
     def _prepare_waveforms(self, X, y):
         """:meth:`_prepare` with a frontend: X is waveforms; the front end's output
         shape and standardisation are measured on them (one pass, no gradients)."""
-        from skmir.nn.frontends import resolve_frontend, standardisation_statistics
+        from skmir.nn.frontends import resolve_frontend
         from skmir.nn.training import resolve_device
+        from skmir.nn.waveform_net import standardisation_statistics
 
         owner = type(self).__name__
         if self._pretrained() is not None:
