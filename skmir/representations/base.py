@@ -1,8 +1,10 @@
 """What every representation transformer shares: input validation,
 blocking over clips (so a block's temporaries stay small) and joblib parallelism.
 
-A representation subclasses :class:`Representation` and implements ``_compute(X,
-out)``: the librosa call on a block of clips, written into ``out`` when given.
+A representation subclasses :class:`Representation` and its parameters class of
+``skmir._representation_parameters`` (its signature, defaults and constraints), and
+implements ``_compute(X, out)``: the librosa call on a block of clips, written into
+``out`` when given.
 With ``backend="torch"`` the equal torch module of :mod:`skmir.nn.representations`
 computes instead, batch by batch on ``device``; torch is imported only then, inside
 the call, so ``import skmir`` stays free of torch.

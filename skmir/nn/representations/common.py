@@ -26,7 +26,7 @@ TORCH_EXCEPTIONS = {
 }
 
 
-def adopt(module, transformer, spec, *, owner=None, unused=()):
+def adopt(module, transformer, spec, *, unused=()):
     """Give ``module`` the parameters of ``transformer`` that ``spec`` defines.
 
     The transformer validates them (its ``_validate_params``: sklearn's constraints
@@ -41,21 +41,34 @@ def adopt(module, transformer, spec, *, owner=None, unused=()):
         A skmir transformer, or its parameters (``skmir._representation_parameters``).
     spec : class
         The parameters class of the module, e.g. ``STFTParameters``: the names taken.
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
     unused : tuple of str, default=()
         Parameters the module ignores in this setting (not checked against the table).
 
     Returns
     -------
     params : dict
+
+    Examples
+    --------
+    >>> import skmir
+    >>> from torch import nn
+    >>> from skmir._representation_parameters import STFTParameters
+    >>> from skmir.nn.representations.common import adopt
+    >>> module = nn.Module()
+    >>> adopt(module, skmir.MelSpectrogram(n_fft=512), STFTParameters)["n_fft"], module.power
+    (512, 2.0)
+    >>> adopt(module, skmir.STFT(pad_mode="symmetric"), STFTParameters)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: STFT: pad_mode='symmetric' is not available with backend='torch' ...
     """
     kind = spec.__name__.removesuffix("Parameters")
     if not isinstance(transformer, spec):
         raise ValueError(
             f"{type(module).__name__}: expected a skmir.{kind} (or a transformer that "
             f"extends it), got {type(transformer).__name__}.")
-    owner = owner or type(transformer).__name__
+    # A bare parameters class (a named front end's) is named as its transformer.
+    owner = type(transformer).__name__.removesuffix("Parameters")
     transformer._validate_params()
     names = [n for n in spec().get_params(deep=False) if n not in EXECUTION_PARAMETERS]
     params = {n: getattr(transformer, n) for n in names}
@@ -74,12 +87,31 @@ def adopt(module, transformer, spec, *, owner=None, unused=()):
 
 
 def params_repr(module):
-    """``name=value, ...`` of the parameters a module took (its ``extra_repr``)."""
+    """``name=value, ...`` of the parameters a module took (its ``extra_repr``).
+
+    Examples
+    --------
+    >>> import skmir
+    >>> from skmir.nn.representations import LogCompression
+    >>> from skmir.nn.representations.common import params_repr
+    >>> params_repr(LogCompression(skmir.LogCompression()))
+    "amin=1e-10, eps=1e-06, method='log', power=2.0, ref=1.0, top_db=80.0"
+    """
     return ", ".join(f"{n}={v!r}" for n, v in module.transformer_params.items())
 
 
 def check_waveform_batch(owner, x, min_samples):
-    """Refuse what is not a ``(batch, [channels,] n_samples)`` tensor long enough."""
+    """Refuse what is not a ``(batch, [channels,] n_samples)`` tensor long enough.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.representations.common import check_waveform_batch
+    >>> check_waveform_batch("STFT", torch.zeros(2, 100), 256)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: STFT: clips have 100 samples, fewer than the 256 this transform needs ...
+    """
     if not torch.is_tensor(x):
         raise ValueError(f"{owner}: expected a torch tensor of waveforms, got {type(x).__name__}.")
     if x.ndim not in (2, 3):
@@ -95,11 +127,31 @@ def check_waveform_batch(owner, x, min_samples):
 
 
 def as_float32(x):
+    """``x`` as float32, without a copy when it is float32 already.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.representations.common import as_float32
+    >>> as_float32(torch.zeros(2, dtype=torch.float64)).dtype
+    torch.float32
+    """
     return x if x.dtype == torch.float32 else x.float()
 
 
 def no_autocast(x):
-    """A context in which ``x``'s device computes in the tensors' own dtype."""
+    """A context in which ``x``'s device computes in the tensors' own dtype: the
+    representations stay float32 inside a network trained with mixed precision.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.representations.common import no_autocast
+    >>> x = torch.ones(2, 2)
+    >>> with torch.autocast("cpu", dtype=torch.bfloat16), no_autocast(x):
+    ...     (x @ x).dtype
+    torch.float32
+    """
     return torch.autocast(x.device.type, enabled=False)
 
 

@@ -193,8 +193,6 @@ class CQT(nn.Module):
         ``res_type`` "soxr_hq" (the one whose decimator is reproduced) and
         ``pad_mode`` one of "constant", "reflect", "edge" (see
         :data:`~skmir.nn.representations.TORCH_EXCEPTIONS`).
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
 
     Examples
     --------
@@ -205,9 +203,9 @@ class CQT(nn.Module):
     torch.Size([2, 48, 44])
     """
 
-    def __init__(self, transformer, *, owner=None):
+    def __init__(self, transformer):
         super().__init__()
-        adopt(self, transformer, CQTParameters, owner=owner)
+        adopt(self, transformer, CQTParameters)
         self._build()
 
     def _build(self):
@@ -346,8 +344,6 @@ class Chromagram(nn.Module):
         The parameters; ``tuning`` must be a number: the transformer's default None
         estimates it from each clip, which only librosa does (see
         :data:`~skmir.nn.representations.TORCH_EXCEPTIONS`).
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
 
     Examples
     --------
@@ -359,10 +355,10 @@ class Chromagram(nn.Module):
     torch.Size([2, 12, 44])
     """
 
-    def __init__(self, transformer, *, owner=None):
+    def __init__(self, transformer):
         super().__init__()
         stft_only = ("n_fft", "window", "center", "pad_mode")
-        adopt(self, transformer, ChromagramParameters, owner=owner,
+        adopt(self, transformer, ChromagramParameters,
               unused=stft_only if transformer.source == "cqt" else ())
         import librosa
 

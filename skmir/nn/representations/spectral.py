@@ -39,8 +39,6 @@ class STFT(nn.Module):
         ``pad_mode`` (one of "constant", "reflect", "edge") and ``power`` are the
         module's; a transformer that extends it (e.g. :class:`skmir.MelSpectrogram`)
         gives its own values of them.
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
 
     Examples
     --------
@@ -51,9 +49,9 @@ class STFT(nn.Module):
     torch.Size([2, 513, 44])
     """
 
-    def __init__(self, transformer, *, owner=None):
+    def __init__(self, transformer):
         super().__init__()
-        adopt(self, transformer, STFTParameters, owner=owner)
+        adopt(self, transformer, STFTParameters)
         win = self.n_fft if self.win_length is None else self.win_length
         self.hop = win // 4 if self.hop_length is None else self.hop_length
         self.register_buffer("fft_window", _stft_window(self.window, win, self.n_fft))
@@ -103,8 +101,6 @@ class MelSpectrogram(nn.Module):
     ----------
     transformer : skmir.MelSpectrogram
         The parameters (an :class:`skmir.MFCC` gives those of its mel-spectrogram).
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
 
     Examples
     --------
@@ -115,12 +111,12 @@ class MelSpectrogram(nn.Module):
     torch.Size([2, 3, 64, 44])
     """
 
-    def __init__(self, transformer, *, owner=None):
+    def __init__(self, transformer):
         super().__init__()
-        adopt(self, transformer, MelSpectrogramParameters, owner=owner)
+        adopt(self, transformer, MelSpectrogramParameters)
         import librosa
 
-        self.stft = STFT(transformer, owner=owner)
+        self.stft = STFT(transformer)
         basis = librosa.filters.mel(sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels,
                                     fmin=self.fmin, fmax=self.fmax, htk=self.htk,
                                     norm=self.norm)
@@ -157,8 +153,6 @@ class LogCompression(nn.Module):
     ----------
     transformer : skmir.LogCompression
         The parameters.
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
 
     Examples
     --------
@@ -169,9 +163,9 @@ class LogCompression(nn.Module):
     tensor([[[ 0., 20.]]])
     """
 
-    def __init__(self, transformer, *, owner=None):
+    def __init__(self, transformer):
         super().__init__()
-        adopt(self, transformer, LogCompressionParameters, owner=owner)
+        adopt(self, transformer, LogCompressionParameters)
 
     def forward(self, x):
         if not torch.is_tensor(x) or x.ndim < 1:
@@ -203,8 +197,6 @@ class MFCC(nn.Module):
     ----------
     transformer : skmir.MFCC
         The parameters, those of the mel-spectrogram included.
-    owner : str or None, default=None
-        Named in errors; None is the transformer's class name.
 
     Examples
     --------
@@ -215,12 +207,12 @@ class MFCC(nn.Module):
     torch.Size([2, 13, 44])
     """
 
-    def __init__(self, transformer, *, owner=None):
+    def __init__(self, transformer):
         super().__init__()
-        adopt(self, transformer, MFCCParameters, owner=owner)
+        adopt(self, transformer, MFCCParameters)
         import scipy.fft
 
-        self.mel = MelSpectrogram(transformer, owner=owner)
+        self.mel = MelSpectrogram(transformer)
         # librosa.feature.mfcc's power_to_db: LogCompression's dB defaults (ref 1,
         # amin 1e-10, top_db 80).
         self.db = LogCompression(LogCompressionParameters(method="db"))
