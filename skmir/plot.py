@@ -224,8 +224,7 @@ def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
     import librosa
     import librosa.display
 
-    from skmir.preprocessing import LogCompression
-    from skmir.representations import CQT, STFT, Chromagram, MelSpectrogram
+    from skmir.representations import CQT, STFT, Chromagram, LogCompression, MelSpectrogram
 
     plt = _pyplot()
     y = np.asarray(y, dtype=np.float32)

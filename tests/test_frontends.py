@@ -33,9 +33,9 @@ from skmir.nn.frontends import (  # noqa: E402
     LogCQT,
     LogMel,
     SampleCNN,
-    WaveformNet,
 )
 from skmir.nn.vocoder import pitch_shift, time_stretch  # noqa: E402
+from skmir.nn.waveform_net import WaveformNet  # noqa: E402
 
 SR = 8000
 TINY = dict(channels=8, hidden=16, lr=0.01, random_state=0, device="cpu")

@@ -52,8 +52,6 @@ EXCEPTIONS = [
     ("skmir.representations", "skmir.nn.representations",
      'backend="torch" of the representation transformers runs the torch kernels; '
      "imported inside the call, so the signal side loads no torch otherwise"),
-    ("skmir.preprocessing", "skmir.nn.representations",
-     'LogCompression(backend="torch"), the same seam'),
 ]
 NO_TORCH_LAYERS = (0, 1)
 

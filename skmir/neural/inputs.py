@@ -29,8 +29,9 @@ import torch
 
 from skmir.nn.augmentation import BatchAugmentation, WaveformAugmentation
 from skmir.nn.builder import ArchitectureNet
-from skmir.nn.frontends import FrontendStatistics, WaveformNet, resolve_frontend
+from skmir.nn.frontends import resolve_frontend
 from skmir.nn.musicnn import FineTunedMusicnn
+from skmir.nn.waveform_net import FrontendStatistics, WaveformNet
 from skmir.pretrained import is_musicnn
 
 #: Parameters that augment waveforms: they need a front end.

@@ -21,6 +21,15 @@ musicnn
 representations
     STFT, mel, MFCC, CQT, chroma and log/dB as torch modules equal to librosa;
     :func:`~skmir.nn.representations.from_transformer`.
+frontends
+    Front ends: the representation as the network's first layers, named or learned.
+waveform_net
+    :class:`~skmir.nn.waveform_net.WaveformNet`: a front end, its standardisation and
+    a network; the callback that measures the standardisation.
+augmentation
+    Augmentation of training batches of spectrograms and waveforms.
+vocoder
+    Time stretch and pitch shift in torch, as librosa does them.
 """
 
 import lazy_loader
@@ -32,8 +41,8 @@ _NAMES = {
     "training": ["SkmirNet"],
     "musicnn": ["Musicnn", "VGG", "FineTunedMusicnn"],
 }
-_SUBMODULES = ["architecture", "blocks", "builder", "frontends", "losses", "musicnn",
-               "representations", "training", "waveform_augmentation"]
+_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "frontends", "losses",
+               "musicnn", "representations", "training", "vocoder", "waveform_net"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)

@@ -4,7 +4,7 @@ sec. 3.2, 5.1 and fig. 9).
 A neural estimator with ``frontend=`` takes waveforms ``(n_clips, n_samples)`` (or
 ``(n_clips, n_channels, n_samples)``) and computes its input representation per
 batch, on the training device, as the first layers of its network
-(:class:`WaveformNet`: front end, standardisation, then the
+(:class:`skmir.nn.waveform_net.WaveformNet`: front end, standardisation, then the
 :class:`skmir.nn.builder.ArchitectureNet` of its ``architecture``). Only waveforms
 are held in memory, and the representation's parameters are grid-searchable.
 
@@ -19,6 +19,12 @@ name              class                                       output per clip
 ``"dieleman2014"`` :class:`Dieleman2014`: strided 1-D conv     (1, filters, frames)
 ``"samplecnn"``   :class:`SampleCNN`: Lee et al. (2017)       (1, filters, frames)
 ================  ==========================================  ============================
+
+The fixed front ends are the sklearn transformers' torch modules: "logmel" is
+:class:`skmir.MelSpectrogram` then :class:`skmir.LogCompression` with their defaults
+but ``n_mels=96`` (``skmir._representation_parameters.LOGMEL``, the one definition
+that :func:`skmir.pipelines.make_logmel_frontend` uses too), "logcqt"
+:class:`skmir.CQT` then :class:`skmir.LogCompression` with their defaults.
 
 A skmir representation transformer (:class:`skmir.MelSpectrogram`, :class:`skmir.CQT`,
 ...), :class:`skmir.LogCompression`, or a Pipeline of them also works: it is turned
@@ -38,25 +44,40 @@ spectrogram of ``filters`` bins. ``architecture="conv1d"`` (c1 spans every filte
 continues them with 1-D convolutions over time, as both papers do.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
-import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import Callback
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
+from skmir._representation_parameters import (
+    LOGCQT,
+    LOGMEL,
+    CQTParameters,
+    LogCompressionParameters,
+    MelSpectrogramParameters,
+    STFTParameters,
+)
 from skmir.nn.augmentation import FrameGrid
-from skmir.nn.builder import ArchitectureNet
+from skmir.nn.representations import from_transformer
 
 __all__ = ["FRONTENDS", "Dieleman2014", "Frontend", "LearnedMel", "LogCQT", "LogMel",
-           "SampleCNN", "TransformerFrontend", "WaveformNet", "resolve_frontend",
-           "standardisation_statistics"]
+           "SampleCNN", "TransformerFrontend", "resolve_frontend"]
+
+# The named front ends' transformers, whose values are the front ends' defaults.
+_MEL = MelSpectrogramParameters(**LOGMEL)
+_CQT = CQTParameters(**LOGCQT)
+_LOG = LogCompressionParameters()
 
 #: The sample rate of a front end whose ``sr`` is None and whose waveforms carry none
-#: (librosa's default).
-DEFAULT_SR = 22050
+#: (the transformers' default, librosa's).
+DEFAULT_SR = _MEL.sr
+
+
+def _constraints(spec, names):
+    """The transformer's own constraints of the parameters a front end exposes."""
+    return {name: spec._parameter_constraints[name] for name in names}
 
 
 class Frontend(BaseEstimator):
@@ -97,22 +118,17 @@ class _PerChannel(nn.Module):
         return z.reshape(B, C, *z.shape[1:])
 
 
-def _layers():
-    # H1's torch representations, imported on first use.
-    from skmir.nn import representations
-
-    return representations
-
-
-_LOG = StrOptions({"log", "db"})
 _SR = [Interval(Integral, 1, None, closed="left"), None]
+_MEL_NAMES = ("n_mels", "n_fft", "hop_length", "fmin", "fmax", "htk")
 
 
 class LogMel(Frontend):
     """Log-mel spectrogram front end, equal to ``MelSpectrogram`` + ``LogCompression``.
 
-    Defaults for small data (sec. 5.1): 96 mel bands, a 2048-point STFT hopped by 512
-    samples (23 ms at 22.05 kHz), natural log.
+    :class:`skmir.MelSpectrogram` then :class:`skmir.LogCompression`, computed by their
+    torch modules (:func:`skmir.nn.representations.from_transformer`); the defaults
+    are theirs, but 96 mel bands (small data, sec. 5.1): a 2048-point STFT hopped by
+    512 samples (23 ms at 22.05 kHz), natural log.
 
     Parameters
     ----------
@@ -136,19 +152,18 @@ class LogMel(Frontend):
     >>> from skmir.nn.frontends import LogMel
     >>> LogMel(sr=16000, n_mels=64).grid().n_frames(16000)
     32
+    >>> [type(t).__name__ for t in LogMel().transformers()]
+    ['MelSpectrogramParameters', 'LogCompressionParameters']
     """
 
     _parameter_constraints = {
-        "sr": _SR, "n_mels": [Interval(Integral, 1, None, closed="left")],
-        "n_fft": [Interval(Integral, 1, None, closed="left")],
-        "hop_length": [Interval(Integral, 1, None, closed="left")],
-        "fmin": [Interval(Real, 0, None, closed="left")],
-        "fmax": [Interval(Real, 0, None, closed="neither"), None],
-        "htk": ["boolean"], "method": [_LOG], "standardize": ["boolean"],
+        "sr": _SR, **_constraints(MelSpectrogramParameters, _MEL_NAMES),
+        **_constraints(LogCompressionParameters, ["method"]), "standardize": ["boolean"],
     }
 
-    def __init__(self, sr=None, n_mels=96, n_fft=2048, hop_length=512, fmin=0.0, fmax=None,
-                 htk=False, method="log", standardize=True):
+    def __init__(self, sr=None, n_mels=_MEL.n_mels, n_fft=_MEL.n_fft,
+                 hop_length=_MEL.hop_length, fmin=_MEL.fmin, fmax=_MEL.fmax, htk=_MEL.htk,
+                 method=_LOG.method, standardize=True):
         self.sr = sr
         self.n_mels = n_mels
         self.n_fft = n_fft
@@ -159,13 +174,15 @@ class LogMel(Frontend):
         self.method = method
         self.standardize = standardize
 
+    def transformers(self):
+        """The parameters of the mel-spectrogram and the log compression computed."""
+        mel = clone(_MEL).set_params(sr=self.sr or DEFAULT_SR,
+                                     **{name: getattr(self, name) for name in _MEL_NAMES})
+        return [mel, clone(_LOG).set_params(method=self.method)]
+
     def build(self, n_channels):
         self._check()
-        r = _layers()
-        mel = r.MelSpectrogram(sr=self.sr or DEFAULT_SR, n_fft=self.n_fft,
-                               hop_length=self.hop_length, n_mels=self.n_mels, fmin=self.fmin,
-                               fmax=self.fmax, htk=self.htk)
-        return _PerChannel(nn.Sequential(mel, r.LogCompression(method=self.method)))
+        return _PerChannel(from_transformer(self.transformers()))
 
     def grid(self):
         return FrameGrid(self.hop_length, centered=True)
@@ -173,6 +190,9 @@ class LogMel(Frontend):
 
 class LogCQT(Frontend):
     """Log constant-Q front end, equal to ``CQT`` + ``LogCompression``.
+
+    :class:`skmir.CQT` then :class:`skmir.LogCompression`, computed by their torch
+    modules, with their defaults.
 
     Parameters
     ----------
@@ -194,16 +214,14 @@ class LogCQT(Frontend):
     512
     """
 
+    _names = ("hop_length", "fmin", "n_bins", "bins_per_octave")
     _parameter_constraints = {
-        "sr": _SR, "hop_length": [Interval(Integral, 1, None, closed="left")],
-        "fmin": [Interval(Real, 0, None, closed="neither"), None],
-        "n_bins": [Interval(Integral, 1, None, closed="left")],
-        "bins_per_octave": [Interval(Integral, 1, None, closed="left")],
-        "method": [_LOG], "standardize": ["boolean"],
+        "sr": _SR, **_constraints(CQTParameters, _names),
+        **_constraints(LogCompressionParameters, ["method"]), "standardize": ["boolean"],
     }
 
-    def __init__(self, sr=None, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
-                 method="log", standardize=True):
+    def __init__(self, sr=None, hop_length=_CQT.hop_length, fmin=_CQT.fmin, n_bins=_CQT.n_bins,
+                 bins_per_octave=_CQT.bins_per_octave, method=_LOG.method, standardize=True):
         self.sr = sr
         self.hop_length = hop_length
         self.fmin = fmin
@@ -212,12 +230,15 @@ class LogCQT(Frontend):
         self.method = method
         self.standardize = standardize
 
+    def transformers(self):
+        """The parameters of the CQT and the log compression computed."""
+        cqt = clone(_CQT).set_params(sr=self.sr or DEFAULT_SR,
+                                     **{name: getattr(self, name) for name in self._names})
+        return [cqt, clone(_LOG).set_params(method=self.method)]
+
     def build(self, n_channels):
         self._check()
-        r = _layers()
-        cqt = r.CQT(sr=self.sr or DEFAULT_SR, hop_length=self.hop_length, fmin=self.fmin,
-                    n_bins=self.n_bins, bins_per_octave=self.bins_per_octave)
-        return _PerChannel(nn.Sequential(cqt, r.LogCompression(method=self.method)))
+        return _PerChannel(from_transformer(self.transformers()))
 
     def grid(self):
         return FrameGrid(self.hop_length, centered=True)
@@ -293,11 +314,12 @@ class LearnedMel(Frontend):
 
     _parameter_constraints = {
         **{k: v for k, v in LogMel._parameter_constraints.items() if k != "method"},
-        "eps": [Interval(Real, 0, None, closed="neither")],
+        **_constraints(LogCompressionParameters, ["eps"]),
     }
 
-    def __init__(self, sr=None, n_mels=96, n_fft=2048, hop_length=512, fmin=0.0, fmax=None,
-                 htk=False, eps=1e-6, standardize=True):
+    def __init__(self, sr=None, n_mels=_MEL.n_mels, n_fft=_MEL.n_fft,
+                 hop_length=_MEL.hop_length, fmin=_MEL.fmin, fmax=_MEL.fmax, htk=_MEL.htk,
+                 eps=_LOG.eps, standardize=True):
         self.sr = sr
         self.n_mels = n_mels
         self.n_fft = n_fft
@@ -318,7 +340,8 @@ class LearnedMel(Frontend):
 
     def build(self, n_channels):
         self._check()
-        stft = _layers().STFT(n_fft=self.n_fft, hop_length=self.hop_length, power=2.0)
+        stft = from_transformer(STFTParameters(n_fft=self.n_fft, hop_length=self.hop_length,
+                                               power=2.0))
         return _PerChannel(_LearnedMelLayer(stft, self.filters(), self.eps))
 
     def grid(self):
@@ -455,7 +478,13 @@ def _steps(transformer):
 
 
 class TransformerFrontend(Frontend):
-    """A skmir representation transformer (or a Pipeline of them) as a front end.
+    """The fixed front ends are the sklearn transformers' torch modules: "logmel" is
+:class:`skmir.MelSpectrogram` then :class:`skmir.LogCompression` with their defaults
+but ``n_mels=96`` (``skmir._representation_parameters.LOGMEL``, the one definition
+that :func:`skmir.pipelines.make_logmel_frontend` uses too), "logcqt"
+:class:`skmir.CQT` then :class:`skmir.LogCompression` with their defaults.
+
+A skmir representation transformer (or a Pipeline of them) as a front end.
 
     Built by :func:`skmir.nn.representations.from_transformer`, so the network sees
     the numbers the transformer computes; standardised per bin like the presets.
@@ -477,7 +506,6 @@ class TransformerFrontend(Frontend):
         return rates[0] if rates else None
 
     def build(self, n_channels):
-        from_transformer = _layers().from_transformer
         try:
             module = from_transformer(clone(self.transformer))
         except (TypeError, ValueError) as exc:
@@ -554,146 +582,3 @@ def resolve_frontend(frontend, sr=None, owner="frontend"):
         if sr is not None or not spec.sr_free:
             spec.set_params(sr=int(sr) if sr is not None else DEFAULT_SR)
     return spec
-
-
-class WaveformNet(nn.Module):
-    """A front end, its standardisation and a network in the paper's notation.
-
-    ``forward`` takes waveforms ``(batch, n_samples)`` or ``(batch, n_channels,
-    n_samples)``; the front end and the standardisation run in float32 outside
-    autocast, then the optional ``augment_features`` that the training step passes
-    (gain and masks of the standardised representation, training batches only) and
-    the :class:`~skmir.nn.builder.ArchitectureNet`.
-
-    Parameters
-    ----------
-    frontend : torch.nn.Module
-        A built front end (:meth:`Frontend.build`): ``(batch, n_channels, n_samples) ->
-        (batch, C, bins, frames)``.
-    layers, input_shape, n_outputs, output, global_pool
-        As :class:`~skmir.nn.builder.ArchitectureNet`; ``input_shape`` is the front
-        end's ``(channels, bins)``.
-
-    Attributes
-    ----------
-    mean, scale : torch.Tensor of shape ``input_shape``
-        The standardisation, buffers (0 and 1 until :class:`FrontendStatistics`
-        measures them at the start of training, or a state dict is loaded).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skmir.nn import layout
-    >>> from skmir.nn.frontends import SampleCNN, WaveformNet
-    >>> net = WaveformNet(SampleCNN(filters=8, n_blocks=2).build(1),
-    ...                   layout("conv1d", channels=4, hidden=8), (1, 8), n_outputs=3)
-    >>> net(torch.randn(2, 8100)).shape
-    torch.Size([2, 3])
-    """
-
-    def __init__(self, frontend, layers, input_shape, n_outputs, output="clip",
-                 global_pool="mean"):
-        super().__init__()
-        self.frontend = frontend
-        shape = (int(input_shape[0]), int(input_shape[1]))
-        self.register_buffer("mean", torch.zeros(shape))
-        self.register_buffer("scale", torch.ones(shape))
-        self.network = ArchitectureNet(layers, input_shape, n_outputs, output=output,
-                                       global_pool=global_pool)
-
-    def features(self, x):
-        """The standardised representation ``(batch, channels, bins, frames)``."""
-        if x.ndim == 2:
-            x = x[:, None]
-        with torch.autocast(x.device.type, enabled=False):
-            z = self.frontend(x.float())
-            return (z - self.mean[..., None]) / self.scale[..., None]
-
-    def forward(self, x, augment_features=None):
-        z = self.features(x)
-        if augment_features is not None:
-            z, _ = augment_features(z, None)
-        return self.network(z)
-
-
-class FrontendStatistics(Callback):
-    """Measures a :class:`WaveformNet`'s standardisation on the training waveforms when
-    training begins (as skorch's ``InputShapeSetter`` sets a shape), and sets them as
-    the module's ``mean`` and ``scale`` buffers.
-
-    Parameters
-    ----------
-    owner : str, default="FrontendStatistics"
-        Named in errors.
-    """
-
-    def __init__(self, owner="FrontendStatistics"):
-        self.owner = owner
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        module = net.module_
-        mean, scale, _ = standardisation_statistics(
-            module.frontend, X, batch_size=net.batch_size, device=net.device, owner=self.owner)
-        with torch.no_grad():
-            module.mean.copy_(torch.as_tensor(mean))
-            module.scale.copy_(torch.as_tensor(scale))
-
-
-def standardisation_statistics(module, X, *, batch_size=32, device="cpu",
-                               owner="standardisation_statistics"):
-    """Per (channel, bin) mean and standard deviation of a front end's output on X.
-
-    One pass without gradients, accumulated in float64 batch by batch; bins of zero
-    variance get a scale of 1 (as :class:`skmir.SpectrogramScaler`).
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        A built front end: ``(batch, n_channels, n_samples) -> (batch, C, bins, frames)``.
-    X : ndarray of shape (n_clips, n_channels, n_samples)
-    batch_size : int, default=32
-    device : str, default="cpu"
-    owner : str, default="standardisation_statistics"
-        Named in errors.
-
-    Returns
-    -------
-    mean, scale : ndarray of float32, shape (C, bins)
-    n_frames : int
-        Frames of the output for X's clips.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skmir.nn.frontends import SampleCNN, standardisation_statistics
-    >>> X = np.random.default_rng(0).normal(size=(4, 1, 900)).astype("float32")
-    >>> mean, scale, n_frames = standardisation_statistics(SampleCNN(8, 1).build(1), X)
-    >>> mean.shape, n_frames
-    ((1, 8), 100)
-    """
-    total = total_sq = None
-    count, n_frames = 0, 0
-    was_training = module.training
-    module.eval().to(device)
-    try:
-        with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                batch = torch.as_tensor(X[start:start + batch_size], device=device)
-                z = module(batch.float()).double()
-                n_frames = z.shape[-1]
-                s, sq = z.sum(dim=(0, 3)), z.pow(2).sum(dim=(0, 3))
-                total = s if total is None else total + s
-                total_sq = sq if total_sq is None else total_sq + sq
-                count += z.shape[0] * z.shape[-1]
-    finally:
-        module.train(was_training)
-    mean = (total / count).cpu().numpy()
-    var = np.maximum((total_sq / count).cpu().numpy() - mean ** 2, 0)
-    std = np.sqrt(var)
-    scale = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1), std, 1.0)
-    if not np.isfinite(mean).all():
-        raise ValueError(
-            f"{owner}: the front end's output on the training waveforms is not finite "
-            "(a log of silence without an offset?); its statistics cannot standardise it."
-        )
-    return mean.astype(np.float32), scale.astype(np.float32), int(n_frames)

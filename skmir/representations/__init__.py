@@ -15,9 +15,16 @@ spectral
     :class:`STFT`, :class:`MelSpectrogram`, :class:`MFCC`.
 constant_q
     :class:`CQT`, :class:`Chromagram`.
+compression
+    :class:`LogCompression`: log or decibels of their magnitudes.
+
+Their parameters (names, defaults, constraints) are defined once in
+``skmir._representation_parameters``, which the torch modules of
+:mod:`skmir.nn.representations` are built from too.
 """
 
+from skmir.representations.compression import LogCompression
 from skmir.representations.constant_q import CQT, Chromagram
 from skmir.representations.spectral import MFCC, STFT, MelSpectrogram
 
-__all__ = ["CQT", "MFCC", "STFT", "Chromagram", "MelSpectrogram"]
+__all__ = ["CQT", "MFCC", "STFT", "Chromagram", "LogCompression", "MelSpectrogram"]

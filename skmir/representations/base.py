@@ -1,19 +1,18 @@
-"""What every representation transformer shares: parameter types, input validation,
+"""What every representation transformer shares: input validation,
 blocking over clips (so a block's temporaries stay small) and joblib parallelism.
 
-A representation subclasses :class:`Representation` and implements ``_compute(X,
-out)``: the librosa call on a block of clips, written into ``out`` when given.
+A representation subclasses :class:`Representation` and its parameters class of
+``skmir._representation_parameters`` (its signature, defaults and constraints), and
+implements ``_compute(X, out)``: the librosa call on a block of clips, written into
+``out`` when given.
 With ``backend="torch"`` the equal torch module of :mod:`skmir.nn.representations`
 computes instead, batch by batch on ``device``; torch is imported only then, inside
 the call, so ``import skmir`` stays free of torch.
 """
 
-from numbers import Integral
-
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
 from skmir._validation import check_waveforms, librosa_errors
@@ -24,11 +23,6 @@ from skmir._validation import check_waveforms, librosa_errors
 # takes larger blocks (measured in benchmarks/bench_representations.py).
 BLOCK_SAMPLES = 2**20
 CQT_BLOCK_SAMPLES = 2**22
-
-WINDOW = [str, tuple, callable, np.ndarray]
-INT_POS = Interval(Integral, 1, None, closed="left")
-PAD_MODES = StrOptions({"constant", "edge", "linear_ramp", "reflect", "symmetric", "empty"})
-BACKEND_CONSTRAINTS = {"backend": [StrOptions({"librosa", "torch"})], "device": [str]}
 
 # Input values per torch batch on a GPU: bounds a batch's memory on the device (the
 # STFT's complex output of 2**22 samples at hop 512 is 64 MB). On the CPU the torch

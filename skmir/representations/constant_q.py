@@ -1,24 +1,16 @@
 """Constant-Q representations: the CQT and the chromagram (the paper's sec. 3.2)."""
 
-from numbers import Integral, Real
-
-import numpy as np
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-
+from skmir._representation_parameters import ChromagramParameters, CQTParameters
 from skmir.representations.base import (
-    BACKEND_CONSTRAINTS,
     BLOCK_SAMPLES,
     CQT_BLOCK_SAMPLES,
-    INT_POS,
-    PAD_MODES,
-    WINDOW,
     Representation,
     magnitude,
     store,
 )
 
 
-class CQT(Representation):
+class CQT(Representation, CQTParameters):
     """Magnitude constant-Q transform, ``|librosa.cqt(y)| ** power``.
 
     The paper's CQT (sec. 3.2): centre frequencies ``f_c = fmin * 2 ** (k / beta)``
@@ -74,47 +66,6 @@ class CQT(Representation):
     (2, 48, 44)
     """
 
-    _parameter_constraints = {
-        "sr": [INT_POS],
-        "hop_length": [INT_POS],
-        "fmin": [Interval(Real, 0, None, closed="neither"), None],
-        "n_bins": [INT_POS],
-        "bins_per_octave": [INT_POS],
-        "tuning": [Real, None],
-        "filter_scale": [Interval(Real, 0, None, closed="neither")],
-        "norm": [Interval(Real, 0, None, closed="neither"), None],
-        "sparsity": [Interval(Real, 0, 1, closed="left")],
-        "window": WINDOW,
-        "scale": ["boolean"],
-        "pad_mode": [str],
-        "res_type": [str],
-        "power": [Interval(Real, 0, None, closed="neither")],
-        "n_jobs": [Integral, None],
-        **BACKEND_CONSTRAINTS,
-    }
-
-    def __init__(self, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
-                 tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann", scale=True,
-                 pad_mode="constant", res_type="soxr_hq", power=1.0, n_jobs=None,
-                 backend="librosa", device="auto"):
-        self.sr = sr
-        self.hop_length = hop_length
-        self.fmin = fmin
-        self.n_bins = n_bins
-        self.bins_per_octave = bins_per_octave
-        self.tuning = tuning
-        self.filter_scale = filter_scale
-        self.norm = norm
-        self.sparsity = sparsity
-        self.window = window
-        self.scale = scale
-        self.pad_mode = pad_mode
-        self.res_type = res_type
-        self.power = power
-        self.n_jobs = n_jobs
-        self.backend = backend
-        self.device = device
-
     def _min_samples(self):
         return self.hop_length
 
@@ -132,7 +83,7 @@ class CQT(Representation):
         return magnitude(C, self.power, out)
 
 
-class Chromagram(Representation):
+class Chromagram(Representation, ChromagramParameters):
     """Chromagram: energy folded onto ``n_chroma`` pitch classes.
 
     The paper's chromagram (sec. 3.2): the CQT folded over octaves
@@ -189,47 +140,6 @@ class Chromagram(Representation):
     >>> Chromagram(source="stft").fit_transform(X).shape
     (2, 12, 44)
     """
-
-    _parameter_constraints = {
-        "source": [StrOptions({"cqt", "stft"})],
-        "sr": [INT_POS],
-        "hop_length": [INT_POS],
-        "n_chroma": [INT_POS],
-        "norm": [Interval(Real, 0, None, closed="neither"), Options(Real, {np.inf}), None],
-        "tuning": [Real, None],
-        "fmin": [Interval(Real, 0, None, closed="neither"), None],
-        "n_octaves": [INT_POS],
-        "bins_per_octave": [INT_POS],
-        "threshold": [Interval(Real, 0, None, closed="left")],
-        "n_fft": [INT_POS],
-        "window": WINDOW,
-        "center": ["boolean"],
-        "pad_mode": [PAD_MODES],
-        "n_jobs": [Integral, None],
-        **BACKEND_CONSTRAINTS,
-    }
-
-    def __init__(self, source="cqt", sr=22050, hop_length=512, n_chroma=12, norm=np.inf,
-                 tuning=None, fmin=None, n_octaves=7, bins_per_octave=36, threshold=0.0,
-                 n_fft=2048, window="hann", center=True, pad_mode="constant", n_jobs=None,
-                 backend="librosa", device="auto"):
-        self.source = source
-        self.sr = sr
-        self.hop_length = hop_length
-        self.n_chroma = n_chroma
-        self.norm = norm
-        self.tuning = tuning
-        self.fmin = fmin
-        self.n_octaves = n_octaves
-        self.bins_per_octave = bins_per_octave
-        self.threshold = threshold
-        self.n_fft = n_fft
-        self.window = window
-        self.center = center
-        self.pad_mode = pad_mode
-        self.n_jobs = n_jobs
-        self.backend = backend
-        self.device = device
 
     def _min_samples(self):
         return self.n_fft if self.source == "stft" else self.hop_length

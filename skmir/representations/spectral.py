@@ -1,35 +1,17 @@
 """Representations computed from the STFT: magnitude STFT, mel-spectrogram and MFCC
 (the paper's sec. 3.2)."""
 
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from skmir.representations.base import (
-    BACKEND_CONSTRAINTS,
-    INT_POS,
-    PAD_MODES,
-    WINDOW,
-    Representation,
-    magnitude,
-    store,
+from skmir._representation_parameters import (
+    MelSpectrogramParameters,
+    MFCCParameters,
+    STFTParameters,
 )
-
-STFT_CONSTRAINTS = {
-    "n_fft": [INT_POS],
-    "hop_length": [INT_POS, None],
-    "win_length": [INT_POS, None],
-    "window": WINDOW,
-    "center": ["boolean"],
-    "pad_mode": [PAD_MODES],
-    "power": [Interval(Real, 0, None, closed="neither")],
-    "n_jobs": [Integral, None],
-    **BACKEND_CONSTRAINTS,
-}
+from skmir.representations.base import Representation, magnitude, store
 
 
-class STFT(Representation):
+class STFT(Representation, STFTParameters):
     """Magnitude short-time Fourier transform, ``|librosa.stft(y)| ** power``.
 
     The paper's STFT representation (sec. 3.2): linear frequency, ``1 + n_fft // 2``
@@ -69,22 +51,6 @@ class STFT(Representation):
     (2, 513, 44)
     """
 
-    _parameter_constraints = dict(STFT_CONSTRAINTS)
-
-    def __init__(self, n_fft=2048, hop_length=None, win_length=None, window="hann",
-                 center=True, pad_mode="constant", power=1.0, n_jobs=None, backend="librosa",
-                 device="auto"):
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.win_length = win_length
-        self.window = window
-        self.center = center
-        self.pad_mode = pad_mode
-        self.power = power
-        self.n_jobs = n_jobs
-        self.backend = backend
-        self.device = device
-
     def _compute(self, X, out=None):
         import librosa
 
@@ -94,7 +60,7 @@ class STFT(Representation):
         return magnitude(S, self.power, out)
 
 
-class MelSpectrogram(Representation):
+class MelSpectrogram(Representation, MelSpectrogramParameters):
     """Mel-scaled power spectrogram, ``librosa.feature.melspectrogram``.
 
     The paper's mel-spectrogram (sec. 3.2), the most common input of deep MIR
@@ -147,39 +113,6 @@ class MelSpectrogram(Representation):
     (2, 64, 44)
     """
 
-    _parameter_constraints = {
-        **STFT_CONSTRAINTS,
-        "sr": [INT_POS],
-        "hop_length": [INT_POS],
-        "power": [Interval(Real, 0, None, closed="neither")],
-        "n_mels": [INT_POS],
-        "fmin": [Interval(Real, 0, None, closed="left")],
-        "fmax": [Interval(Real, 0, None, closed="neither"), None],
-        "htk": ["boolean"],
-        "norm": [StrOptions({"slaney"}), Real, None],
-    }
-
-    def __init__(self, sr=22050, n_fft=2048, hop_length=512, win_length=None, window="hann",
-                 center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0,
-                 fmax=None, htk=False, norm="slaney", n_jobs=None, backend="librosa",
-                 device="auto"):
-        self.sr = sr
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.win_length = win_length
-        self.window = window
-        self.center = center
-        self.pad_mode = pad_mode
-        self.power = power
-        self.n_mels = n_mels
-        self.fmin = fmin
-        self.fmax = fmax
-        self.htk = htk
-        self.norm = norm
-        self.n_jobs = n_jobs
-        self.backend = backend
-        self.device = device
-
     def _mel_kwargs(self):
         return dict(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
                     win_length=self.win_length, window=self.window, center=self.center,
@@ -192,7 +125,7 @@ class MelSpectrogram(Representation):
         return store(librosa.feature.melspectrogram(y=X, **self._mel_kwargs()), out)
 
 
-class MFCC(MelSpectrogram):
+class MFCC(MelSpectrogram, MFCCParameters):
     """Mel-frequency cepstral coefficients, ``librosa.feature.mfcc``.
 
     The conventional feature of the paper's fig. 2(a) and the baseline every deep
@@ -234,27 +167,6 @@ class MFCC(MelSpectrogram):
     >>> MFCC(n_mfcc=13).fit_transform(X).shape
     (2, 13, 44)
     """
-
-    _parameter_constraints = {
-        **MelSpectrogram._parameter_constraints,
-        "n_mfcc": [INT_POS],
-        "dct_type": [Options(Integral, {1, 2, 3})],
-        "dct_norm": [StrOptions({"ortho"}), None],
-        "lifter": [Interval(Real, 0, None, closed="left")],
-    }
-
-    def __init__(self, sr=22050, n_mfcc=20, dct_type=2, dct_norm="ortho", lifter=0,
-                 n_fft=2048, hop_length=512, win_length=None, window="hann", center=True,
-                 pad_mode="constant", power=2.0, n_mels=128, fmin=0.0, fmax=None,
-                 htk=False, norm="slaney", n_jobs=None, backend="librosa", device="auto"):
-        super().__init__(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
-                         window=window, center=center, pad_mode=pad_mode, power=power,
-                         n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
-                         n_jobs=n_jobs, backend=backend, device=device)
-        self.n_mfcc = n_mfcc
-        self.dct_type = dct_type
-        self.dct_norm = dct_norm
-        self.lifter = lifter
 
     def _compute(self, X, out=None):
         import librosa

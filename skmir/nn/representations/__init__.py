@@ -1,0 +1,51 @@
+"""The time-frequency representations of the paper's sec. 3.2 as torch modules.
+
+Each module computes, on any device and differentiably, the values of the librosa
+call that the sklearn transformer of the same name (:mod:`skmir.representations`,
+:class:`skmir.LogCompression`) makes: the windows, mel, chroma and constant-Q filters
+are built with librosa's own functions and kept as buffers, so ``.to(device)`` moves
+them and the numbers agree by construction. A module is built from a transformer,
+``STFT(skmir.STFT(n_fft=1024))``, and takes its parameters (``get_params``): it has
+no signature, default or check of its own, and the transformer validates them. What
+torch cannot follow is one table, :data:`TORCH_EXCEPTIONS`.
+
+Shapes: waveforms ``(batch, n_samples)`` give ``(batch, n_bins, n_frames)``;
+``(batch, n_channels, n_samples)`` gives ``(batch, n_channels, n_bins, n_frames)``.
+Computation is float32 with autocast disabled inside the modules, so a network
+trained with mixed precision still sees float32 representations and logarithms.
+
+:func:`from_transformer` turns a skmir transformer, or a pipeline of them, into the
+equal module; :func:`transform_array` runs a module over a numpy array in batches
+(the ``backend="torch"`` of the sklearn transformers).
+
+Measured agreement with librosa 0.11 (float32, ``tests/test_torch_representations.py``):
+STFT, mel, MFCC, log and dB within 1e-6 of the maximum of the librosa result, CQT and
+chroma within 3e-6 (the tests assert 1e-4); see :class:`CQT` for how the CQT gets
+there.
+
+Modules
+-------
+common
+    :func:`adopt` (a transformer's parameters into a module), :data:`TORCH_EXCEPTIONS`,
+    :func:`magnitude`.
+spectral
+    :class:`STFT`, :class:`MelSpectrogram`, :class:`MFCC`, :class:`LogCompression`.
+constant_q
+    :class:`CQT`, :class:`Chromagram`, :func:`decimate`, :func:`soxr_decimator`.
+convert
+    :func:`from_transformer`, :func:`transform_array`, :func:`resolve_device`.
+"""
+
+from skmir.nn.representations.common import TORCH_EXCEPTIONS, magnitude
+from skmir.nn.representations.constant_q import CQT, Chromagram, decimate, soxr_decimator
+from skmir.nn.representations.convert import (
+    BLOCK_SAMPLES,
+    from_transformer,
+    resolve_device,
+    transform_array,
+)
+from skmir.nn.representations.spectral import MFCC, STFT, LogCompression, MelSpectrogram
+
+__all__ = ["BLOCK_SAMPLES", "CQT", "MFCC", "STFT", "TORCH_EXCEPTIONS", "Chromagram",
+           "LogCompression", "MelSpectrogram", "decimate", "from_transformer", "magnitude",
+           "resolve_device", "soxr_decimator", "transform_array"]

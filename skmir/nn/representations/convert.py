@@ -1,0 +1,157 @@
+"""From skmir transformers to torch modules, and torch modules over numpy arrays:
+:func:`from_transformer`, :func:`transform_array`, :func:`resolve_device`."""
+
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch import nn
+
+from skmir._representation_parameters import (
+    ChromagramParameters,
+    CQTParameters,
+    LogCompressionParameters,
+    MelSpectrogramParameters,
+    MFCCParameters,
+    STFTParameters,
+)
+from skmir.nn.representations.constant_q import CQT, Chromagram
+from skmir.nn.representations.spectral import MFCC, STFT, LogCompression, MelSpectrogram
+
+# Samples per batch in transform_array: the STFT's complex output for a batch stays
+# in the hundreds of megabytes (hop 512: 2**22 / 512 frames x 1025 bins x 8 bytes).
+BLOCK_SAMPLES = 2**22
+
+#: The transformer (by the parameters it extends) -> torch module pairs, a subclass
+#: before its base: MFCC extends MelSpectrogram, which extends STFT.
+MODULES = [(MFCCParameters, MFCC), (MelSpectrogramParameters, MelSpectrogram),
+           (STFTParameters, STFT), (CQTParameters, CQT), (ChromagramParameters, Chromagram),
+           (LogCompressionParameters, LogCompression)]
+
+
+def from_transformer(obj):
+    """The torch module equal to a skmir representation transformer or a chain of them.
+
+    Parameters
+    ----------
+    obj : transformer, sklearn Pipeline, list or tuple
+        :class:`skmir.STFT`, :class:`skmir.MelSpectrogram`, :class:`skmir.CQT`,
+        :class:`skmir.Chromagram`, :class:`skmir.MFCC` or :class:`skmir.LogCompression`
+        (their ``n_jobs``, ``backend`` and ``device`` are ignored); a Pipeline or a
+        sequence of those ("passthrough" and None steps are skipped); a torch module
+        is returned as it is.
+
+    Returns
+    -------
+    module : nn.Module
+        The module with the same parameters; an ``nn.Sequential`` for a chain (named
+        after the Pipeline's steps).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skmir import LogCompression, MelSpectrogram
+    >>> from skmir.nn.representations import from_transformer
+    >>> net = from_transformer(make_pipeline(MelSpectrogram(n_mels=40), LogCompression()))
+    >>> [type(m).__name__ for m in net]
+    ['MelSpectrogram', 'LogCompression']
+    >>> net(torch.zeros(1, 4096)).shape
+    torch.Size([1, 40, 9])
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(obj, nn.Module):
+        return obj
+    if isinstance(obj, Pipeline):
+        steps = [(name.replace(".", "_"), from_transformer(step)) for name, step in obj.steps
+                 if step is not None and not (isinstance(step, str) and step == "passthrough")]
+        return nn.Sequential(OrderedDict(steps))
+    if isinstance(obj, (list, tuple)):
+        return nn.Sequential(*[from_transformer(step) for step in obj
+                               if step is not None and not (isinstance(step, str)
+                                                            and step == "passthrough")])
+    for spec, module in MODULES:
+        if isinstance(obj, spec):
+            return module(obj)
+    names = ", ".join(spec.__name__.removesuffix("Parameters") for spec, _ in MODULES)
+    raise ValueError(
+        f"from_transformer: {type(obj).__name__} has no torch module; expected one of "
+        f"{names}, a Pipeline or a list of them, or a torch module."
+    )
+
+
+def resolve_device(device):
+    """The torch device for a representation's ``device`` parameter.
+
+    ``"auto"`` is CUDA when available, else the CPU; a CUDA device when CUDA is not
+    available is refused with a ValueError rather than failing inside torch.
+
+    Examples
+    --------
+    >>> from skmir.nn.representations import resolve_device
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    from skmir.nn import training
+
+    resolved = training.resolve_device(device)
+    if torch.device(resolved).type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but CUDA is not available here "
+            "(torch.cuda.is_available() is False); use device='auto' or 'cpu'."
+        )
+    return resolved
+
+
+def transform_array(module, X, *, device="auto", block_samples=BLOCK_SAMPLES):
+    """Run a module over a numpy array of clips in batches, without gradients.
+
+    The ``backend="torch"`` of skmir's sklearn transformers: each batch of clips (at
+    most ``block_samples`` input values, at least one clip) is copied to ``device``,
+    computed there and copied back into one float32 array.
+
+    Parameters
+    ----------
+    module : nn.Module
+    X : ndarray of shape (n_clips, ...)
+    device : str, default="auto"
+        As :func:`resolve_device`.
+    block_samples : int, default=2**22
+        Input values per batch; bounds the memory of a batch on the device.
+
+    Returns
+    -------
+    out : ndarray of float32, shape (n_clips, ...)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import skmir
+    >>> from skmir.nn.representations import from_transformer, transform_array
+    >>> module = from_transformer(skmir.STFT(n_fft=256))
+    >>> transform_array(module, np.zeros((3, 1000), "float32"), device="cpu").shape
+    (3, 129, 16)
+    """
+    device = resolve_device(device)
+    module = module.to(device)
+    per_clip = max(1, int(np.prod(X.shape[1:])))
+    per_batch = max(1, block_samples // per_clip)
+    out = None
+    cuda = torch.device(device).type == "cuda"
+    with torch.no_grad():
+        for start in range(0, len(X), per_batch):
+            batch = torch.from_numpy(np.ascontiguousarray(X[start:start + per_batch],
+                                                          dtype=np.float32))
+            if cuda:
+                batch = batch.pin_memory()
+            result = module(batch.to(device, non_blocking=cuda)).float().cpu().numpy()
+            if out is None:
+                out = np.empty((len(X), *result.shape[1:]), dtype=np.float32)
+            out[start:start + len(result)] = result
+    if out is None:
+        raise ValueError("transform_array: X holds no clips.")
+    return out
+
+
+__all__ = ["BLOCK_SAMPLES", "MODULES", "from_transformer", "resolve_device", "transform_array"]
