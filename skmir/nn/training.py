@@ -25,6 +25,7 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import TeeGenerator, to_tensor
 
+from skmir._allocator import keep_freed_memory
 from skmir._files import atomic_write
 from skmir._interrupts import interrupts_propagating
 from skmir._progress import report_epoch
@@ -255,6 +256,7 @@ class SkmirNet(NeuralNet):
 
     def initialize(self):
         self.grad_scaler_ = None  # made for the device of this training run
+        keep_freed_memory()  # batches reuse the heap instead of mmap/munmap each time
         return super().initialize()
 
     def _amp(self):
