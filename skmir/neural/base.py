@@ -224,10 +224,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
 
     def _pretrained(self):
         """The shipped network that ``architecture`` names (to fine-tune), or None."""
-        from skmir.pretrained import is_musicnn
+        from skmir.pretrained import is_shipped
 
         name = self._resolved("architecture")
-        return name if is_musicnn(name) else None
+        return name if is_shipped(name) else None
 
     def _layout(self):
         """Parse the architecture and lay out per-layer parameters (pure Python); None
@@ -264,10 +264,9 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
                 scale=self.frontend_scale_, augmentation=self._feature_augmentation(seed))
         source = self._pretrained()
         if source is not None:
-            from skmir.nn.musicnn import FineTunedMusicnn
+            from skmir.pretrained import load_pretrained
 
-            return FineTunedMusicnn, dict(source=source, n_outputs=self.n_outputs_,
-                                          freeze=self.freeze)
+            return load_pretrained(source).fine_tuning(self.n_outputs_, self.freeze)
         from skmir.nn.builder import ArchitectureNet
 
         return ArchitectureNet, dict(layers=self._layout(), input_shape=tuple(self.input_shape_),
@@ -296,12 +295,18 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             y = self._codec.as_labels(np.asarray(y))
             frames = False
         self.input_shape_ = tuple(int(s) for s in X4.shape[1:3])
-        if self._pretrained() is not None and self.input_shape_ != (1, 96):
-            raise ValueError(
-                f"{type(self).__name__}: architecture={self.architecture!r} takes musicnn's "
-                f"log-mel spectrograms, (channels, bins) = (1, 96) per clip "
-                f"(skmir.pretrained.musicnn.MusicnnLogMel); got {self.input_shape_}."
-            )
+        if self._pretrained() is not None:
+            from skmir.pretrained import load_pretrained
+
+            shipped = load_pretrained(self._pretrained())
+            frontend = type(shipped.frontend)
+            if self.input_shape_ != shipped.input_shape:
+                raise ValueError(
+                    f"{type(self).__name__}: architecture={self.architecture!r} takes "
+                    f"(channels, bins) = {shipped.input_shape} per clip, the spectrograms "
+                    f"of {frontend.__module__}.{frontend.__qualname__}; got "
+                    f"{self.input_shape_}."
+                )
         self.architecture_ = self._resolved("architecture")
         y_enc, self.n_outputs_ = self._codec.encode(self, y, frames)
         if self._time_scale.frame_targets and self.single_frame_:
@@ -348,9 +353,10 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         owner = type(self).__name__
         if self._pretrained() is not None:
             raise ValueError(
-                f"{owner}: architecture={self.architecture!r} brings its own input "
-                f"(MusicnnLogMel spectrograms) and cannot follow frontend={self.frontend!r}; "
-                "use frontend=None with musicnn's spectrograms, or an architecture string."
+                f"{owner}: architecture={self.architecture!r} brings its own input (the "
+                "spectrograms of skmir.pretrained.load_pretrained(architecture).frontend) "
+                f"and cannot follow frontend={self.frontend!r}; use frontend=None with "
+                "those spectrograms, or an architecture string."
             )
         self._check_noise_snr()
         frame = self._time_scale.frame_targets
