@@ -66,6 +66,22 @@ def test_an_edited_card_is_refused(tmp_path, monkeypatch):
         skmir.pretrained.load_pretrained("choi2017-tags")
 
 
+def test_the_loader_dispatches_on_the_card_family(tmp_path, monkeypatch):
+    for name in skmir.list_pretrained():
+        network = skmir.pretrained.load_pretrained(name)
+        assert isinstance(network, skmir.pretrained.ShippedNetwork) and network.name == name
+        assert not network.module.training and network.layers
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(skmir.pretrained.cards.FOLDER / f"vgg-mtt{suffix}", tmp_path)
+    card = json.loads((tmp_path / "vgg-mtt.json").read_text())
+    card["architecture"] = "wavenet"
+    card["card_sha256"] = skmir.pretrained.card_digest(card)
+    (tmp_path / "vgg-mtt.json").write_text(json.dumps(card))
+    monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", tmp_path)
+    with pytest.raises(ValueError, match="network family 'wavenet'.*cannot load"):
+        skmir.pretrained.load_pretrained("vgg-mtt")
+
+
 def _manual_features(name, X, layers, pooling):
     """The features of TransferFeatures, computed from the network directly."""
     net = load_pretrained(name).module
@@ -231,6 +247,12 @@ def test_fine_tuning_errors():
     clf = NeuralClassifier("musicnn-mtt", max_epochs=1, early_stopping=False).fit(S, y)
     with pytest.raises(ValueError, match="fine-tunes a shipped network"):
         TransferFeatures(clf).fit(S)
+
+
+def test_a_network_without_fine_tuning_says_so():
+    S, y = np.zeros((4, 64, 20), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="'choi2017-tags' cannot be fine-tuned"):
+        NeuralClassifier("choi2017-tags", max_epochs=1, early_stopping=False).fit(S, y)
 
 
 _ANY_LENGTH = "stateless in the clip length: clips of any length are valid after fit"

@@ -3,7 +3,8 @@
 Each network is a weights file and a model card in this folder: ``<name>.json`` for
 code (the sample rate and front end the network expects, its tags, training data,
 scores, licence, and two SHA-256 digests, of the weights file and of the card itself,
-both checked on every load) and ``<name>.md`` for people. Nothing is downloaded.
+checked by the loader once per process and file version) and ``<name>.md`` for
+people. Nothing is downloaded.
 
 - ``choi2017-tags``: a convnet in the style of Choi et al. (2017) trained on
   :func:`skmir.datasets.make_music` by ``tools/train_choi2017.py``; see

@@ -100,6 +100,7 @@ class ShippedNetwork:
         -------
         inputs : ndarray of float32, shape (n_clips, n_patches, ...)
         """
+        # one input per clip, with the channel axis of skmir's (batch, 1, bins, frames)
         return np.ascontiguousarray(spectrograms, dtype=np.float32)[:, None, None]
 
     def layer_outputs(self, batch, names):
