@@ -51,6 +51,8 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         ``arange(n_tags)``.
     card_ : dict
         The network's model card (training data, scores, licence).
+    network_ : skmir.pretrained.network.ShippedNetwork
+        The loaded network (:func:`skmir.pretrained.load_pretrained`).
     n_features_in_ : int
         Samples per clip seen in fit.
 
@@ -94,19 +96,11 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        from skmir.nn.training import resolve_device
-        from skmir.pretrained import is_musicnn, load_pretrained, model_card
+        from skmir.pretrained import load_pretrained
 
         self._validate_params()
-        self.card_ = model_card(self.source)
-        self._device = resolve_device(self.device)
-        if is_musicnn(self.source):
-            from skmir.pretrained.musicnn import load_musicnn
-
-            self.network_, _ = load_musicnn(self.source, device=self._device)
-            self._frontend = None
-        else:
-            self._frontend, self.network_ = load_pretrained(self.source, device=self._device)
+        self.network_ = load_pretrained(self.source, device=self.device)
+        self.card_ = self.network_.card
         self.tags_ = np.asarray(self.card_["tags"], dtype=object)
         self.classes_ = np.arange(len(self.tags_))
         if X is not None:
@@ -122,9 +116,8 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
                 f"{owner} expects audio at sr={sr} Hz (its model card) but the waveforms "
                 f"were loaded at sr={x_sr}; load them with AudioLoader(sr={sr})."
             )
-        # musicnn repeat-pads short clips; choi2017-tags needs one window of samples
-        short = 1 if self._frontend is None else self.card_["representation"]["n_fft"]
-        X = check_waveforms(self, X, reset=True if reset else None, min_samples=short)
+        X = check_waveforms(self, X, reset=True if reset else None,
+                            min_samples=self.network_.min_samples)
         if X.ndim != 2:
             raise ValueError(
                 f"{owner} takes mono waveforms (n_clips, n_samples) at sr={sr} Hz; got an "
@@ -146,17 +139,18 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
             Patch ``k`` starts at ``k * patch_hop * 256 / 16000`` s.
         """
         check_is_fitted(self, "network_")
-        if self._frontend is not None:
+        if self.network_.patch_frames is None:
             raise ValueError(
                 f"{type(self).__name__}({self.source!r}): a taggram needs a network that "
                 "tags patches (the musicnn networks); this one pools the whole clip."
             )
-        from skmir.pretrained.musicnn import patch_outputs
+        return self._run(X)
 
+    def _run(self, X):
+        """Tag probabilities of every patch (the whole clip: one) of every clip."""
         X = self._check(X, reset=False)
-        return patch_outputs(self.network_, X, lambda f: f["taggram"], patch_hop=self.patch_hop,
-                             batch_size=self.batch_size, device=self._device,
-                             pad_mode=self.card_["frontend"]["pad_mode"])
+        return self.network_.run(X, self.network_.probabilities, patch_hop=self.patch_hop,
+                                 batch_size=self.batch_size)
 
     def predict_proba(self, X):
         """Tag probabilities of each clip, in the order of ``tags_``.
@@ -171,10 +165,7 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         proba : ndarray of float32, shape (n_clips, n_tags)
         """
         check_is_fitted(self, "network_")
-        if self._frontend is None:
-            return self.taggram(X).mean(axis=1)
-        X = self._check(X, reset=False)
-        return self.network_.predict_proba(self._frontend.transform(X)).astype(np.float32)
+        return self._run(X).mean(axis=1)
 
     def predict(self, X):
         """Tags with probability >= ``threshold``, as an indicator matrix.

@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import skmir  # noqa: E402
 import skmir.pretrained  # noqa: E402
+import skmir.pretrained.cards  # noqa: E402
 from skmir import RandomWeightsFeatures, TransferFeatures  # noqa: E402
 from skmir.datasets import make_music  # noqa: E402
 from skmir.io import Waveforms  # noqa: E402
@@ -213,7 +214,7 @@ def test_list_pretrained_and_the_model_card():
 
 
 def test_shipped_frontend_matches_librosa():
-    frontend, _ = skmir.pretrained.load_pretrained(NAME)
+    frontend = skmir.pretrained.load_pretrained(NAME).frontend
     card = skmir.pretrained.model_card(NAME)
     y = np.random.default_rng(0).normal(size=16000).astype(np.float32)
     S = frontend.transform(y[None])[0]
@@ -233,13 +234,13 @@ def test_shipped_network_input_errors():
 
 
 def test_shipped_weights_are_checked_against_the_card(tmp_path, monkeypatch):
-    for path in skmir.pretrained._HERE.glob(f"{NAME}.*"):
+    for path in skmir.pretrained.cards.FOLDER.glob(f"{NAME}.*"):
         shutil.copy(path, tmp_path)
     weights = tmp_path / f"{NAME}.pt"
     data = bytearray(weights.read_bytes())
     data[-10] ^= 0xFF
     weights.write_bytes(bytes(data))
-    monkeypatch.setattr(skmir.pretrained, "_HERE", tmp_path)
+    monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", tmp_path)
     with pytest.raises(ValueError, match="do not match the model card: SHA-256"):
         TransferFeatures(NAME).fit(np.zeros((1, 16000)))
 

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import torch
 
+import skmir.pretrained.cards
 from skmir.nn.musicnn import VGG, Musicnn
+from skmir.pretrained import card_digest, load_pretrained, model_card
 from skmir.pretrained import musicnn as mn
 from skmir.pretrained.convert_musicnn import FRONTEND
 from skmir.pretrained.tf_checkpoint import crc32c, masked_crc32c
@@ -37,7 +39,8 @@ def patches():
 
 @pytest.fixture(scope="module", params=NAMES)
 def network(request, patches):
-    net, card = mn.load_musicnn(request.param)
+    loaded = load_pretrained(request.param)
+    net, card = loaded.module, loaded.card
     with torch.no_grad():
         features = {k: v.numpy() for k, v in net.features(patches).items()}
     return request.param, net, card, features
@@ -78,7 +81,7 @@ def test_forward_is_the_logits_of_features(network, patches):
 
 
 def test_vgg_pooled_shapes_follow_the_graphs():
-    shapes = {name: VGG(**mn.load_musicnn(name)[1]["network"]).pooled_shapes
+    shapes = {name: VGG(**model_card(name)["network"]).pooled_shapes
               for name in ("vgg-mtt", "vgg-msd")}
     assert shapes["vgg-mtt"] == [(92, 48), (46, 24), (23, 12), (11, 6), (2, 1)]
     assert shapes["vgg-msd"] == [(46, 96), (46, 24), (23, 12), (11, 6), (2, 1)]
@@ -117,7 +120,7 @@ def test_loud_audio_gives_finite_tags():
     assert np.isfinite(logmel).all()
     # the mel power does pass float16's 6.55, where a float16 product would overflow
     assert logmel.max() > np.log10(10000 * 6.55 + 1)
-    net, _ = mn.load_musicnn("musicnn-mtt")
+    net = load_pretrained("musicnn-mtt").module
     with torch.no_grad():
         tags = torch.sigmoid(net(torch.from_numpy(mn.musicnn_patches(logmel)[:, 0])))
     assert torch.isfinite(tags).all()
@@ -186,7 +189,7 @@ def test_cards():
                               "Fabra 2019.")
     for name in NAMES:
         card = json.loads((PRETRAINED / f"{name}.json").read_text())
-        assert card["card_sha256"] == mn.card_digest(card)
+        assert card["card_sha256"] == card_digest(card)
         assert card["format"] == "skmir-pretrained/1" and card["name"] == name
         assert card["file"] == f"{name}.safetensors" and card["sr"] == mn.SR == 16000
         assert card["architecture"] == name.split("-")[0]
@@ -214,16 +217,19 @@ def test_cards():
 
 
 @pytest.fixture()
-def copy(tmp_path):
+def copy(tmp_path, monkeypatch):
     def make(name):
         for suffix in (".json", ".safetensors"):
             shutil.copy(PRETRAINED / f"{name}{suffix}", tmp_path)
+        monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", tmp_path)
         return tmp_path
     return make
 
 
 def test_load_from_an_intact_copy(copy):
-    net, card = mn.load_musicnn("vgg-msd", folder=copy("vgg-msd"))
+    copy("vgg-msd")
+    loaded = load_pretrained("vgg-msd")
+    net, card = loaded.module, loaded.card
     assert isinstance(net, VGG) and not net.training and card["name"] == "vgg-msd"
 
 
@@ -235,7 +241,7 @@ def test_flipped_weight_byte_is_refused(copy):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"weights of 'musicnn-msd' .*musicnn-msd\.safetensors"
                                          r".* do not match the model card"):
-        mn.load_musicnn("musicnn-msd", folder=folder)
+        load_pretrained("musicnn-msd")
 
 
 @pytest.mark.parametrize("edit", [
@@ -251,21 +257,21 @@ def test_edited_card_is_refused(copy, edit):
     edit(card)
     path.write_text(json.dumps(card))
     with pytest.raises(ValueError, match=r"model card of 'vgg-mtt' .*vgg-mtt\.json.* edited"):
-        mn.load_musicnn("vgg-mtt", folder=folder)
+        load_pretrained("vgg-mtt")
 
 
 def test_missing_and_unknown_files(copy):
     folder = copy("vgg-mtt")
     (folder / "vgg-mtt.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match=r"weights of musicnn network 'vgg-mtt'"):
-        mn.load_musicnn("vgg-mtt", folder=folder)
+        load_pretrained("vgg-mtt")
     with pytest.raises(FileNotFoundError, match=r"'musicnn-big'.*available"):
-        mn.load_musicnn("musicnn-big")
+        load_pretrained("musicnn-big")
     with pytest.raises(ValueError, match="name"):
-        mn.load_musicnn("../choi2017-tags")
+        load_pretrained("../choi2017-tags")
     (folder / "vgg-mtt.json").write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
-        mn.load_musicnn("vgg-mtt", folder=folder)
+        load_pretrained("vgg-mtt")
 
 
 def test_crc32c():

@@ -15,13 +15,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import skmir  # noqa: E402
 import skmir.pretrained  # noqa: E402
+import skmir.pretrained.cards  # noqa: E402
 from skmir import PretrainedTagger, TransferFeatures  # noqa: E402
 from skmir.cli import main  # noqa: E402
 from skmir.io import Waveforms  # noqa: E402
 from skmir.neural import NeuralClassifier  # noqa: E402
+from skmir.pretrained import load_pretrained  # noqa: E402
 from skmir.pretrained.musicnn import (  # noqa: E402
     MusicnnLogMel,
-    load_musicnn,
     musicnn_logmel,
     musicnn_patches,
 )
@@ -48,25 +49,42 @@ def test_every_shipped_network_is_listed_and_has_a_card():
         card = skmir.pretrained.model_card(name)
         assert card["sr"] == SR and len(card["tags"]) >= 23
         assert card["card_sha256"] == skmir.pretrained.card_digest(card)
-    with pytest.raises(ValueError, match="musicnn network, not a NeuralTagger"):
-        skmir.pretrained.load_pretrained("musicnn-msd")
+    # one loader for every card kind (it used to refuse the musicnn networks)
+    loaded = skmir.pretrained.load_pretrained("musicnn-msd")
+    assert loaded.tags == skmir.pretrained.model_card("musicnn-msd")["tags"]
 
 
 def test_an_edited_card_is_refused(tmp_path, monkeypatch):
     folder = tmp_path / "pretrained"
-    shutil.copytree(skmir.pretrained._HERE, folder,
+    shutil.copytree(skmir.pretrained.cards.FOLDER, folder,
                     ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     card = json.loads((folder / "choi2017-tags.json").read_text())
     card["log_compression"]["eps"] = 1.0  # changes every feature, not the weights
     (folder / "choi2017-tags.json").write_text(json.dumps(card))
-    monkeypatch.setattr(skmir.pretrained, "_HERE", folder)
+    monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", folder)
     with pytest.raises(ValueError, match="was edited or is corrupt"):
         skmir.pretrained.load_pretrained("choi2017-tags")
 
 
+def test_the_loader_dispatches_on_the_card_family(tmp_path, monkeypatch):
+    for name in skmir.list_pretrained():
+        network = skmir.pretrained.load_pretrained(name)
+        assert isinstance(network, skmir.pretrained.ShippedNetwork) and network.name == name
+        assert not network.module.training and network.layers
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(skmir.pretrained.cards.FOLDER / f"vgg-mtt{suffix}", tmp_path)
+    card = json.loads((tmp_path / "vgg-mtt.json").read_text())
+    card["architecture"] = "wavenet"
+    card["card_sha256"] = skmir.pretrained.card_digest(card)
+    (tmp_path / "vgg-mtt.json").write_text(json.dumps(card))
+    monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", tmp_path)
+    with pytest.raises(ValueError, match="network family 'wavenet'.*cannot load"):
+        skmir.pretrained.load_pretrained("vgg-mtt")
+
+
 def _manual_features(name, X, layers, pooling):
     """The features of TransferFeatures, computed from the network directly."""
-    net, card = load_musicnn(name)
+    net = load_pretrained(name).module
     patches = musicnn_patches(musicnn_logmel(X))
     rows = []
     with torch.no_grad():
@@ -121,7 +139,8 @@ def test_transfer_features_layers_auto_all_and_errors():
 def test_pretrained_tagger_averages_the_patches_tag_probabilities():
     X = _audio(2)
     tagger = PretrainedTagger("musicnn-mtt").fit(X)
-    net, card = load_musicnn("musicnn-mtt")
+    loaded = load_pretrained("musicnn-mtt")
+    net, card = loaded.module, loaded.card
     with torch.no_grad():
         expected = np.stack([torch.sigmoid(net(torch.from_numpy(p))).mean(0).numpy()
                              for p in musicnn_patches(musicnn_logmel(X))])
@@ -202,7 +221,7 @@ def test_fine_tuned_musicnn_keeps_its_frozen_blocks_and_learns(tmp_path):
                            lr=1e-2, batch_size=8, random_state=0, device="cpu").fit(S, y)
     assert clf.score(S, y) >= 0.9
     body = clf.net_.module_.body
-    source, _ = load_musicnn("musicnn-msd")
+    source = load_pretrained("musicnn-msd").module
     for name, p in source.state_dict().items():
         q = body.state_dict()[name]
         if name.startswith(("input_bn", "timbral", "temporal", "midend")):
@@ -228,6 +247,12 @@ def test_fine_tuning_errors():
     clf = NeuralClassifier("musicnn-mtt", max_epochs=1, early_stopping=False).fit(S, y)
     with pytest.raises(ValueError, match="fine-tunes a shipped network"):
         TransferFeatures(clf).fit(S)
+
+
+def test_a_network_without_fine_tuning_says_so():
+    S, y = np.zeros((4, 64, 20), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="'choi2017-tags' cannot be fine-tuned"):
+        NeuralClassifier("choi2017-tags", max_epochs=1, early_stopping=False).fit(S, y)
 
 
 _ANY_LENGTH = "stateless in the clip length: clips of any length are valid after fit"

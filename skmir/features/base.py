@@ -8,21 +8,10 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skmir._feature_layers import feature_layers, layer_name
 from skmir._validation import LazyClips, check_spectrograms
 
 POOLINGS = ("avg", "max", "both")
-NOT_FEATURES = ("p1", "p2", "global pool")
-
-
-def feature_modules(net):
-    """Module indices and tokens of the layers whose outputs can be features.
-
-    Every layer except pooling and the output layer, in string order; ``net.shapes``
-    is aligned with ``net.layers`` (global pooling included).
-    """
-    found = [(i, tok, shape) for i, (tok, shape) in enumerate(net.shapes)
-             if tok not in NOT_FEATURES]
-    return found[:-1]  # the last one is the output layer
 
 
 def select_layers(layers, available, owner, architecture):
@@ -74,7 +63,7 @@ def feature_names(available, selected, pooling):
         kinds = [""] if len(shape) == 1 else (["avg", "max"] if pooling == "both"
                                               else [pooling])
         for kind in kinds:
-            names += [f"layer{k + 1}_{tok}_{kind}{j}" for j in range(width)]
+            names += [f"{layer_name(k + 1, tok)}_{kind}{j}" for j in range(width)]
     return np.asarray(names, dtype=object)
 
 
@@ -111,7 +100,7 @@ class DeepFeatures(TransformerMixin, BaseEstimator):
     """Shared machinery: layer choice, pooling, batched extraction, feature names."""
 
     def _set_layers(self, net, architecture, layers=None):
-        available = feature_modules(net)
+        available = feature_layers(net.shapes)
         layers = self.layers if layers is None else layers
         selected = select_layers(layers, available, type(self).__name__, architecture)
         self.feature_layers_ = [k + 1 for k in selected]

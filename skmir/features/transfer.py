@@ -21,12 +21,6 @@ from skmir.io import is_paths
 from skmir.neural.base import BaseNeuralEstimator
 from skmir.nn.training import resolve_device
 
-# The layers "auto" picks for the musicnn networks: the best of the choices compared by
-# examples/musicnn_transfer.py --layers (generated genre, 240 clips, 5-fold + SVC):
-# musicnn-msd mean_pool+max_pool 0.654, all 0.625, max_pool 0.600, max_pool+penultimate
-# 0.567, penultimate 0.487; vgg-msd all (pool1-pool5) 0.675, pool4+pool5 0.629.
-_MUSICNN_AUTO = {"musicnn": ["mean_pool", "max_pool"], "vgg": "all"}
-
 
 def _unwrap(source):
     """The fitted skmir network (and any fitted front end) inside ``source``."""
@@ -69,34 +63,37 @@ class TransferFeatures(DeepFeatures):
         return an unfitted source), so cross-validation never refits it.
     layers : "auto", "all", int, str or list, default="auto"
         Which layers give features: "all" of them; numbers from 1 over the layers
-        that give features (the non-pooling layers of a skmir network; musicnn's
-        ``timbral``, ``temporal``, ``cnn1``-``cnn3``, ``mean_pool``, ``max_pool``,
-        ``penultimate``; VGG's ``pool1``-``pool5``; the output layer excluded),
-        negative numbers counting from the end; or, for musicnn networks, the layer
-        names. "auto" is "all", except for musicnn: ``["mean_pool", "max_pool"]``
-        (every front- and mid-end channel, mean and max over time), which did best
-        among the choices ``examples/musicnn_transfer.py --layers`` compares.
+        that give features (the non-pooling layers of a skmir network, the output
+        layer excluded), negative numbers counting from the end; or, for a shipped
+        network, the names of its layers (``load_pretrained(source).layers``:
+        musicnn's ``timbral``, ``temporal``, ``cnn1``-``cnn3``, ``mean_pool``,
+        ``max_pool``, ``penultimate``; VGG's ``pool1``-``pool5``; choi2017-tags's
+        ``layer1_c2``-``layer5_c2``). "auto" is "all", except for musicnn:
+        ``["mean_pool", "max_pool"]`` (every front- and mid-end channel, mean and max
+        over time), which did best among the choices
+        ``examples/musicnn_transfer.py --layers`` compares.
     pooling : {"avg", "max", "both"}, default="avg"
         Global pooling of each layer's output over bins and frames (for musicnn
         networks, over each patch's frames and mel bands).
     patch_hop : int, default=187
-        musicnn networks only: frames (of 16 ms) between the starts of a clip's 3-s
-        patches; 187 is musicnn's own (no overlap).
+        Networks that tag patches (the musicnn networks) only: frames (of 16 ms)
+        between the starts of a clip's 3-s patches; 187 is musicnn's own (no overlap).
     batch_size : int, default=64
-        Clips per forward pass.
+        Clips (or patches) per forward pass.
     device : str, default="auto"
         Device of a shipped network (``"auto"``: CUDA when available). A fitted
         source stays on its own device.
 
     Attributes
     ----------
-    estimator_ : skmir neural estimator or torch.nn.Module
-        The source network (loaded for a shipped name, a torch module for the musicnn
-        networks; the given one otherwise).
-    frontend_ : Pipeline or None
+    estimator_ : skmir neural estimator or skmir.pretrained.network.ShippedNetwork
+        The source network: the given one, or the shipped one, loaded
+        (:func:`skmir.pretrained.load_pretrained`).
+    frontend_ : transformer or None
         What turns the input into the network's input (None: X is the input).
-    feature_layers_ : list of int
-        The layers that give features.
+    feature_layers_ : list of int or list of str
+        The layers that give features: numbers for a fitted source, layer names for
+        a shipped network.
     n_features_in_ : int
         Samples per clip (waveform input) or bins (spectrogram input) seen in fit.
 
@@ -148,9 +145,9 @@ class TransferFeatures(DeepFeatures):
         """Sample rate the input must have: the model card's for a shipped network,
         the front end's ``sr`` for a pipeline source, None for spectrogram input."""
         if isinstance(self.source, str):
-            from skmir.pretrained import model_card
+            from skmir.pretrained.cards import read_card
 
-            return int(model_card(self.source)["sr"])
+            return int(read_card(self.source)["sr"])
         frontend, _ = _unwrap(self.source)
         for step in (frontend.named_steps.values() if frontend is not None else ()):
             if "sr" in step.get_params(deep=False):
@@ -159,18 +156,11 @@ class TransferFeatures(DeepFeatures):
 
     def _load_source(self):
         owner = type(self).__name__
-        if self._musicnn:
-            from skmir.pretrained.musicnn import load_musicnn
-
-            device = resolve_device(self.device)
-            network, self.card_ = load_musicnn(self.source, device=device)
-            return None, network, device
         if isinstance(self.source, str):
             from skmir.pretrained import load_pretrained
 
-            device = resolve_device(self.device)
-            frontend, estimator = load_pretrained(self.source, device=device)
-            return frontend, estimator, device
+            network = load_pretrained(self.source, device=resolve_device(self.device))
+            return network.frontend, network, network.device
         frontend, estimator = _unwrap(self.source)
         if not isinstance(estimator, BaseNeuralEstimator):
             raise TypeError(
@@ -196,7 +186,7 @@ class TransferFeatures(DeepFeatures):
 
     def _check_input(self, X, reset):
         owner = type(self).__name__
-        if self.frontend_ is None and not self._musicnn:  # spectrograms for the network
+        if self.frontend_ is None:  # spectrograms for the network
             if is_lazy(X):  # a FeatureStore, a memmap: read batch by batch
                 if reset or len(X.shape) == 2:  # as check_transform_input
                     validate_data(self, X, reset=reset, skip_check_array=True)
@@ -225,9 +215,8 @@ class TransferFeatures(DeepFeatures):
                     f"but the waveforms were loaded at sr={x_sr}; load them with "
                     f"AudioLoader(sr={sr})."
                 )
-            # musicnn repeat-pads short clips; a skmir front end needs one window
-            short = 1 if self._musicnn else self.frontend_[0].n_fft
-            return check_waveforms(self, X, reset=True if reset else None, min_samples=short)
+            return check_waveforms(self, X, reset=True if reset else None,
+                                   min_samples=self.estimator_.min_samples)
         # A user's pipeline takes paths (when it starts with an AudioLoader) or arrays
         # of any length; its own steps check what is specific to them.
         if is_paths(X):
@@ -252,13 +241,11 @@ class TransferFeatures(DeepFeatures):
         self
         """
         self._validate_params()
-        from skmir.pretrained import is_musicnn
-
-        self._musicnn = is_musicnn(self.source)
         self.frontend_, self.estimator_, self._device = self._load_source()
-        if self._musicnn:
+        self._shipped = isinstance(self.source, str)
+        if self._shipped:
             self._check_input(X, reset=True)
-            self._set_musicnn_layers()
+            self._set_named_layers(self.estimator_)
             return self
         self.input_shape_ = tuple(self.estimator_.input_shape_)
         self._check_input(X, reset=True)
@@ -266,15 +253,12 @@ class TransferFeatures(DeepFeatures):
         self._set_layers(self.estimator_.net_.module_, self.estimator_.architecture_, layers)
         return self
 
-    def _set_musicnn_layers(self):
-        """Resolve ``layers`` to musicnn layer names; name every feature column."""
-        import torch
-
-        owner, card = type(self).__name__, self.card_
-        available = [name for name in card["layers"] if name not in ("logits", "taggram")]
+    def _set_named_layers(self, network):
+        """Resolve ``layers`` to the shipped network's layer names; name every column."""
+        owner, available = type(self).__name__, list(network.layers)
         layers = self.layers
         if isinstance(layers, str) and layers == "auto":
-            layers = _MUSICNN_AUTO[card["architecture"]]
+            layers = list(network.auto_layers)
         if isinstance(layers, str) and layers == "all":
             layers = available
         chosen = [layers] if isinstance(layers, (str, Integral)) else list(layers)
@@ -293,27 +277,22 @@ class TransferFeatures(DeepFeatures):
         if len(set(names)) != len(names):
             raise ValueError(f"{owner}: layers={self.layers!r} names a layer twice.")
         self.feature_layers_ = names
-        with torch.no_grad():
-            probe = self.estimator_.features(torch.zeros(1, 187, card["network"]["n_mels"],
-                                                         device=self._device))
         kinds = ["avg", "max"] if self.pooling == "both" else [self.pooling]
         self._names = np.asarray(
-            [f"{name}_{kind}{j}" if probe[name].ndim > 2 else f"{name}_{j}"
-             for name in names for kind in (kinds if probe[name].ndim > 2 else [""])
-             for j in range(probe[name].shape[-1])], dtype=object)
+            [f"{name}_{kind}{j}" if spatial else f"{name}_{j}"
+             for name in names for spatial in [network.layers[name][1]]
+             for kind in (kinds if spatial else [""])
+             for j in range(network.layers[name][0])], dtype=object)
 
-    def _musicnn_features(self, X):
-        from skmir.pretrained.musicnn import patch_outputs
+    def _shipped_features(self, X):
+        network, layers, pooling = self.estimator_, self.feature_layers_, self.pooling
 
-        layers, pooling = self.feature_layers_, self.pooling
-
-        def pooled(features):
+        def pooled(batch):
             import torch
 
             cols = []
-            for name in layers:
-                h = features[name]
-                if h.ndim == 2:  # already one vector per patch
+            for h in network.layer_outputs(batch, layers).values():
+                if h.ndim == 2:  # already one vector per input
                     cols.append(h)
                     continue
                 axes = tuple(range(1, h.ndim - 1))  # time (and mel); channels are last
@@ -323,9 +302,7 @@ class TransferFeatures(DeepFeatures):
                     cols.append(h.amax(dim=axes))
             return torch.cat(cols, dim=1)
 
-        per_patch = patch_outputs(self.estimator_, X, pooled, patch_hop=self.patch_hop,
-                                  batch_size=self.batch_size, device=self._device,
-                                  pad_mode=self.card_["frontend"]["pad_mode"])
+        per_patch = network.run(X, pooled, patch_hop=self.patch_hop, batch_size=self.batch_size)
         return per_patch.mean(axis=1)
 
     def transform(self, X):
@@ -342,8 +319,8 @@ class TransferFeatures(DeepFeatures):
         """
         check_is_fitted(self, "estimator_")
         X = self._check_input(X, reset=False)
-        if self._musicnn:
-            return self._musicnn_features(X)
+        if self._shipped:
+            return self._shipped_features(X)
         if self.frontend_ is not None:
             X = check_spectrograms(self, self.frontend_.transform(X), reset=None)
             self._check_shape(X)

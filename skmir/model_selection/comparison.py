@@ -16,7 +16,7 @@ from skmir._progress import epoch_progress
 from skmir.io import AudioFileWarning, AudioLoader, check_audio_files, is_paths
 from skmir.model_selection.results import ComparisonResults
 from skmir.pipelines import BASELINE, make_models
-from skmir.preprocessing import LogCompression
+from skmir.representations import LogCompression
 from skmir.representations.base import Representation
 
 _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")

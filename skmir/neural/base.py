@@ -39,7 +39,7 @@ from skmir.neural.validation import InputValidationMixin, ndim
 from skmir.nn import losses
 from skmir.nn.architecture import ACTIVATIONS, CELLS, layout
 from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch, resolve_device
-from skmir.pretrained import is_musicnn
+from skmir.pretrained import is_shipped
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
 
@@ -222,7 +222,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         """Parse the architecture and lay out per-layer parameters (pure Python); None
         for a shipped network, which brings its own layers."""
         owner = type(self).__name__
-        if is_musicnn(self._resolved("architecture")):
+        if is_shipped(self._resolved("architecture")):
             return None
         if self.freeze:
             raise ValueError(

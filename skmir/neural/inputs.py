@@ -30,9 +30,8 @@ import torch
 from skmir.nn.augmentation import BatchAugmentation, WaveformAugmentation
 from skmir.nn.builder import ArchitectureNet
 from skmir.nn.frontends import resolve_frontend
-from skmir.nn.musicnn import FineTunedMusicnn
 from skmir.nn.waveform_net import FrontendStatistics, WaveformNet
-from skmir.pretrained import is_musicnn
+from skmir.pretrained import is_shipped, load_pretrained
 
 #: Parameters that augment waveforms: they need a front end.
 WAVEFORM_AUGMENTATION = ("wave_gain", "noise_snr", "pitch_shift", "time_stretch")
@@ -50,7 +49,7 @@ def input_mode(est):
     """
     if est.frontend is not None:
         return WaveformInput(est)
-    if is_musicnn(est._resolved("architecture")):
+    if is_shipped(est._resolved("architecture")):
         return ShippedInput(est)
     return SpectrogramInput(est)
 
@@ -143,18 +142,26 @@ class ShippedInput(SpectrogramInput):
                 "(it pools over time); frame estimators take architecture strings."
             )
         X4, y, frames = super().prepare(X, y)
-        if est.input_shape_ != (1, 96):
+        shipped = self.network
+        frontend = type(shipped.frontend)
+        if est.input_shape_ != shipped.input_shape:
             raise ValueError(
-                f"{self.owner}: architecture={est.architecture!r} takes musicnn's log-mel "
-                f"spectrograms, (channels, bins) = (1, 96) per clip "
-                f"(skmir.pretrained.musicnn.MusicnnLogMel); got {est.input_shape_}."
+                f"{self.owner}: architecture={est.architecture!r} takes (channels, bins) = "
+                f"{shipped.input_shape} per clip, the spectrograms of "
+                f"{frontend.__module__}.{frontend.__qualname__}; got {est.input_shape_}."
             )
         return X4, y, frames
 
+    @property
+    def network(self):
+        """The shipped network (:func:`skmir.pretrained.load_pretrained`), loaded once."""
+        if getattr(self, "network_", None) is None:
+            self.network_ = load_pretrained(self.est._resolved("architecture"))
+        return self.network_
+
     def module(self, seed):
         est = self.est
-        return FineTunedMusicnn, dict(source=est._resolved("architecture"),
-                                      n_outputs=est.n_outputs_, freeze=est.freeze)
+        return self.network.fine_tuning(est.n_outputs_, est.freeze)
 
 
 class WaveformInput(SpectrogramInput):
@@ -178,11 +185,12 @@ class WaveformInput(SpectrogramInput):
 
     def prepare(self, X, y):
         est = self.est
-        if is_musicnn(est._resolved("architecture")):
+        if is_shipped(est._resolved("architecture")):
             raise ValueError(
-                f"{self.owner}: architecture={est.architecture!r} brings its own input "
-                f"(MusicnnLogMel spectrograms) and cannot follow frontend={est.frontend!r}; "
-                "use frontend=None with musicnn's spectrograms, or an architecture string."
+                f"{self.owner}: architecture={est.architecture!r} brings its own input (the "
+                "spectrograms of skmir.pretrained.load_pretrained(architecture).frontend) "
+                f"and cannot follow frontend={est.frontend!r}; use frontend=None with "
+                "those spectrograms, or an architecture string."
             )
         self._check_noise_snr()
         frame = est._time_scale.frame_targets

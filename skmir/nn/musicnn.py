@@ -390,7 +390,7 @@ class VGG(nn.Module):
 
 
 class FineTunedMusicnn(nn.Module):
-    """A shipped musicnn network with a new output layer, to train on a new task.
+    """A musicnn network with a new output layer, to train on a new task.
 
     The network keeps its weights up to the penultimate layer; its output layer is
     replaced by a fresh one with ``n_outputs`` units. Musicnn pools over time, so any
@@ -398,11 +398,15 @@ class FineTunedMusicnn(nn.Module):
     are not offered here). Input and output follow skmir's estimators: spectrograms
     ``(batch, 1, n_mels, n_frames)`` (mel x time, as
     :class:`skmir.pretrained.musicnn.MusicnnLogMel` gives them), logits ``(batch, n_outputs)``.
+    The neural estimators build it for ``architecture="musicnn-msd"`` (or
+    ``"musicnn-mtt"``) from the shipped network
+    (:meth:`skmir.pretrained.network.ShippedNetwork.fine_tuning`).
 
     Parameters
     ----------
-    source : {"musicnn-msd", "musicnn-mtt"}
-        The shipped network whose weights start the training.
+    body : Musicnn
+        The network whose weights start the training; it becomes a submodule
+        (``body``) and its output layer is replaced.
     n_outputs : int
         Units of the new output layer.
     freeze : int, default=0
@@ -414,23 +418,23 @@ class FineTunedMusicnn(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from skmir.nn.musicnn import FineTunedMusicnn
-    >>> net = FineTunedMusicnn("musicnn-msd", n_outputs=3, freeze=2).eval()
+    >>> from skmir.nn.musicnn import FineTunedMusicnn, Musicnn
+    >>> net = FineTunedMusicnn(Musicnn(), n_outputs=3, freeze=2).eval()
     >>> net(torch.zeros(2, 1, 96, 100)).shape
     torch.Size([2, 3])
     """
 
-    def __init__(self, source, n_outputs, freeze=0):
+    def __init__(self, body, n_outputs, freeze=0):
         super().__init__()
-        from skmir.pretrained.musicnn import load_musicnn
-
-        body, card = load_musicnn(source)
-        if card["architecture"] != "musicnn":
+        if isinstance(body, VGG):
             raise ValueError(
-                f"{source!r} is a VGG network, whose dense output needs patches of exactly "
-                "187 frames: fine-tune 'musicnn-msd' or 'musicnn-mtt', or take its features "
-                "with TransferFeatures."
+                "FineTunedMusicnn: body is a VGG network, whose dense output needs patches "
+                "of exactly 187 frames: fine-tune 'musicnn-msd' or 'musicnn-mtt', or take "
+                "its features with TransferFeatures."
             )
+        if not isinstance(body, Musicnn):
+            raise ValueError(f"FineTunedMusicnn: body must be a Musicnn network, got "
+                             f"{type(body).__name__}.")
         body.output = nn.Linear(body.output.in_features, _check_int("n_outputs", n_outputs))
         self.body = body
         self.blocks = [[body.input_bn], [*body.timbral, *body.temporal],

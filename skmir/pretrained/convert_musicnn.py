@@ -17,7 +17,7 @@ written with its model card next to this file:
 
 ``musicnn-mtt``, ``musicnn-msd``, ``vgg-mtt``, ``vgg-msd``
     ``<name>.safetensors`` (float32), ``<name>.json`` (the card loaded by
-    :func:`skmir.pretrained.musicnn.load_musicnn`) and ``<name>.md``; and
+    :func:`skmir.pretrained.load_pretrained`) and ``<name>.md``; and
     ``LICENSE-musicnn``, musicnn's ISC licence as the wheel ships it.
 
 Adam's slots (``*/Adam``, ``*/Adam_1``, ``beta1_power``, ``beta2_power``) are the
@@ -159,9 +159,9 @@ def _markdown(card, n_params, size):
         "## Use",
         "",
         "```python",
-        "from skmir.pretrained.musicnn import load_musicnn, musicnn_logmel, musicnn_patches",
-        f'network, card = load_musicnn("{card["name"]}")',
-        "patches = musicnn_patches(musicnn_logmel(waveforms))  # 16 kHz mono",
+        "from skmir.pretrained import load_pretrained",
+        f'network = load_pretrained("{card["name"]}")  # network.module, network.card',
+        "tags = network.run(waveforms, network.probabilities)  # 16 kHz mono, per patch",
         "```",
         "",
         "## Network",
@@ -222,7 +222,7 @@ def convert(wheel, out_dir=HERE):
     from safetensors.torch import save
 
     from skmir.nn.musicnn import VGG, Musicnn
-    from skmir.pretrained import card_digest
+    from skmir.pretrained.cards import FORMAT, card_digest
 
     wheel, out_dir = Path(wheel), Path(out_dir)
     wheel_bytes = wheel.read_bytes()
@@ -267,7 +267,7 @@ def convert(wheel, out_dir=HERE):
         weights = save(tensors, metadata={"format": "pt"})
         write_atomic(out_dir / f"{name}.safetensors", weights)
         card = {
-            "format": "skmir-pretrained/1",
+            "format": FORMAT,
             "name": name,
             "description": DESCRIPTIONS[architecture].format(folder=folder, dataset=dataset),
             "file": f"{name}.safetensors",

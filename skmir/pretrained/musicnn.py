@@ -10,28 +10,25 @@ every exposed layer against the original graphs. Nothing is downloaded.
 The front end is musicnn's: 16 kHz mono, a mel power spectrogram (n_fft 512, hop
 256, Hann, centred, 96 Slaney mels with Slaney norm, 0-8 kHz), quantised to float16
 as musicnn stored it, then ``log10(10000 S + 1)`` in float32, cut into patches of
-187 frames (3 s) time x mel. Use :func:`musicnn_logmel`, then :func:`musicnn_patches`,
-then the network of :func:`load_musicnn`.
+187 frames (3 s) time x mel: :class:`MusicnnLogMel` (or :func:`musicnn_logmel`), then
+:func:`musicnn_patches`. :func:`skmir.pretrained.load_pretrained` loads a network as a
+:class:`MusicnnNetwork`, which runs the whole chain.
 
 Mind the training audio: MagnaTagATune is CC BY-NC-SA, the MSD previews are
 copyrighted; the cards' ``license`` says what this may mean for the weights.
 """
 
-import json
+import copy
 from numbers import Integral
-from pathlib import Path
 
 import librosa
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
 
-from skmir._files import sha256
 from skmir._validation import check_waveforms
-from skmir.pretrained import card_digest
+from skmir.pretrained.network import ShippedNetwork
 
-_HERE = Path(__file__).parent
-_FORMAT = "skmir-pretrained/1"
 ARCHITECTURES = ("musicnn", "vgg")
 SR = 16000
 N_FFT = 512
@@ -43,8 +40,14 @@ PAD_MODES = ("reflect", "constant")
 # instead of turning into inf
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 
-__all__ = ["MusicnnLogMel", "list_musicnn", "load_musicnn", "musicnn_logmel", "musicnn_patches",
-           "n_patches", "patch_outputs"]
+# The layers TransferFeatures(layers="auto") takes: the best of the choices compared by
+# examples/musicnn_transfer.py --layers (generated genre, 240 clips, 5-fold + SVC):
+# musicnn-msd mean_pool+max_pool 0.654, all 0.625, max_pool 0.600, max_pool+penultimate
+# 0.567, penultimate 0.487; vgg-msd all (pool1-pool5) 0.675, pool4+pool5 0.629.
+AUTO_LAYERS = {"musicnn": ("mean_pool", "max_pool"), "vgg": None}  # None: all of them
+
+__all__ = ["MusicnnLogMel", "MusicnnNetwork", "list_musicnn", "musicnn_logmel",
+           "musicnn_patches", "n_patches"]
 
 
 def musicnn_logmel(waveforms, pad_mode="reflect"):
@@ -201,75 +204,8 @@ def n_patches(n_samples, patch_hop=PATCH_FRAMES):
     return 1 if n_frames < PATCH_FRAMES else 1 + (n_frames - PATCH_FRAMES) // patch_hop
 
 
-def patch_outputs(network, waveforms, outputs, *, patch_hop=PATCH_FRAMES, batch_size=64,
-                  device="cpu", pad_mode="reflect"):
-    """Run a musicnn network over every patch of every clip, a few clips at a time.
-
-    Memory stays bounded by ``batch_size`` patches whatever the number of clips:
-    the log-mel spectrograms are computed for as many clips as fill a batch.
-
-    Parameters
-    ----------
-    network : skmir.nn.musicnn.Musicnn or skmir.nn.musicnn.VGG
-        From :func:`load_musicnn`; run in eval mode, without gradients.
-    waveforms : ndarray of shape (n_clips, n_samples)
-        Mono audio at 16 kHz, validated by the caller.
-    outputs : callable
-        ``outputs(features) -> tensor (batch, k)``, from the dict of
-        ``network.features`` for a batch of patches.
-    patch_hop : int, default=187
-    batch_size : int, default=64
-        Patches per forward pass.
-    device : str, default="cpu"
-        The network's device.
-    pad_mode : {"reflect", "constant"}, default="reflect"
-        See :func:`musicnn_logmel`.
-
-    Returns
-    -------
-    out : ndarray of float32, shape (n_clips, n_patches, k)
-    """
-    import torch
-
-    X = np.asarray(waveforms, dtype=np.float32)
-    per_clip = n_patches(X.shape[1], patch_hop)
-    clips = max(1, batch_size // per_clip)
-    was_training = network.training
-    network.eval()
-    out = []
-    try:
-        with torch.no_grad():
-            for start in range(0, len(X), clips):
-                patches = musicnn_patches(musicnn_logmel(X[start:start + clips], pad_mode),
-                                          patch_hop)
-                c, p = patches.shape[:2]
-                flat = torch.from_numpy(patches.reshape(c * p, PATCH_FRAMES, -1)).to(device)
-                res = [outputs(network.features(flat[i:i + batch_size]))
-                       for i in range(0, len(flat), batch_size)]
-                out.append(torch.cat(res).float().cpu().numpy().reshape(c, p, -1))
-    finally:
-        network.train(was_training)
-    return np.concatenate(out)
-
-
-def _read_card(path):
-    try:
-        card = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if isinstance(card, dict) and card.get("format") == _FORMAT \
-            and card.get("architecture") in ARCHITECTURES:
-        return card
-    return None
-
-
-def list_musicnn(folder=None):
-    """Names of the musicnn networks shipped with skmir (or in ``folder``).
-
-    Parameters
-    ----------
-    folder : path or None, default=None
-        Where the cards are; None is skmir's own ``skmir/pretrained``.
+def list_musicnn():
+    """Names of the musicnn networks shipped with skmir.
 
     Returns
     -------
@@ -281,101 +217,90 @@ def list_musicnn(folder=None):
     >>> list_musicnn()
     ['musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
     """
-    folder = _HERE if folder is None else Path(folder)
-    return sorted(card["name"] for path in folder.glob("*.json")
-                  if (card := _read_card(path)) is not None and "name" in card)
+    from skmir.pretrained.cards import family, list_pretrained, model_card
+
+    return [name for name in list_pretrained() if family(model_card(name)) in ARCHITECTURES]
 
 
-def load_musicnn(name, device="cpu", folder=None):
-    """Load a musicnn network, checking its weights and its card.
+class MusicnnNetwork(ShippedNetwork):
+    """A musicnn network (:class:`skmir.nn.musicnn.Musicnn` or
+    :class:`~skmir.nn.musicnn.VGG`), loaded with its front end.
 
-    Parameters
-    ----------
-    name : str
-        One of :func:`list_musicnn`: "musicnn-mtt", "musicnn-msd", "vgg-mtt",
-        "vgg-msd".
-    device : str or torch.device, default="cpu"
-    folder : path or None, default=None
-        Where ``<name>.json`` and its weights are; None is skmir's own folder.
-
-    Returns
-    -------
-    network : skmir.nn.musicnn.Musicnn or skmir.nn.musicnn.VGG
-        In eval mode. ``network(patches)`` gives the tag logits; ``torch.sigmoid``
-        of them, musicnn's tag probabilities; ``network.features(patches)`` every
-        layer (``card["layers"]``).
-    card : dict
-        The model card: ``tags`` in output order, ``frontend``, ``scores``,
-        ``training``, ``license``...
-
-    Raises
-    ------
-    FileNotFoundError
-        The card or the weights are missing.
-    ValueError
-        Unknown name; a card or weights file that is corrupt, edited or replaced
-        (their SHA-256 differ from the card's ``sha256`` and ``card_sha256``).
+    Made by :func:`skmir.pretrained.load_pretrained` for the cards whose
+    ``architecture`` is ``"musicnn"`` or ``"vgg"``. Each clip is cut into patches of
+    187 frames (3 s; :func:`musicnn_patches`) that the network tags one by one; its
+    layers are musicnn's (``card["layers"]``, the output layers left out).
 
     Examples
     --------
     >>> import numpy as np, torch
-    >>> from skmir.pretrained.musicnn import load_musicnn, musicnn_logmel, musicnn_patches
-    >>> network, card = load_musicnn("musicnn-mtt")
-    >>> patches = musicnn_patches(musicnn_logmel(np.zeros((1, 48000), dtype=np.float32)))
+    >>> from skmir.pretrained import load_pretrained
+    >>> network = load_pretrained("musicnn-mtt")
+    >>> patches = network.patches(network.frontend.transform(np.zeros((1, 48000), "float32")))
     >>> with torch.no_grad():
-    ...     tags = torch.sigmoid(network(torch.from_numpy(patches[0])))
-    >>> tags.shape, card["tags"][:3]
+    ...     tags = network.probabilities(torch.from_numpy(patches[0]))
+    >>> tags.shape, network.tags[:3]
     (torch.Size([1, 50]), ['guitar', 'classical', 'slow'])
     """
-    import torch
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
-    from skmir.nn.musicnn import VGG, Musicnn
+    noun = "musicnn network"
 
-    folder = _HERE if folder is None else Path(folder)
-    if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-        raise ValueError(f"name must be the name of a musicnn network, got {name!r}; "
-                         f"available: {list_musicnn(folder)}.")
-    path = folder / f"{name}.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"no model card for musicnn network {name!r}: {path} is "
-                                f"missing; available: {list_musicnn(folder)}.")
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"the model card of {name!r} ({path}) is not valid JSON ({exc}); "
-                         "reinstall skmir.") from exc
-    if not isinstance(card, dict) or card.get("format") != _FORMAT \
-            or card.get("architecture") not in ARCHITECTURES or card.get("name") != name:
-        raise ValueError(f"{path} is not the model card of the musicnn network {name!r} "
-                         f"(format {_FORMAT!r}, architecture one of {ARCHITECTURES}).")
-    digest = card_digest(card)
-    if card.get("card_sha256") != digest:
-        raise ValueError(f"the model card of {name!r} ({path}) was edited or is corrupt: the "
-                         f"SHA-256 of its parameters is {digest}, its card_sha256 says "
-                         f"{card.get('card_sha256')}. Reinstall skmir.")
-    weights = folder / str(card.get("file"))
-    if not weights.is_file():
-        raise FileNotFoundError(f"the weights of musicnn network {name!r} are missing: "
-                                f"{weights} (reinstall skmir).")
-    digest = sha256(weights)
-    if digest != card.get("sha256"):
-        raise ValueError(f"the weights of {name!r} ({weights}) do not match the model card: "
-                         f"SHA-256 {digest}, expected {card.get('sha256')}. The file is "
-                         "corrupt or was replaced; reinstall skmir.")
-    try:
-        state = load_file(weights, device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: {exc}") from exc
-    module = (Musicnn if card["architecture"] == "musicnn" else VGG)(**card["network"])
-    try:
-        result = module.load_state_dict(state, strict=False)
-    except RuntimeError as exc:
-        raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                         f"{exc}") from exc
-    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-    if missing or result.unexpected_keys:
-        raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                         f"missing {missing}, unexpected {result.unexpected_keys}.")
-    return module.to(torch.device(device)).eval(), card
+    @classmethod
+    def from_card(cls, card, weights, device):
+        """Build the card's network and read its safetensors weights (checked)."""
+        import torch
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from skmir.nn.musicnn import VGG, Musicnn
+
+        name = card["name"]
+        try:
+            state = load_file(weights, device="cpu")
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
+                             f"{exc}") from exc
+        module = (Musicnn if card["architecture"] == "musicnn" else VGG)(**card["network"])
+        try:
+            result = module.load_state_dict(state, strict=False)
+        except RuntimeError as exc:
+            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
+                             f"{exc}") from exc
+        missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
+        if missing or result.unexpected_keys:
+            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
+                             f"missing {missing}, unexpected {result.unexpected_keys}.")
+        module = module.to(torch.device(device)).eval()
+        n_mels = card["network"]["n_mels"]
+        with torch.no_grad():  # the width of each layer, from one silent patch
+            probe = module.features(torch.zeros(1, PATCH_FRAMES, n_mels, device=device))
+        layers = {layer: (int(probe[layer].shape[-1]), probe[layer].ndim > 2)
+                  for layer in card["layers"] if layer not in ("logits", "taggram")}
+        auto = AUTO_LAYERS[card["architecture"]] or tuple(layers)
+        return cls(name=name, card=card, frontend=MusicnnLogMel(card["frontend"]["pad_mode"]),
+                   module=module, layers=layers, auto_layers=auto, input_shape=(1, n_mels),
+                   device=device, min_samples=1,
+                   patch_frames=card["frontend"]["patch_frames"])
+
+    def _hop(self, patch_hop):
+        return self.card["frontend"]["patch_hop"] if patch_hop is None else patch_hop
+
+    def n_patches(self, n_samples, patch_hop=None):
+        """How many patches of 187 frames a clip of ``n_samples`` gives."""
+        return n_patches(n_samples, self._hop(patch_hop))
+
+    def patches(self, spectrograms, patch_hop=None):
+        """Patches ``(n_clips, n_patches, 187, n_mels)``, time x mel as musicnn takes them."""
+        return musicnn_patches(np.swapaxes(spectrograms, 1, 2), self._hop(patch_hop))
+
+    def layer_outputs(self, batch, names):
+        """musicnn's named layers, time first and channels last (``module.features``)."""
+        features = self.module.features(batch)
+        return {name: features[name] for name in names}
+
+    def fine_tuning(self, n_outputs, freeze=0):
+        """:class:`skmir.nn.musicnn.FineTunedMusicnn` over a copy of this network."""
+        from skmir.nn.musicnn import FineTunedMusicnn
+
+        body = copy.deepcopy(self.module).cpu()
+        return FineTunedMusicnn, dict(body=body, n_outputs=n_outputs, freeze=freeze)

@@ -1,11 +1,13 @@
-"""Train the pretrained source network shipped with skmir, and write its model card.
+"""Train the pretrained source network ``choi2017-tags``, and write its model card.
 
-Reproduces ``skmir/pretrained/choi2017-tags.pt`` and its model card
-(``choi2017-tags.json``, read by :func:`skmir.list_pretrained` and
-:class:`skmir.TransferFeatures`, and ``choi2017-tags.md`` for people)::
+A developer's tool, not part of the package (it trains with the neural estimators,
+which sit above :mod:`skmir.pretrained`). Reproduces
+``skmir/pretrained/choi2017-tags.pt`` and its model card (``choi2017-tags.json``,
+read by :func:`skmir.pretrained.load_pretrained`, and ``choi2017-tags.md`` for
+people)::
 
-    python -m skmir.pretrained.train              # the shipped network (CPU, ~20 min)
-    python -m skmir.pretrained.train --quick --out /tmp/pretrained   # a smoke run
+    python tools/train_choi2017.py              # the shipped network (CPU, ~20 min)
+    python tools/train_choi2017.py --quick --out /tmp/pretrained   # a smoke run
 
 The source task follows Choi et al. (2017, "Transfer learning for music classification
 and regression tasks"): a convnet of five 3x3 convolutional layers of 32 channels,
@@ -29,14 +31,16 @@ import numpy as np
 NAME = "choi2017-tags"
 SR = 16000
 DURATION = 5.0
-# Input representation: the network computes nothing itself, so TransferFeatures
-# rebuilds exactly this front end from the card.
+# Input representation: the network computes nothing itself, so the loader
+# (skmir.pretrained.choi2017) rebuilds exactly this front end from the card.
 MEL = dict(sr=SR, n_fft=1024, hop_length=512, n_mels=64, fmin=0.0, fmax=SR / 2, htk=False,
            norm="slaney", power=2.0)
 LOG = dict(method="log", eps=1e-6)
 NETWORK = dict(architecture="c2-p2-c2-p2-c2-p2-c2-p2-c2", channels=32, kernel_size=3,
                pool=2, dropout=0.1, global_pool="mean")
 TRAIN = dict(n_clips=4000, random_state=2017)
+# where the shipped files are: skmir/pretrained of this repository
+PACKAGE_DATA = Path(__file__).resolve().parents[1] / "skmir" / "pretrained"
 TEST = dict(n_clips=600, random_state=2018)
 
 
@@ -109,7 +113,7 @@ real recordings. Reproduce with `{card['training']['command']}`.
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few clips and epochs")
-    parser.add_argument("--out", default=str(Path(__file__).parent),
+    parser.add_argument("--out", default=str(PACKAGE_DATA),
                         help="folder for the weights and the model card")
     parser.add_argument("--n-jobs", type=int, default=2, help="processes for the data")
     parser.add_argument("--threads", type=int, default=None,
@@ -123,7 +127,7 @@ def main(argv=None):
     from skmir._files import atomic_write_text, sha256
     from skmir.neural import NeuralTagger
     from skmir.pipelines import make_logmel_frontend
-    from skmir.pretrained import card_digest
+    from skmir.pretrained.cards import FORMAT, card_digest
 
     train = dict(TRAIN, n_clips=60) if args.quick else TRAIN
     test = dict(TEST, n_clips=30) if args.quick else TEST
@@ -163,7 +167,7 @@ def main(argv=None):
     tagger.save(weights)
     scaler = front[-1]
     card = {
-        "format": "skmir-pretrained/1",
+        "format": FORMAT,
         "name": NAME,
         "description": (
             "A convnet in the style of Choi et al. (2017) trained to tag generated music "
@@ -191,7 +195,7 @@ def main(argv=None):
             "fit_seconds": fit_seconds,
             "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads",
             "versions": {"skmir": skmir.__version__, "torch": torch.__version__},
-            "command": "python -m skmir.pretrained.train" + (" --quick" if args.quick else ""),
+            "command": "python tools/train_choi2017.py" + (" --quick" if args.quick else ""),
         },
         "scores": scores,
     }

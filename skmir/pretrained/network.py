@@ -1,0 +1,191 @@
+"""What a loaded shipped network is: :class:`ShippedNetwork`, one class for every family.
+
+A family (musicnn, choi2017, ...) subclasses it with how its network is built from a
+card, cuts a clip's spectrogram into the network's inputs and exposes named layers;
+the consumers (:class:`skmir.TransferFeatures`, :class:`skmir.PretrainedTagger`, the
+fine-tuning of the neural estimators) only call the methods here.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class ShippedNetwork:
+    """A shipped network, loaded by :func:`skmir.pretrained.load_pretrained`.
+
+    Parameters
+    ----------
+    name : str
+        Its name (:func:`skmir.pretrained.list_pretrained`).
+    card : dict
+        Its model card.
+    frontend : sklearn transformer
+        Fitted: mono waveforms at :attr:`sr` in, spectrograms ``(n_clips, n_bins,
+        n_frames)`` out, the values the network was trained on.
+    module : torch.nn.Module
+        The network with its weights, in eval mode, on ``device``.
+    layers : dict of str to (int, bool)
+        The layers that give features, in order: their number of channels and
+        whether their output has axes (time, mel) to pool over.
+    auto_layers : tuple of str
+        The layers :class:`skmir.TransferFeatures` takes for ``layers="auto"``.
+    input_shape : (int, int)
+        ``(n_channels, n_bins)`` of one clip of the front end's output.
+    device : str
+        Torch device of ``module``.
+    min_samples : int, default=1
+        Shortest clip the front end takes, in samples.
+    patch_frames : int or None, default=None
+        Frames of the patches the network tags one by one; None: it takes a whole
+        clip at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.pretrained import load_pretrained
+    >>> network = load_pretrained("vgg-mtt")
+    >>> network.sr, network.tags[:2], list(network.layers)[:2]
+    (16000, ['guitar', 'classical'], ['pool1', 'pool2'])
+    >>> network.run(np.zeros((2, 16000 * 7), "float32"), network.probabilities).shape
+    (2, 2, 50)
+    """
+
+    name: str
+    card: dict
+    frontend: object
+    module: object
+    layers: dict
+    auto_layers: tuple
+    input_shape: tuple
+    device: str
+    min_samples: int = 1
+    patch_frames: int | None = None
+
+    #: How the loader's errors call a network of this family.
+    noun: ClassVar[str] = "network"
+
+    @classmethod
+    def from_card(cls, card, weights, device):
+        """Build the network of a checked card from its checked weights file."""
+        raise NotImplementedError
+
+    @property
+    def sr(self):
+        """Sample rate of the input waveforms (the card's)."""
+        return int(self.card["sr"])
+
+    @property
+    def tags(self):
+        """The tag of each output, in order."""
+        return list(self.card["tags"])
+
+    def n_patches(self, n_samples, patch_hop=None):
+        """How many network inputs :meth:`patches` cuts from a clip of ``n_samples``."""
+        return 1
+
+    def patches(self, spectrograms, patch_hop=None):
+        """The network's inputs for a batch of front-end outputs.
+
+        Parameters
+        ----------
+        spectrograms : ndarray of shape (n_clips, n_bins, n_frames)
+        patch_hop : int or None
+            Frames between patch starts (None: the card's); ignored by networks that
+            take the whole clip.
+
+        Returns
+        -------
+        inputs : ndarray of float32, shape (n_clips, n_patches, ...)
+        """
+        # one input per clip, with the channel axis of skmir's (batch, 1, bins, frames)
+        return np.ascontiguousarray(spectrograms, dtype=np.float32)[:, None, None]
+
+    def layer_outputs(self, batch, names):
+        """Outputs of the named layers for a batch of network inputs.
+
+        Returns
+        -------
+        outputs : dict of str to torch.Tensor
+            ``(batch, ..., channels)``: channels last, after any time and mel axes.
+        """
+        raise NotImplementedError
+
+    def probabilities(self, batch):
+        """Tag probabilities of a batch of network inputs, ``(batch, n_tags)``."""
+        import torch
+
+        return torch.sigmoid(self.module(batch))
+
+    def run(self, waveforms, outputs, *, patch_hop=None, batch_size=64):
+        """Run the network over every input (patch) of every clip, a few clips at a time.
+
+        Memory stays bounded by ``batch_size`` network inputs whatever the number of
+        clips: the front end runs on as many clips as fill a batch.
+
+        Parameters
+        ----------
+        waveforms : ndarray of shape (n_clips, n_samples)
+            Mono audio at :attr:`sr`, validated by the caller.
+        outputs : callable
+            ``outputs(batch) -> tensor (batch, k)``, e.g. :meth:`probabilities` or a
+            pooling of :meth:`layer_outputs`; called without gradients.
+        patch_hop : int or None, default=None
+            See :meth:`patches`.
+        batch_size : int, default=64
+            Network inputs per forward pass.
+
+        Returns
+        -------
+        out : ndarray of float32, shape (n_clips, n_patches, k)
+        """
+        import torch
+
+        X = np.asarray(waveforms, dtype=np.float32)
+        clips = max(1, batch_size // self.n_patches(X.shape[1], patch_hop))
+        was_training = self.module.training
+        self.module.eval()
+        out = []
+        try:
+            with torch.no_grad():
+                for start in range(0, len(X), clips):
+                    inputs = self.patches(self.frontend.transform(X[start:start + clips]),
+                                          patch_hop)
+                    c, p = inputs.shape[:2]
+                    flat = torch.from_numpy(inputs.reshape(c * p, *inputs.shape[2:]))
+                    flat = flat.to(self.device)
+                    res = [outputs(flat[i:i + batch_size])
+                           for i in range(0, len(flat), batch_size)]
+                    out.append(torch.cat(res).float().cpu().numpy().reshape(c, p, -1))
+        finally:
+            self.module.train(was_training)
+        return np.concatenate(out)
+
+    def fine_tuning(self, n_outputs, freeze=0):
+        """The module that fine-tunes this network, as skorch takes it.
+
+        Parameters
+        ----------
+        n_outputs : int
+            Units of the new output layer.
+        freeze : int, default=0
+            How many of the first blocks keep their weights.
+
+        Returns
+        -------
+        module : type
+            A torch module class.
+        params : dict
+            Its parameters (skorch's ``module__*``), a fresh copy of the weights
+            included.
+        """
+        raise ValueError(
+            f"{self.name!r} cannot be fine-tuned in this version of skmir (its family, "
+            f"{type(self).__name__}, has no fine-tuning module); take its features with "
+            f"TransferFeatures({self.name!r})."
+        )
+
+
+__all__ = ["ShippedNetwork"]
