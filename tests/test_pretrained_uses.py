@@ -233,6 +233,44 @@ def test_fine_tuned_musicnn_keeps_its_frozen_blocks_and_learns(tmp_path):
     np.testing.assert_array_equal(again.predict_proba(S), clf.predict_proba(S))
 
 
+def test_frozen_blocks_run_once_per_clip_and_fine_tune_as_without_the_cache(monkeypatch):
+    from skmir.neural.inputs import ShippedInput
+    from skmir.nn.musicnn import Musicnn
+
+    S, y = _logmel_clips()
+    clips = []
+    front = Musicnn._front
+
+    def counting_front(self, x):
+        clips.append(len(x))
+        return front(self, x)
+
+    monkeypatch.setattr(Musicnn, "_front", counting_front)
+    # no augmentation of the spectrograms: nothing reaches the frozen blocks
+    params = dict(freeze=3, max_epochs=3, early_stopping=False, lr=1e-2, batch_size=8,
+                  random_state=0, device="cpu", crop_frames=None, gain=0.0, freq_mask=0,
+                  time_mask=0, mixup=0.0)
+    cached = NeuralClassifier("musicnn-msd", **params).fit(S, y)
+    # the front end ran once per clip, not once per epoch (plus any 1-clip shape probe)
+    probe = sum(n for n in clips if n == 1)
+    assert sum(clips) - probe == len(S)
+    assert cached.net_.module_.from_maps is False  # and it predicts spectrograms
+    monkeypatch.setattr(ShippedInput, "caches", lambda self: False)
+    clips.clear()
+    plain = NeuralClassifier("musicnn-msd", **params).fit(S, y)
+    assert sum(clips) - probe == 3 * len(S)
+    np.testing.assert_allclose(cached.predict_proba(S), plain.predict_proba(S), rtol=1e-4,
+                               atol=1e-6)
+    np.testing.assert_allclose(cached.history_[:, "train_loss"],
+                               plain.history_[:, "train_loss"], rtol=1e-4)
+    # with augmentation on (the default), the spectrograms change every epoch: no cache
+    clips.clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(Musicnn, "_front", counting_front)
+    NeuralClassifier("musicnn-msd", **dict(params, gain=0.5)).fit(S, y)
+    assert sum(clips) - probe == 3 * len(S)
+
+
 def test_fine_tuning_errors():
     S, y = _logmel_clips(2)
     with pytest.raises(ValueError, match="VGG network"):

@@ -242,7 +242,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         self._layout()  # an invalid architecture fails here, before any torch work
         mode = input_mode(self)
         X, y, frames = mode.prepare(X, y)
-        y = mode.build(y)
+        X, y = mode.build(X, y)
         self.architecture_ = self._resolved("architecture")
         y_enc, self.n_outputs_ = self._codec.encode(self, y, frames)
         if self._time_scale.frame_targets and self.single_frame_:

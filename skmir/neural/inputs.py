@@ -96,10 +96,10 @@ class SpectrogramInput:
         """Validate X at prediction."""
         return self.est._check_X(X, reset=False)
 
-    def build(self, y):
+    def build(self, X, y):
         """Build what the network needs before skorch makes it (nothing here); return
-        the targets, checked against what the build measured."""
-        return y
+        X and y as the network trains on them."""
+        return X, y
 
     def module(self, seed):
         """The torch module class and its parameters (skorch's ``module__*``)."""
@@ -152,6 +152,23 @@ class ShippedInput(SpectrogramInput):
             )
         return X4, y, frames
 
+    def caches(self):
+        """Whether the frozen blocks' output is computed once per clip: with ``freeze >=
+        2`` and no augmentation of the spectrograms (which would reach the frozen
+        blocks), they give the same output in every epoch."""
+        est = self.est
+        augmented = (est._resolved("crop_frames") is not None or est.gain or est.freq_mask
+                     or est._resolved("time_mask") or est._resolved("mixup"))
+        return est.freeze >= 2 and not augmented
+
+    def build(self, X, y):
+        """With :meth:`caches`, X becomes the frozen blocks' output (computed once per
+        clip by the shipped network, when its family can): the network trains on it
+        from its first trained block, and predicts from spectrograms as before."""
+        maps = self.network.frozen_output(X, self.est.freeze) if self.caches() else None
+        self.cached_ = maps is not None
+        return (X, y) if maps is None else (maps, y)
+
     @property
     def network(self):
         """The shipped network (:func:`skmir.pretrained.load_pretrained`), loaded once."""
@@ -161,7 +178,11 @@ class ShippedInput(SpectrogramInput):
 
     def module(self, seed):
         est = self.est
-        return self.network.fine_tuning(est.n_outputs_, est.freeze)
+        return self.network.fine_tuning(est.n_outputs_, est.freeze,
+                                        from_frozen=getattr(self, "cached_", False))
+
+    def finish(self, net):
+        net.module_.from_maps = False  # trained on cached maps, it predicts spectrograms
 
 
 class WaveformInput(SpectrogramInput):
@@ -208,11 +229,11 @@ class WaveformInput(SpectrogramInput):
         self.X_ = X3
         return X3, y, frame
 
-    def build(self, y):
+    def build(self, X, y):
         """Build the front end (once; inside the fit's seeded RNG, so its random
         weights are reproducible) and measure its output on one clip: the network's
-        ``input_shape_`` and the frames that frame targets must match; return the
-        targets, checked against those frames."""
+        ``input_shape_`` and the frames that frame targets must match; return X and
+        the targets, checked against those frames."""
         est = self.est
         self.built_ = self.frontend.build(est.n_audio_channels_)
         X3 = self.X_
@@ -247,7 +268,7 @@ class WaveformInput(SpectrogramInput):
             )
         est.input_shape_ = (int(z.shape[1]), int(z.shape[2]))
         if not est._time_scale.frame_targets:
-            return y
+            return X, y
         shape = np.shape(y)
         if len(shape) >= 2 and shape[1] != n_frames:
             raise ValueError(
@@ -257,7 +278,7 @@ class WaveformInput(SpectrogramInput):
             )
         frames_like = np.empty((len(X3), 1, 1, n_frames), np.float32)
         est.single_frame_ = False
-        return est._check_frame_y(frames_like, y, frames_like)
+        return X, est._check_frame_y(frames_like, y, frames_like)
 
     def check(self, X):
         return self.est._check_waveforms(X, reset=False, sr=self.est.sr_)

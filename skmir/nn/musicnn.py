@@ -194,28 +194,41 @@ class Musicnn(nn.Module):
             f"cnn{i + 1}" for i in range(midend_layers)) + (
             "mean_pool", "max_pool", "penultimate", "logits", "taggram")
 
-    def _run(self, x, keep):
+    def _front(self, x):
+        """Blocks 1 and 2: input batch norm, then the timbral and temporal branches."""
         _check_input(type(self).__name__, x, self.n_mels)
         h = self.input_bn(x.unsqueeze(1))
-        timbral = [branch(h) for branch in self.timbral]
-        temporal = [branch(h) for branch in self.temporal]
-        front = torch.cat(timbral + temporal, 1)
-        mids, y = [], front
-        for i, layer in enumerate(self.midend):
-            y = layer(y) if i == 0 else layer(y) + y
-            mids.append(y)
-        maps = torch.cat([front, *mids], 1)
+        return [branch(h) for branch in self.timbral], [branch(h) for branch in self.temporal]
+
+    def _mid(self, maps, stop):
+        """Mid-end layers ``len(maps) - 1`` to ``stop - 1`` (blocks 3...), on the list of
+        maps so far (the front end's, then each mid-end layer's); extends and returns it."""
+        y = maps[-1]
+        for i in range(len(maps) - 1, stop):
+            y = self.midend[i](y) if i == 0 else self.midend[i](y) + y
+            maps.append(y)
+        return maps
+
+    def _back(self, maps):
+        """The back end over every front- and mid-end map: pooled, penultimate, logits."""
+        maps = torch.cat(maps, 1)
         max_pool, mean_pool = maps.amax(2), maps.mean(2)
         # TF concatenates (channels, 1) maps on the last axis before flattening
         pooled = torch.stack([max_pool, mean_pool], 2).flatten(1)
         h = F.dropout(self.pool_bn(pooled), self.dropout, self.training)
         penultimate = self.dense_bn(F.relu(self.dense(h)))
         logits = self.output(F.dropout(penultimate, self.dropout, self.training))
+        return max_pool, mean_pool, penultimate, logits
+
+    def _run(self, x, keep):
+        timbral, temporal = self._front(x)
+        maps = self._mid([torch.cat(timbral + temporal, 1)], len(self.midend))
+        max_pool, mean_pool, penultimate, logits = self._back(maps)
         if not keep:
             return logits
         out = {"timbral": torch.cat(timbral, 1).transpose(1, 2),
                "temporal": torch.cat(temporal, 1).transpose(1, 2)}
-        for i, m in enumerate(mids):
+        for i, m in enumerate(maps[1:]):
             out[f"cnn{i + 1}"] = m.transpose(1, 2)
         out.update(mean_pool=mean_pool, max_pool=max_pool, penultimate=penultimate,
                    logits=logits, taggram=torch.sigmoid(logits))
@@ -389,6 +402,22 @@ class VGG(nn.Module):
         return self._run(x, keep=True)
 
 
+def musicnn_maps(body, x, blocks):
+    """The front end's and the first ``blocks - 2`` mid-end layers' maps of a
+    :class:`Musicnn`, concatenated: ``(batch, channels, n_frames)`` for spectrograms
+    ``(batch, 1, n_mels, n_frames)`` (the input of :class:`FineTunedMusicnn`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.musicnn import Musicnn, musicnn_maps
+    >>> musicnn_maps(Musicnn().eval(), torch.zeros(2, 1, 96, 50), blocks=3).shape
+    torch.Size([2, 625, 50])
+    """
+    timbral, temporal = body._front(x[:, 0].transpose(1, 2))
+    return torch.cat(body._mid([torch.cat(timbral + temporal, 1)], blocks - 2), 1)
+
+
 class FineTunedMusicnn(nn.Module):
     """A musicnn network with a new output layer, to train on a new task.
 
@@ -414,6 +443,9 @@ class FineTunedMusicnn(nn.Module):
         1 the input normalisation, 2 also the timbral and temporal front end, 3-5 the
         mid-end convolutions cnn1-cnn3, 6 the dense back end up to the penultimate
         layer (only the new output layer is trained).
+    from_maps : bool, default=False
+        Whether :meth:`forward` takes the output of :meth:`frozen_maps` instead of
+        spectrograms (training on the frozen blocks' output, computed once per clip).
 
     Examples
     --------
@@ -424,8 +456,13 @@ class FineTunedMusicnn(nn.Module):
     torch.Size([2, 3])
     """
 
-    def __init__(self, body, n_outputs, freeze=0):
+    #: The blocks whose output can be cached when frozen: up to the mid end (the back
+    #: end's dropout draws anew in every training batch).
+    CACHED_BLOCKS = 5
+
+    def __init__(self, body, n_outputs, freeze=0, from_maps=False):
         super().__init__()
+        self.from_maps = bool(from_maps)
         if isinstance(body, VGG):
             raise ValueError(
                 "FineTunedMusicnn: body is a VGG network, whose dense output needs patches "
@@ -454,6 +491,29 @@ class FineTunedMusicnn(nn.Module):
                 module.eval()
         return self
 
+    @property
+    def cacheable(self):
+        """How many of the first blocks give the same output for a clip in every epoch:
+        the frozen ones, up to :attr:`CACHED_BLOCKS`; 0 below 2 (caching the input
+        batch norm alone saves nothing)."""
+        blocks = min(self.freeze, self.CACHED_BLOCKS)
+        return blocks if blocks >= 2 else 0
+
+    def frozen_maps(self, x):
+        """The output of the :attr:`cacheable` blocks for spectrograms ``(batch, 1,
+        n_mels, n_frames)``: the front end's and the frozen mid-end layers' maps
+        concatenated, ``(batch, channels, n_frames)``; :meth:`forward` continues from it
+        when ``from_maps`` is set."""
+        return musicnn_maps(self.body, x, self.cacheable)
+
     def forward(self, x):
-        """Logits of spectrograms ``(batch, 1, n_mels, n_frames)``."""
-        return self.body(x[:, 0].transpose(1, 2))
+        """Logits of spectrograms ``(batch, 1, n_mels, n_frames)``, or of the output of
+        :meth:`frozen_maps` when ``from_maps`` is True (the estimators set it while
+        they train on cached maps)."""
+        if not self.from_maps:
+            return self.body(x[:, 0].transpose(1, 2))
+        body = self.body
+        sizes = [sum(b.conv.out_channels for b in [*body.timbral, *body.temporal])]
+        sizes += [body.midend[i].conv.out_channels for i in range(self.cacheable - 2)]
+        maps = body._mid(list(torch.split(x, sizes, dim=1)), len(body.midend))
+        return body._back(maps)[-1]

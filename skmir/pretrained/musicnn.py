@@ -298,9 +298,28 @@ class MusicnnNetwork(ShippedNetwork):
         features = self.module.features(batch)
         return {name: features[name] for name in names}
 
-    def fine_tuning(self, n_outputs, freeze=0):
+    def frozen_output(self, X, freeze, *, batch_size=32):
+        """The maps of the frozen front and mid end (:func:`skmir.nn.musicnn.musicnn_maps`)
+        for musicnn log-mel spectrograms ``(n_clips, 1, 96, n_frames)``; None for VGG
+        (not fine-tuned) or fewer than 2 frozen blocks."""
+        import torch
+
+        from skmir.nn.musicnn import FineTunedMusicnn, Musicnn, musicnn_maps
+
+        blocks = min(freeze, FineTunedMusicnn.CACHED_BLOCKS)
+        if not isinstance(self.module, Musicnn) or blocks < 2:
+            return None
+        device = next(self.module.parameters()).device
+        with torch.no_grad():
+            out = [musicnn_maps(self.module, torch.as_tensor(X[i:i + batch_size],
+                                                             device=device), blocks)
+                   .cpu().numpy() for i in range(0, len(X), batch_size)]
+        return np.concatenate(out)
+
+    def fine_tuning(self, n_outputs, freeze=0, *, from_frozen=False):
         """:class:`skmir.nn.musicnn.FineTunedMusicnn` over a copy of this network."""
         from skmir.nn.musicnn import FineTunedMusicnn
 
         body = copy.deepcopy(self.module).cpu()
-        return FineTunedMusicnn, dict(body=body, n_outputs=n_outputs, freeze=freeze)
+        return FineTunedMusicnn, dict(body=body, n_outputs=n_outputs, freeze=freeze,
+                                      from_maps=from_frozen)

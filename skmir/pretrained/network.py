@@ -163,7 +163,26 @@ class ShippedNetwork:
             self.module.train(was_training)
         return np.concatenate(out)
 
-    def fine_tuning(self, n_outputs, freeze=0):
+    def frozen_output(self, X, freeze, *, batch_size=32):
+        """The output of the first ``freeze`` blocks for the network's input ``X``,
+        computed once to train the rest on (fine-tuning with frozen blocks), or None
+        when this family cannot cache them (the default).
+
+        Parameters
+        ----------
+        X : ndarray
+            The network's input (its front end's output), as the estimators take it.
+        freeze : int
+            The frozen blocks.
+        batch_size : int, default=32
+
+        Returns
+        -------
+        ndarray of float32 or None
+        """
+        return None
+
+    def fine_tuning(self, n_outputs, freeze=0, *, from_frozen=False):
         """The module that fine-tunes this network, as skorch takes it.
 
         Parameters
@@ -172,6 +191,9 @@ class ShippedNetwork:
             Units of the new output layer.
         freeze : int, default=0
             How many of the first blocks keep their weights.
+        from_frozen : bool, default=False
+            Whether the module trains on :meth:`frozen_output` (and predicts from the
+            network's input once its ``from_maps`` is reset).
 
         Returns
         -------
