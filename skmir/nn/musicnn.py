@@ -79,8 +79,18 @@ class _FrontBranch(nn.Module):
         self.bn = nn.BatchNorm2d(filters, eps=eps)
 
     def forward(self, x):
-        x = F.pad(x, (0, 0, *self.pad))
-        return self.bn(F.relu(self.conv(x))).amax(3)
+        z = self.conv(F.pad(x, (0, 0, *self.pad)))
+        if self.training:
+            return self.bn(F.relu(z)).amax(3)
+        # In eval mode ReLU and batch norm are per-channel monotonic maps, so they
+        # commute with the maximum over mel: applied after it, to a map (mel bins)
+        # times smaller, with the same numbers (a channel whose batch-norm scale is
+        # negative takes the minimum instead).
+        bn = self.bn
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        pooled = torch.where(scale[:, None] >= 0, z.amax(3), z.amin(3))
+        return F.batch_norm(F.relu(pooled), bn.running_mean, bn.running_var, bn.weight,
+                            bn.bias, False, 0.0, bn.eps)
 
 
 class _MidLayer(nn.Module):
