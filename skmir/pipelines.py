@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from skmir._representation_parameters import LOGMEL
+from skmir.representations.named import LOGMEL
 from skmir.io import AudioLoader
 from skmir.preprocessing import SpectrogramScaler, TimeSummary
 from skmir.pretrained import model_card
