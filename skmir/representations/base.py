@@ -123,7 +123,7 @@ class Representation(TransformerMixin, BaseEstimator):
     ...         return [stft_stage(self.n_fft, None, None, "hann", True, "constant"),
     ...                 ("magnitude", {"power": 2.0})]
     >>> Power().fit_transform(np.zeros((2, 1024), "float32")).shape
-    (2, 129, 5)
+    (2, 129, 17)
     """
 
     def fit(self, X, y=None):

@@ -37,8 +37,8 @@ class Stage:
     """One step of a chain: ``forward(x, buffers, owner)`` on the previous output.
 
     ``arrays`` (name -> numpy array) become buffers of the chain (which then empties
-    ``arrays``), handed back to ``forward`` by the same names. A stage that takes waveforms (``waveform=True``)
-    sets the output's frames; the others keep them.
+    ``arrays``), handed back to ``forward`` by the same names. A stage that takes
+    waveforms (``waveform=True``) sets the output's frames; the others keep them.
 
     Examples
     --------
