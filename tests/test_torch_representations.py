@@ -352,3 +352,13 @@ def test_a_new_representation_is_one_class(clips):
                            channels=4, hidden=8, max_epochs=1, device="cpu", random_state=0)
     assert clf.fit(X, [0, 1, 0, 1]).predict(X).shape == (4,)
     assert clf.input_shape_ == (1, 16)
+
+
+def test_state_dicts_of_the_nested_modules_still_load():
+    # Before the stages, MFCC nested its mel-spectrogram and that its STFT.
+    module = R.MFCC(skmir.MFCC(n_mels=32, n_fft=512))
+    state = module.state_dict()
+    old = {"mel.stft.fft_window": state["fft_window"], "mel.mel_basis": state["mel_basis"],
+           "dct_matrix": state["dct_matrix"]}
+    module.load_state_dict(old)
+    assert set(state) == {"fft_window", "mel_basis", "dct_matrix"}

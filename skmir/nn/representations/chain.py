@@ -141,6 +141,17 @@ class Stages(nn.Module):
     def extra_repr(self):
         return params_repr(self)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # The modules before the stages nested their parts (MelSpectrogram's
+        # "stft.fft_window", MFCC's "mel.mel_basis", Chromagram's "spectrum.basis0"):
+        # a saved network's buffers load under their flat names.
+        own = dict(self.named_buffers(recurse=False))
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            name = key.rsplit(".", 1)[-1]
+            if "." in key[len(prefix):] and name in own and prefix + name not in state_dict:
+                state_dict[prefix + name] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
 
 class STFT(Stages):
     """:class:`skmir.STFT` as a torch module (a named :class:`Stages`).
