@@ -12,11 +12,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from skmir._representation_parameters import LOGMEL
 from skmir.io import AudioLoader
 from skmir.preprocessing import SpectrogramScaler, TimeSummary
 from skmir.pretrained import model_card
 from skmir.representations import MFCC, LogCompression, MelSpectrogram
+from skmir.representations.named import LOGMEL
 
 
 def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,

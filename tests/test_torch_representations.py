@@ -12,9 +12,12 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 
 import skmir
+from skmir import NeuralClassifier
 from skmir.datasets import make_music
+from skmir.io import Waveforms
 from skmir.nn import representations as R
 from skmir.representations import base
+from skmir.representations.base import EXECUTION, Representation, stft_stage, store
 
 SR = 22050
 TOL = 1e-4
@@ -297,3 +300,65 @@ def test_torch_backend_on_the_cpu_takes_the_librosa_blocks(clips, transformer, b
     transformer.set_params(backend="torch", device="cpu").fit(clips).transform(clips)
     assert seen == [block]
     assert base.torch_block_samples(transformer, "cuda") == base.TORCH_BLOCK_SAMPLES
+
+
+# ------------------------------------------- a new representation is one class
+
+
+class LinearBands(Representation):
+    """Power spectrum summed into ``n_bands`` equal-width frequency bands."""
+
+    _parameter_constraints = {"sr": [int], "n_fft": [int], "hop_length": [int],
+                              "n_bands": [int], **EXECUTION}
+
+    def __init__(self, sr=22050, n_fft=1024, hop_length=256, n_bands=32, n_jobs=None,
+                 backend="librosa", device="auto"):
+        self.sr = sr
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_bands = n_bands
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.device = device
+
+    def _bands(self):
+        edges = np.linspace(0, 1 + self.n_fft // 2, self.n_bands + 1).astype(int)
+        bins = np.arange(1 + self.n_fft // 2)
+        return ((bins >= edges[:-1, None]) & (bins < edges[1:, None])).astype(np.float32)
+
+    def _compute(self, X, out=None):
+        S = np.abs(librosa.stft(X, n_fft=self.n_fft, hop_length=self.hop_length)) ** 2
+        return store(np.einsum("bf,...ft->...bt", self._bands(), S), out)
+
+    def torch_stages(self):
+        return [stft_stage(self.n_fft, self.hop_length, None, "hann", True, "constant"),
+                ("magnitude", {"power": 2.0}), ("matmul", {"matrix": self._bands()})]
+
+
+def test_a_new_representation_is_one_class(clips):
+    rep = LinearBands(n_bands=24)
+    ref = rep.fit_transform(clips)
+    assert ref.shape[1] == 24
+    out = clone(rep).set_params(backend="torch", device="cpu").fit_transform(clips)
+    assert _rel(out, ref) < TOL
+    module = R.from_transformer(rep)
+    assert type(module) is R.Stages and module.n_bins == 24
+    assert module.n_frames(clips.shape[-1]) == ref.shape[-1]
+    assert _rel(_torch(module, clips), ref) < TOL
+    # ... and a neural estimator computes it per batch as its front end.
+    X = Waveforms(clips[:, :8192], sr=SR)
+    clf = NeuralClassifier("c1-d1", frontend=LinearBands(n_fft=512, hop_length=256,
+                                                         n_bands=16),
+                           channels=4, hidden=8, max_epochs=1, device="cpu", random_state=0)
+    assert clf.fit(X, [0, 1, 0, 1]).predict(X).shape == (4,)
+    assert clf.input_shape_ == (1, 16)
+
+
+def test_state_dicts_of_the_nested_modules_still_load():
+    # Before the stages, MFCC nested its mel-spectrogram and that its STFT.
+    module = R.MFCC(skmir.MFCC(n_mels=32, n_fft=512))
+    state = module.state_dict()
+    old = {"mel.stft.fft_window": state["fft_window"], "mel.mel_basis": state["mel_basis"],
+           "dct_matrix": state["dct_matrix"]}
+    module.load_state_dict(old)
+    assert set(state) == {"fft_window", "mel_basis", "dct_matrix"}

@@ -22,7 +22,7 @@ name              class                                       output per clip
 
 The fixed front ends are the sklearn transformers' torch modules: "logmel" is
 :class:`skmir.MelSpectrogram` then :class:`skmir.LogCompression` with their defaults
-but ``n_mels=96`` (``skmir._representation_parameters.LOGMEL``, the one definition
+but ``n_mels=96`` (``skmir.representations.named.LOGMEL``, the one definition
 that :func:`skmir.pipelines.make_logmel_frontend` uses too), "logcqt"
 :class:`skmir.CQT` then :class:`skmir.LogCompression` with their defaults.
 
@@ -51,24 +51,20 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from skmir._representation_parameters import (
-    LOGCQT,
-    LOGMEL,
-    CQTParameters,
-    LogCompressionParameters,
-    MelSpectrogramParameters,
-    STFTParameters,
-)
 from skmir.nn.augmentation import FrameGrid
 from skmir.nn.representations import from_transformer
+from skmir.representations.compression import LogCompression
+from skmir.representations.constant_q import CQT
+from skmir.representations.named import LOGCQT, LOGMEL
+from skmir.representations.spectral import STFT, MelSpectrogram
 
 __all__ = ["FRONTENDS", "Dieleman2014", "Frontend", "LearnedMel", "LogCQT", "LogMel",
            "SampleCNN", "TransformerFrontend", "resolve_frontend"]
 
 # The named front ends' transformers, whose values are the front ends' defaults.
-_MEL = MelSpectrogramParameters(**LOGMEL)
-_CQT = CQTParameters(**LOGCQT)
-_LOG = LogCompressionParameters()
+_MEL = MelSpectrogram(**LOGMEL)
+_CQT = CQT(**LOGCQT)
+_LOG = LogCompression()
 
 #: The sample rate of a front end whose ``sr`` is None and whose waveforms carry none
 #: (the transformers' default, librosa's).
@@ -153,12 +149,12 @@ class LogMel(Frontend):
     >>> LogMel(sr=16000, n_mels=64).grid().n_frames(16000)
     32
     >>> [type(t).__name__ for t in LogMel().transformers()]
-    ['MelSpectrogramParameters', 'LogCompressionParameters']
+    ['MelSpectrogram', 'LogCompression']
     """
 
     _parameter_constraints = {
-        "sr": _SR, **_constraints(MelSpectrogramParameters, _MEL_NAMES),
-        **_constraints(LogCompressionParameters, ["method"]), "standardize": ["boolean"],
+        "sr": _SR, **_constraints(MelSpectrogram, _MEL_NAMES),
+        **_constraints(LogCompression, ["method"]), "standardize": ["boolean"],
     }
 
     def __init__(self, sr=None, n_mels=_MEL.n_mels, n_fft=_MEL.n_fft,
@@ -175,7 +171,7 @@ class LogMel(Frontend):
         self.standardize = standardize
 
     def transformers(self):
-        """The parameters of the mel-spectrogram and the log compression computed."""
+        """The mel-spectrogram and the log compression computed."""
         mel = clone(_MEL).set_params(sr=self.sr or DEFAULT_SR,
                                      **{name: getattr(self, name) for name in _MEL_NAMES})
         return [mel, clone(_LOG).set_params(method=self.method)]
@@ -216,8 +212,8 @@ class LogCQT(Frontend):
 
     _names = ("hop_length", "fmin", "n_bins", "bins_per_octave")
     _parameter_constraints = {
-        "sr": _SR, **_constraints(CQTParameters, _names),
-        **_constraints(LogCompressionParameters, ["method"]), "standardize": ["boolean"],
+        "sr": _SR, **_constraints(CQT, _names),
+        **_constraints(LogCompression, ["method"]), "standardize": ["boolean"],
     }
 
     def __init__(self, sr=None, hop_length=_CQT.hop_length, fmin=_CQT.fmin, n_bins=_CQT.n_bins,
@@ -231,7 +227,7 @@ class LogCQT(Frontend):
         self.standardize = standardize
 
     def transformers(self):
-        """The parameters of the CQT and the log compression computed."""
+        """The CQT and the log compression computed."""
         cqt = clone(_CQT).set_params(sr=self.sr or DEFAULT_SR,
                                      **{name: getattr(self, name) for name in self._names})
         return [cqt, clone(_LOG).set_params(method=self.method)]
@@ -314,7 +310,7 @@ class LearnedMel(Frontend):
 
     _parameter_constraints = {
         **{k: v for k, v in LogMel._parameter_constraints.items() if k != "method"},
-        **_constraints(LogCompressionParameters, ["eps"]),
+        **_constraints(LogCompression, ["eps"]),
     }
 
     def __init__(self, sr=None, n_mels=_MEL.n_mels, n_fft=_MEL.n_fft,
@@ -340,8 +336,7 @@ class LearnedMel(Frontend):
 
     def build(self, n_channels):
         self._check()
-        stft = from_transformer(STFTParameters(n_fft=self.n_fft, hop_length=self.hop_length,
-                                               power=2.0))
+        stft = from_transformer(STFT(n_fft=self.n_fft, hop_length=self.hop_length, power=2.0))
         return _PerChannel(_LearnedMelLayer(stft, self.filters(), self.eps))
 
     def grid(self):
@@ -478,13 +473,10 @@ def _steps(transformer):
 
 
 class TransformerFrontend(Frontend):
-    """The fixed front ends are the sklearn transformers' torch modules: "logmel" is
-:class:`skmir.MelSpectrogram` then :class:`skmir.LogCompression` with their defaults
-but ``n_mels=96`` (``skmir._representation_parameters.LOGMEL``, the one definition
-that :func:`skmir.pipelines.make_logmel_frontend` uses too), "logcqt"
-:class:`skmir.CQT` then :class:`skmir.LogCompression` with their defaults.
+    """A representation transformer (or a Pipeline of them) as a front end.
 
-A skmir representation transformer (or a Pipeline of them) as a front end.
+    Any object with ``torch_stages()``: skmir's representations, LogCompression, or
+    a new :class:`skmir.representations.base.Representation`.
 
     Built by :func:`skmir.nn.representations.from_transformer`, so the network sees
     the numbers the transformer computes; standardised per bin like the presets.
@@ -570,7 +562,8 @@ def resolve_frontend(frontend, sr=None, owner="frontend"):
     elif isinstance(frontend, Frontend):
         spec = clone(frontend)
     elif hasattr(frontend, "get_params") and all(
-            type(s).__module__.startswith("skmir.") for s in _steps(frontend)):
+            type(s).__module__.startswith("skmir.") or hasattr(s, "torch_stages")
+            for s in _steps(frontend)):
         spec = TransformerFrontend(clone(frontend))
     else:
         raise ValueError(

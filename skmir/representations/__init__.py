@@ -17,10 +17,12 @@ constant_q
     :class:`CQT`, :class:`Chromagram`.
 compression
     :class:`LogCompression`: log or decibels of their magnitudes.
+named
+    ``LOGMEL``, ``LOGCQT``: the parameters of the named front ends.
 
-Their parameters (names, defaults, constraints) are defined once in
-``skmir._representation_parameters``, which the torch modules of
-:mod:`skmir.nn.representations` are built from too.
+Each transformer is the one definition of its representation: its signature,
+defaults and constraints, its librosa computation, and its torch computation as a
+chain of the generic stages of :mod:`skmir.nn.representations` (``torch_stages()``).
 """
 
 from skmir.representations.compression import LogCompression

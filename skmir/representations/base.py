@@ -1,18 +1,24 @@
 """What every representation transformer shares: input validation,
 blocking over clips (so a block's temporaries stay small) and joblib parallelism.
 
-A representation subclasses :class:`Representation` and its parameters class of
-``skmir._representation_parameters`` (its signature, defaults and constraints), and
-implements ``_compute(X, out)``: the librosa call on a block of clips, written into
-``out`` when given.
-With ``backend="torch"`` the equal torch module of :mod:`skmir.nn.representations`
-computes instead, batch by batch on ``device``; torch is imported only then, inside
-the call, so ``import skmir`` stays free of torch.
+A representation is one class, the one definition of both its backends: a subclass
+of :class:`Representation` with its ``__init__`` (librosa's names and defaults),
+``_parameter_constraints`` (and ``_validate_params`` for relations between
+parameters), ``_compute(X, out)`` (the librosa call on a block of clips, written
+into ``out`` when given) and ``torch_stages()``: its torch computation as a chain of
+the generic stages of :mod:`skmir.nn.representations` (``[(stage name, kwargs),
+...]``, plain values and numpy arrays built here with librosa, e.g. the mel
+filterbank). With ``backend="torch"`` the chain computes instead, batch by batch on
+``device``; torch is imported only then, inside the call, so ``import skmir`` stays
+free of torch.
 """
+
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
 from skmir._validation import check_waveforms, librosa_errors
@@ -30,6 +36,42 @@ CQT_BLOCK_SAMPLES = 2**22
 # STFT-based transforms of 2**20-sample blocks ran 1.4-1.7x faster than of 2**22,
 # the CQT's 3x slower (on the 32 clips of 30 s of benchmarks/bench_frontends.py).
 TORCH_BLOCK_SAMPLES = 2**22
+
+# The constraints the representations' parameters share.
+WINDOW = [str, tuple, callable, np.ndarray]
+INT_POS = Interval(Integral, 1, None, closed="left")
+POSITIVE = Interval(Real, 0, None, closed="neither")
+PAD_MODES = StrOptions({"constant", "edge", "linear_ramp", "reflect", "symmetric", "empty"})
+#: The constraints of the parameters that say how, not what, to compute.
+EXECUTION = {"n_jobs": [Integral, None], "backend": [StrOptions({"librosa", "torch"})],
+             "device": [str]}
+
+
+def stft_stage(n_fft, hop_length, win_length, window, center, pad_mode):
+    """The torch stage of ``librosa.stft`` with these parameters (librosa's meaning).
+
+    Its window is librosa's (``librosa.filters.get_window``, centred in ``n_fft``).
+    Follow it with ``("magnitude", {"power": p})`` for ``|stft| ** p``.
+
+    Returns
+    -------
+    stage : tuple of (str, dict)
+        ``("stft", {"n_fft", "hop_length", "window", "center", "pad_mode"})``.
+
+    Examples
+    --------
+    >>> from skmir.representations.base import stft_stage
+    >>> name, kwargs = stft_stage(1024, None, None, "hann", True, "constant")
+    >>> name, kwargs["hop_length"], kwargs["window"].shape
+    ('stft', 256, (1024,))
+    """
+    import librosa
+
+    win = n_fft if win_length is None else win_length
+    w = librosa.filters.get_window(window, win, fftbins=True)
+    return ("stft", {"n_fft": n_fft, "hop_length": win // 4 if hop_length is None else hop_length,
+                     "window": librosa.util.pad_center(w, size=n_fft).astype(np.float32),
+                     "center": center, "pad_mode": pad_mode})
 
 
 def check_torch_backend(transformer):
@@ -60,7 +102,29 @@ def torch_transform(transformer, X):
 
 
 class Representation(TransformerMixin, BaseEstimator):
-    """Shared machinery: validation, blocking over clips, joblib parallelism."""
+    """Shared machinery: validation, blocking over clips, joblib parallelism.
+
+    A subclass defines ``__init__``, ``_parameter_constraints``, ``_compute(X,
+    out=None)`` and ``torch_stages()`` (see the module's docstring); ``n_jobs``,
+    ``backend`` and ``device`` are parameters of every representation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.representations.base import Representation, stft_stage
+    >>> class Power(Representation):
+    ...     _parameter_constraints = {"n_fft": [int]}
+    ...     def __init__(self, n_fft=256, n_jobs=None, backend="librosa", device="auto"):
+    ...         self.n_fft, self.n_jobs, self.backend, self.device = n_fft, n_jobs, backend, device
+    ...     def _compute(self, X, out=None):
+    ...         import librosa
+    ...         return magnitude(librosa.stft(X, n_fft=self.n_fft), 2.0, out)
+    ...     def torch_stages(self):
+    ...         return [stft_stage(self.n_fft, None, None, "hann", True, "constant"),
+    ...                 ("magnitude", {"power": 2.0})]
+    >>> Power().fit_transform(np.zeros((2, 1024), "float32")).shape
+    (2, 129, 17)
+    """
 
     def fit(self, X, y=None):
         """Check the parameters and the waveforms; nothing is learned.

@@ -2,19 +2,23 @@
 follows: elementwise and stateless, and computed by torch with ``backend="torch"``
 as they are."""
 
-import numpy as np
-from sklearn.base import OneToOneFeatureMixin, TransformerMixin
+from numbers import Real
 
-from skmir._representation_parameters import LogCompressionParameters
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+
 from skmir._validation import check_spectrograms
 from skmir.representations.base import (
+    EXECUTION,
+    POSITIVE,
     TORCH_BLOCK_SAMPLES,
     check_torch_backend,
     torch_transform,
 )
 
 
-class LogCompression(OneToOneFeatureMixin, TransformerMixin, LogCompressionParameters):
+class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Log compression of magnitudes: ``log(X + eps)``, or decibels.
 
     The paper (sec. 5.1) recommends compressing the dynamic range of spectrograms
@@ -55,6 +59,35 @@ class LogCompression(OneToOneFeatureMixin, TransformerMixin, LogCompressionParam
     >>> LogCompression(method="db").fit_transform(X).round(3)
     array([[[ 0., 20.]]], dtype=float32)
     """
+
+    _parameter_constraints = {
+        "method": [StrOptions({"log", "db"})],
+        "eps": [POSITIVE],
+        "power": [POSITIVE],
+        "ref": [POSITIVE],
+        "amin": [POSITIVE],
+        "top_db": [Interval(Real, 0, None, closed="left"), None],
+        "backend": EXECUTION["backend"],
+        "device": EXECUTION["device"],
+    }
+
+    def __init__(self, method="log", eps=1e-6, power=2.0, ref=1.0, amin=1e-10, top_db=80.0,
+                 backend="librosa", device="auto"):
+        self.method = method
+        self.eps = eps
+        self.power = power
+        self.ref = ref
+        self.amin = amin
+        self.top_db = top_db
+        self.backend = backend
+        self.device = device
+
+    def torch_stages(self):
+        """The torch computation: ``[log]`` or ``[db]`` with these parameters."""
+        if self.method == "log":
+            return [("log", {"eps": self.eps})]
+        return [("db", {"power": self.power, "ref": self.ref, "amin": self.amin,
+                        "top_db": self.top_db})]
 
     def fit(self, X, y=None):
         """Check the parameters and the input; nothing is learned.

@@ -1,16 +1,26 @@
 """Constant-Q representations: the CQT and the chromagram (the paper's sec. 3.2)."""
 
-from skmir._representation_parameters import ChromagramParameters, CQTParameters
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+
 from skmir.representations.base import (
     BLOCK_SAMPLES,
     CQT_BLOCK_SAMPLES,
+    EXECUTION,
+    INT_POS,
+    PAD_MODES,
+    POSITIVE,
+    WINDOW,
     Representation,
     magnitude,
     store,
 )
+from skmir.representations.spectral import STFT
 
 
-class CQT(Representation, CQTParameters):
+class CQT(Representation):
     """Magnitude constant-Q transform, ``|librosa.cqt(y)| ** power``.
 
     The paper's CQT (sec. 3.2): centre frequencies ``f_c = fmin * 2 ** (k / beta)``
@@ -66,6 +76,54 @@ class CQT(Representation, CQTParameters):
     (2, 48, 44)
     """
 
+    _parameter_constraints = {
+        "sr": [INT_POS],
+        "hop_length": [INT_POS],
+        "fmin": [POSITIVE, None],
+        "n_bins": [INT_POS],
+        "bins_per_octave": [INT_POS],
+        "tuning": [Real, None],
+        "filter_scale": [POSITIVE],
+        "norm": [POSITIVE, None],
+        "sparsity": [Interval(Real, 0, 1, closed="left")],
+        "window": WINDOW,
+        "scale": ["boolean"],
+        "pad_mode": [str],
+        "res_type": [str],
+        "power": [POSITIVE],
+        **EXECUTION,
+    }
+
+    def __init__(self, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
+                 tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann", scale=True,
+                 pad_mode="constant", res_type="soxr_hq", power=1.0, n_jobs=None,
+                 backend="librosa", device="auto"):
+        self.sr = sr
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.n_bins = n_bins
+        self.bins_per_octave = bins_per_octave
+        self.tuning = tuning
+        self.filter_scale = filter_scale
+        self.norm = norm
+        self.sparsity = sparsity
+        self.window = window
+        self.scale = scale
+        self.pad_mode = pad_mode
+        self.res_type = res_type
+        self.power = power
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.device = device
+
+    def torch_stages(self):
+        """The torch computation: ``[cqt, magnitude]`` (``res_type`` is the decimator
+        the cqt stage reproduces, "soxr_hq")."""
+        names = ("sr", "hop_length", "fmin", "n_bins", "bins_per_octave", "tuning",
+                 "filter_scale", "norm", "sparsity", "window", "scale", "pad_mode")
+        return [("cqt", {name: getattr(self, name) for name in names}),
+                ("magnitude", {"power": self.power})]
+
     def _min_samples(self):
         return self.hop_length
 
@@ -83,7 +141,7 @@ class CQT(Representation, CQTParameters):
         return magnitude(C, self.power, out)
 
 
-class Chromagram(Representation, ChromagramParameters):
+class Chromagram(Representation):
     """Chromagram: energy folded onto ``n_chroma`` pitch classes.
 
     The paper's chromagram (sec. 3.2): the CQT folded over octaves
@@ -140,6 +198,83 @@ class Chromagram(Representation, ChromagramParameters):
     >>> Chromagram(source="stft").fit_transform(X).shape
     (2, 12, 44)
     """
+
+    _parameter_constraints = {
+        "source": [StrOptions({"cqt", "stft"})],
+        "sr": [INT_POS],
+        "hop_length": [INT_POS],
+        "n_chroma": [INT_POS],
+        "norm": [POSITIVE, Options(Real, {np.inf}), None],
+        "tuning": [Real, None],
+        "fmin": [POSITIVE, None],
+        "n_octaves": [INT_POS],
+        "bins_per_octave": [INT_POS],
+        "threshold": [Interval(Real, 0, None, closed="left")],
+        "n_fft": [INT_POS],
+        "window": WINDOW,
+        "center": ["boolean"],
+        "pad_mode": [PAD_MODES],
+        **EXECUTION,
+    }
+
+    def __init__(self, source="cqt", sr=22050, hop_length=512, n_chroma=12, norm=np.inf,
+                 tuning=None, fmin=None, n_octaves=7, bins_per_octave=36, threshold=0.0,
+                 n_fft=2048, window="hann", center=True, pad_mode="constant", n_jobs=None,
+                 backend="librosa", device="auto"):
+        self.source = source
+        self.sr = sr
+        self.hop_length = hop_length
+        self.n_chroma = n_chroma
+        self.norm = norm
+        self.tuning = tuning
+        self.fmin = fmin
+        self.n_octaves = n_octaves
+        self.bins_per_octave = bins_per_octave
+        self.threshold = threshold
+        self.n_fft = n_fft
+        self.window = window
+        self.center = center
+        self.pad_mode = pad_mode
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.device = device
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.source == "cqt" and self.bins_per_octave % self.n_chroma:
+            raise ValueError(
+                f"{type(self).__name__}: bins_per_octave={self.bins_per_octave} must be a "
+                f"multiple of n_chroma={self.n_chroma} with source='cqt'.")
+
+    def torch_unused(self):
+        """The parameters the torch stages ignore: the STFT's with ``source="cqt"``."""
+        return ("n_fft", "window", "center", "pad_mode") if self.source == "cqt" else ()
+
+    def torch_stages(self):
+        """The torch computation: ``[stft, magnitude(2), matmul(chroma filters)]``
+        (``source="stft"``) or ``[cqt, magnitude, matmul(octave folding),
+        threshold]``, then ``normalize``."""
+        import librosa
+
+        if self.source == "stft":
+            # chroma_stft: the power STFT (librosa's default win_length).
+            stages = STFT(n_fft=self.n_fft, hop_length=self.hop_length, window=self.window,
+                          center=self.center, pad_mode=self.pad_mode,
+                          power=2.0).torch_stages()
+            fb = librosa.filters.chroma(sr=self.sr, n_fft=self.n_fft, tuning=self.tuning,
+                                        n_chroma=self.n_chroma)
+        else:
+            n_bins = self.n_octaves * self.bins_per_octave
+            # chroma_cqt: the magnitude CQT with librosa's defaults but these.
+            stages = CQT(sr=self.sr, hop_length=self.hop_length, fmin=self.fmin,
+                         n_bins=n_bins, bins_per_octave=self.bins_per_octave,
+                         tuning=self.tuning).torch_stages()
+            fb = librosa.filters.cq_to_chroma(n_bins, bins_per_octave=self.bins_per_octave,
+                                              n_chroma=self.n_chroma, fmin=self.fmin)
+        stages.append(("matmul", {"matrix": fb, "name": "chroma_basis"}))
+        if self.source == "cqt" and self.threshold > 0:
+            stages.append(("threshold", {"threshold": self.threshold}))
+        return [*stages, ("normalize", {"norm": self.norm})]
 
     def _min_samples(self):
         return self.n_fft if self.source == "stft" else self.hop_length

@@ -1,17 +1,26 @@
 """Representations computed from the STFT: magnitude STFT, mel-spectrogram and MFCC
 (the paper's sec. 3.2)."""
 
+from numbers import Integral, Real
+
 import numpy as np
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from skmir._representation_parameters import (
-    MelSpectrogramParameters,
-    MFCCParameters,
-    STFTParameters,
+from skmir.representations.base import (
+    EXECUTION,
+    INT_POS,
+    PAD_MODES,
+    POSITIVE,
+    WINDOW,
+    Representation,
+    magnitude,
+    stft_stage,
+    store,
 )
-from skmir.representations.base import Representation, magnitude, store
+from skmir.representations.compression import LogCompression
 
 
-class STFT(Representation, STFTParameters):
+class STFT(Representation):
     """Magnitude short-time Fourier transform, ``|librosa.stft(y)| ** power``.
 
     The paper's STFT representation (sec. 3.2): linear frequency, ``1 + n_fft // 2``
@@ -51,6 +60,46 @@ class STFT(Representation, STFTParameters):
     (2, 513, 44)
     """
 
+    _parameter_constraints = {
+        "n_fft": [INT_POS],
+        "hop_length": [INT_POS, None],
+        "win_length": [INT_POS, None],
+        "window": WINDOW,
+        "center": ["boolean"],
+        "pad_mode": [PAD_MODES],
+        "power": [POSITIVE],
+        **EXECUTION,
+    }
+
+    def __init__(self, n_fft=2048, hop_length=None, win_length=None, window="hann",
+                 center=True, pad_mode="constant", power=1.0, n_jobs=None, backend="librosa",
+                 device="auto"):
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.win_length = win_length
+        self.window = window
+        self.center = center
+        self.pad_mode = pad_mode
+        self.power = power
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.device = device
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.win_length is not None and self.win_length > self.n_fft:
+            raise ValueError(
+                f"{type(self).__name__}: win_length={self.win_length} must be at most "
+                f"n_fft={self.n_fft}.")
+
+    def _stft_stages(self):
+        return [stft_stage(self.n_fft, self.hop_length, self.win_length, self.window,
+                           self.center, self.pad_mode), ("magnitude", {"power": self.power})]
+
+    def torch_stages(self):
+        """The torch computation: ``[stft, magnitude]``."""
+        return self._stft_stages()
+
     def _compute(self, X, out=None):
         import librosa
 
@@ -60,7 +109,7 @@ class STFT(Representation, STFTParameters):
         return magnitude(S, self.power, out)
 
 
-class MelSpectrogram(Representation, MelSpectrogramParameters):
+class MelSpectrogram(STFT):
     """Mel-scaled power spectrogram, ``librosa.feature.melspectrogram``.
 
     The paper's mel-spectrogram (sec. 3.2), the most common input of deep MIR
@@ -113,6 +162,43 @@ class MelSpectrogram(Representation, MelSpectrogramParameters):
     (2, 64, 44)
     """
 
+    _parameter_constraints = {
+        **STFT._parameter_constraints,
+        "sr": [INT_POS],
+        "hop_length": [INT_POS],
+        "n_mels": [INT_POS],
+        "fmin": [Interval(Real, 0, None, closed="left")],
+        "fmax": [POSITIVE, None],
+        "htk": ["boolean"],
+        "norm": [StrOptions({"slaney"}), Real, None],
+    }
+
+    def __init__(self, sr=22050, n_fft=2048, hop_length=512, win_length=None, window="hann",
+                 center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0,
+                 fmax=None, htk=False, norm="slaney", n_jobs=None, backend="librosa",
+                 device="auto"):
+        super().__init__(n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                         window=window, center=center, pad_mode=pad_mode, power=power,
+                         n_jobs=n_jobs, backend=backend, device=device)
+        self.sr = sr
+        self.n_mels = n_mels
+        self.fmin = fmin
+        self.fmax = fmax
+        self.htk = htk
+        self.norm = norm
+
+    def _mel_stages(self):
+        import librosa
+
+        basis = librosa.filters.mel(sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels,
+                                    fmin=self.fmin, fmax=self.fmax, htk=self.htk,
+                                    norm=self.norm)
+        return [*self._stft_stages(), ("matmul", {"matrix": basis, "name": "mel_basis"})]
+
+    def torch_stages(self):
+        """The torch computation: ``[stft, magnitude, matmul(mel filterbank)]``."""
+        return self._mel_stages()
+
     def _mel_kwargs(self):
         return dict(sr=self.sr, n_fft=self.n_fft, hop_length=self.hop_length,
                     win_length=self.win_length, window=self.window, center=self.center,
@@ -125,7 +211,7 @@ class MelSpectrogram(Representation, MelSpectrogramParameters):
         return store(librosa.feature.melspectrogram(y=X, **self._mel_kwargs()), out)
 
 
-class MFCC(MelSpectrogram, MFCCParameters):
+class MFCC(MelSpectrogram):
     """Mel-frequency cepstral coefficients, ``librosa.feature.mfcc``.
 
     The conventional feature of the paper's fig. 2(a) and the baseline every deep
@@ -167,6 +253,42 @@ class MFCC(MelSpectrogram, MFCCParameters):
     >>> MFCC(n_mfcc=13).fit_transform(X).shape
     (2, 13, 44)
     """
+
+    _parameter_constraints = {
+        **MelSpectrogram._parameter_constraints,
+        "n_mfcc": [INT_POS],
+        "dct_type": [Options(Integral, {1, 2, 3})],
+        "dct_norm": [StrOptions({"ortho"}), None],
+        "lifter": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, sr=22050, n_mfcc=20, dct_type=2, dct_norm="ortho", lifter=0,
+                 n_fft=2048, hop_length=512, win_length=None, window="hann", center=True,
+                 pad_mode="constant", power=2.0, n_mels=128, fmin=0.0, fmax=None,
+                 htk=False, norm="slaney", n_jobs=None, backend="librosa", device="auto"):
+        super().__init__(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                         window=window, center=center, pad_mode=pad_mode, power=power,
+                         n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm,
+                         n_jobs=n_jobs, backend=backend, device=device)
+        self.n_mfcc = n_mfcc
+        self.dct_type = dct_type
+        self.dct_norm = dct_norm
+        self.lifter = lifter
+
+    def torch_stages(self):
+        """The torch computation: the mel stages, ``db`` (LogCompression's dB defaults,
+        those of ``librosa.feature.mfcc``'s ``power_to_db``), ``matmul(DCT)``."""
+        import scipy.fft
+
+        # dct(S, axis=-2) is linear in S: its matrix is the DCT of the identity.
+        dct = scipy.fft.dct(np.eye(self.n_mels), type=self.dct_type, norm=self.dct_norm,
+                            axis=0)[:self.n_mfcc]
+        if self.lifter > 0:
+            lift = 1 + (self.lifter / 2) * np.sin(np.pi * np.arange(1, 1 + self.n_mfcc)
+                                                  / self.lifter)
+            dct = dct * lift[:, None]
+        return [*self._mel_stages(), *LogCompression(method="db").torch_stages(),
+                ("matmul", {"matrix": dct, "name": "dct_matrix"})]
 
     def _compute(self, X, out=None):
         import librosa

@@ -2,12 +2,15 @@
 
 Each module computes, on any device and differentiably, the values of the librosa
 call that the sklearn transformer of the same name (:mod:`skmir.representations`,
-:class:`skmir.LogCompression`) makes: the windows, mel, chroma and constant-Q filters
-are built with librosa's own functions and kept as buffers, so ``.to(device)`` moves
-them and the numbers agree by construction. A module is built from a transformer,
-``STFT(skmir.STFT(n_fft=1024))``, and takes its parameters (``get_params``): it has
-no signature, default or check of its own, and the transformer validates them. What
-torch cannot follow is one table, :data:`TORCH_EXCEPTIONS`.
+:class:`skmir.LogCompression`) makes. A module is the chain of generic stages
+(STFT, CQT, magnitude, matrix product, log, dB, normalisation) that the
+transformer's ``torch_stages()`` describes, with the windows, mel, chroma, DCT and
+constant-Q filters built with librosa's own functions and kept as buffers, so
+``.to(device)`` moves them and the numbers agree by construction. It is built from
+a transformer, ``STFT(skmir.STFT(n_fft=1024))`` (any transformer:
+``Stages(transformer)``), and has no signature, default or check of its own: the
+transformer validates its parameters. What torch cannot follow is one table,
+:data:`TORCH_EXCEPTIONS`.
 
 Shapes: waveforms ``(batch, n_samples)`` give ``(batch, n_bins, n_frames)``;
 ``(batch, n_channels, n_samples)`` gives ``(batch, n_channels, n_bins, n_frames)``.
@@ -26,26 +29,38 @@ there.
 Modules
 -------
 common
-    :func:`adopt` (a transformer's parameters into a module), :data:`TORCH_EXCEPTIONS`,
-    :func:`magnitude`.
-spectral
-    :class:`STFT`, :class:`MelSpectrogram`, :class:`MFCC`, :class:`LogCompression`.
+    :data:`TORCH_EXCEPTIONS`, :func:`magnitude`, the checks of the input.
+stages
+    The generic stages: ``stft``, ``magnitude``, ``matmul``, ``log``, ``db``,
+    ``threshold``, ``normalize``.
 constant_q
-    :class:`CQT`, :class:`Chromagram`, :func:`decimate`, :func:`soxr_decimator`.
+    The ``cqt`` stage, :func:`decimate`, :func:`soxr_decimator`.
+chain
+    :class:`Stages` (a transformer's ``torch_stages()`` as one module), the
+    registry ``STAGES``, the named :class:`STFT`, :class:`MelSpectrogram`,
+    :class:`MFCC`, :class:`CQT`, :class:`Chromagram`, :class:`LogCompression`.
 convert
     :func:`from_transformer`, :func:`transform_array`, :func:`resolve_device`.
 """
 
+from skmir.nn.representations.chain import (
+    CQT,
+    MFCC,
+    STFT,
+    Chromagram,
+    LogCompression,
+    MelSpectrogram,
+    Stages,
+)
 from skmir.nn.representations.common import TORCH_EXCEPTIONS, magnitude
-from skmir.nn.representations.constant_q import CQT, Chromagram, decimate, soxr_decimator
+from skmir.nn.representations.constant_q import decimate, soxr_decimator
 from skmir.nn.representations.convert import (
     BLOCK_SAMPLES,
     from_transformer,
     resolve_device,
     transform_array,
 )
-from skmir.nn.representations.spectral import MFCC, STFT, LogCompression, MelSpectrogram
 
 __all__ = ["BLOCK_SAMPLES", "CQT", "MFCC", "STFT", "TORCH_EXCEPTIONS", "Chromagram",
-           "LogCompression", "MelSpectrogram", "decimate", "from_transformer", "magnitude",
-           "resolve_device", "soxr_decimator", "transform_array"]
+           "LogCompression", "MelSpectrogram", "Stages", "decimate", "from_transformer",
+           "magnitude", "resolve_device", "soxr_decimator", "transform_array"]

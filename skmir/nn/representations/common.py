@@ -1,11 +1,10 @@
-"""What the torch representations share: how a module takes a transformer's
-parameters, the one table of what torch cannot follow, the checks of its input, and
-the magnitude of a complex tensor."""
+"""What the torch representations share: the one table of what torch cannot follow,
+the checks of their input, and the magnitude of a complex tensor."""
 
 import torch
 
-from skmir._representation_parameters import EXECUTION_PARAMETERS
-
+#: Parameters that say how, not what, to compute: no attribute of the modules.
+EXECUTION_PARAMETERS = ("n_jobs", "backend", "device")
 #: librosa (np.pad) padding modes that torch's padding computes identically.
 TORCH_PAD = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
 
@@ -26,64 +25,28 @@ TORCH_EXCEPTIONS = {
 }
 
 
-def adopt(module, transformer, spec, *, unused=()):
-    """Give ``module`` the parameters of ``transformer`` that ``spec`` defines.
-
-    The transformer validates them (its ``_validate_params``: sklearn's constraints
-    and the relations between parameters), then every parameter the module uses is
-    checked against :data:`TORCH_EXCEPTIONS`; each becomes an attribute of the
-    module and part of its repr.
-
-    Parameters
-    ----------
-    module : nn.Module
-    transformer : instance of ``spec``
-        A skmir transformer, or its parameters (``skmir._representation_parameters``).
-    spec : class
-        The parameters class of the module, e.g. ``STFTParameters``: the names taken.
-    unused : tuple of str, default=()
-        Parameters the module ignores in this setting (not checked against the table).
-
-    Returns
-    -------
-    params : dict
+def check_torch_exceptions(transformer, params):
+    """Refuse, naming ``transformer``, a value in ``params`` that :data:`TORCH_EXCEPTIONS`
+    says torch cannot follow.
 
     Examples
     --------
     >>> import skmir
-    >>> from torch import nn
-    >>> from skmir._representation_parameters import STFTParameters
-    >>> from skmir.nn.representations.common import adopt
-    >>> module = nn.Module()
-    >>> adopt(module, skmir.MelSpectrogram(n_fft=512), STFTParameters)["n_fft"], module.power
-    (512, 2.0)
-    >>> adopt(module, skmir.STFT(pad_mode="symmetric"), STFTParameters)  # doctest: +ELLIPSIS
+    >>> from skmir.nn.representations.common import check_torch_exceptions
+    >>> check_torch_exceptions(skmir.STFT(), {"pad_mode": "symmetric"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: STFT: pad_mode='symmetric' is not available with backend='torch' ...
     """
-    kind = spec.__name__.removesuffix("Parameters")
-    if not isinstance(transformer, spec):
-        raise ValueError(
-            f"{type(module).__name__}: expected a skmir.{kind} (or a transformer that "
-            f"extends it), got {type(transformer).__name__}.")
-    # A bare parameters class (a named front end's) is named as its transformer.
-    owner = type(transformer).__name__.removesuffix("Parameters")
-    transformer._validate_params()
-    names = [n for n in spec().get_params(deep=False) if n not in EXECUTION_PARAMETERS]
-    params = {n: getattr(transformer, n) for n in names}
+    owner = type(transformer).__name__
     for name, value in params.items():
-        if name in TORCH_EXCEPTIONS and name not in unused:
+        if name in TORCH_EXCEPTIONS:
             allowed, instead = TORCH_EXCEPTIONS[name]
             if not allowed(value):
                 raise ValueError(
                     f"{owner}: {name}={value!r} is not available with backend='torch' "
-                    f"(the torch {kind} of skmir.nn.representations); {instead}, or use "
+                    f"(the torch {owner} of skmir.nn.representations); {instead}, or use "
                     "backend='librosa'.")
-    for name, value in params.items():
-        setattr(module, name, value)
-    module.transformer_params = params
-    return params
 
 
 def params_repr(module):
@@ -179,5 +142,6 @@ def magnitude(D, power):
     return mag if power == 1 else mag.pow_(power)
 
 
-__all__ = ["TORCH_EXCEPTIONS", "TORCH_PAD", "adopt", "as_float32", "check_waveform_batch",
-           "magnitude", "no_autocast", "params_repr"]
+__all__ = ["EXECUTION_PARAMETERS", "TORCH_EXCEPTIONS", "TORCH_PAD", "as_float32",
+           "check_torch_exceptions", "check_waveform_batch", "magnitude", "no_autocast",
+           "params_repr"]

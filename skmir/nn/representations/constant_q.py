@@ -1,28 +1,14 @@
-"""The constant-Q representations as torch modules: :class:`CQT` (librosa's
-algorithm, octave by octave, with soxr's decimator) and :class:`Chromagram`."""
+"""The constant-Q stage: :class:`CQTKernel`, librosa's CQT algorithm octave by
+octave, with soxr's decimator (:func:`soxr_decimator`, :func:`decimate`)."""
 
 import math
 from functools import lru_cache
 
 import numpy as np
 import torch
-from torch import nn
 
-from skmir._representation_parameters import (
-    ChromagramParameters,
-    CQTParameters,
-    STFTParameters,
-)
-from skmir.nn.representations.common import (
-    TORCH_PAD,
-    adopt,
-    as_float32,
-    check_waveform_batch,
-    magnitude,
-    no_autocast,
-    params_repr,
-)
-from skmir.nn.representations.spectral import STFT
+from skmir.nn.representations.common import TORCH_PAD, as_float32, check_waveform_batch
+from skmir.nn.representations.stages import Stage
 
 
 def _relative_bandwidth(freqs, bins_per_octave):
@@ -165,8 +151,8 @@ def _decimate(y, taps, head, factor):
     return out * math.sqrt(factor)
 
 
-class CQT(nn.Module):
-    """Magnitude constant-Q transform, ``|librosa.cqt(y)| ** power``, as a torch module.
+class CQTKernel(Stage):
+    """The complex constant-Q transform, ``librosa.cqt(y)``, as a stage (``"cqt"``).
 
     librosa's algorithm, step by step, rather than a full-rate convolution that would
     only approximate it: the same early downsampling, then octave by octave from the
@@ -188,35 +174,45 @@ class CQT(nn.Module):
 
     Parameters
     ----------
-    transformer : skmir.CQT
-        The parameters; ``tuning`` must be a number (no per-clip estimation),
-        ``res_type`` "soxr_hq" (the one whose decimator is reproduced) and
+    sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, \
+window, scale, pad_mode
+        As :class:`skmir.CQT`'s (its ``torch_stages()``); ``tuning`` a number,
         ``pad_mode`` one of "constant", "reflect", "edge" (see
         :data:`~skmir.nn.representations.TORCH_EXCEPTIONS`).
 
     Examples
     --------
     >>> import torch
-    >>> import skmir
-    >>> from skmir.nn.representations import CQT
-    >>> CQT(skmir.CQT(n_bins=48))(torch.zeros(2, 22050)).shape
-    torch.Size([2, 48, 44])
+    >>> from skmir.nn.representations.constant_q import CQTKernel
+    >>> kernel = CQTKernel(sr=22050, hop_length=512, fmin=None, n_bins=48, bins_per_octave=12,
+    ...                    tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann",
+    ...                    scale=True, pad_mode="constant")
+    >>> kernel.n_bins(None), kernel.n_frames(22050)
+    (48, 44)
     """
 
-    def __init__(self, transformer):
-        super().__init__()
-        adopt(self, transformer, CQTParameters)
+    waveform = True
+
+    def __init__(self, sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale,
+                 norm, sparsity, window, scale, pad_mode):
+        super().__init__(sr=sr, hop_length=hop_length, fmin=fmin, n_bins=n_bins,
+                         bins_per_octave=bins_per_octave, tuning=tuning,
+                         filter_scale=filter_scale, norm=norm, sparsity=sparsity,
+                         window=window, scale=scale, pad_mode=pad_mode)
+        for name, value in self.params.items():
+            # n_bins is the method of every stage: the kernel's own is n_out.
+            setattr(self, "n_out" if name == "n_bins" else name, value)
         self._build()
 
     def _build(self):
         import librosa
 
         bpo = self.bins_per_octave
-        n_octaves = int(np.ceil(float(self.n_bins) / bpo))
-        n_filters = min(bpo, self.n_bins)
+        n_octaves = int(np.ceil(float(self.n_out) / bpo))
+        n_filters = min(bpo, self.n_out)
         fmin = librosa.note_to_hz("C1") if self.fmin is None else self.fmin
         fmin = fmin * 2.0 ** (self.tuning / bpo)
-        freqs = librosa.interval_frequencies(n_bins=self.n_bins, fmin=fmin, intervals="equal",
+        freqs = librosa.interval_frequencies(n_bins=self.n_out, fmin=fmin, intervals="equal",
                                              bins_per_octave=bpo, sort=True)
         alpha = _relative_bandwidth(freqs, bpo)
         wl = dict(window=self.window, filter_scale=self.filter_scale, gamma=0, alpha=alpha)
@@ -238,8 +234,8 @@ class CQT(nn.Module):
             sr /= 2**self.n_early
         for name, factor in (("decimator", 2), ("early_decimator", 2**self.n_early)):
             taps, head = soxr_decimator(factor) if factor > 1 else (np.ones(1), np.zeros((0, 0)))
-            self.register_buffer(f"{name}_taps", torch.as_tensor(taps, dtype=torch.float32))
-            self.register_buffer(f"{name}_head", torch.as_tensor(head, dtype=torch.float32))
+            self.arrays[f"{name}_taps"] = np.asarray(taps, dtype=np.float32)
+            self.arrays[f"{name}_head"] = np.asarray(head, dtype=np.float32)
         fft = librosa.get_fftlib()
         self.octaves = []  # (n_fft, hop, first bin, last bin, downsample after)
         my_sr, my_hop = sr, hop
@@ -258,7 +254,7 @@ class CQT(nn.Module):
             # Only the FFT bins some filter of the octave uses enter the product.
             used = np.flatnonzero(np.abs(fft_basis).sum(axis=0) > 0)
             lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
-            self.register_buffer(f"basis{i}", torch.as_tensor(fft_basis[:, lo:hi]))
+            self.arrays[f"basis{i}"] = np.ascontiguousarray(fft_basis[:, lo:hi])
             down = my_hop % 2 == 0
             self.octaves.append((n_fft, my_hop, lo, hi, down))
             if down:
@@ -268,9 +264,15 @@ class CQT(nn.Module):
             lengths, _ = librosa.filters.wavelet_lengths(freqs=freqs, sr=sr, **wl)
             inv = 1.0 / np.sqrt(lengths)
         else:
-            inv = np.ones(self.n_bins)
-        self.register_buffer("inv_sqrt_length", torch.as_tensor(inv, dtype=torch.float32)[:, None])
+            inv = np.ones(self.n_out)
+        self.arrays["inv_sqrt_length"] = np.asarray(inv, dtype=np.float32)[:, None]
         self.n_filters = n_filters
+
+    def n_bins(self, n_in):
+        return self.n_out
+
+    def min_samples(self):
+        return 2**self.n_early
 
     def n_frames(self, n_samples):
         """Frames of the output for clips of ``n_samples`` samples."""
@@ -282,134 +284,40 @@ class CQT(nn.Module):
                 n_samples = -(-n_samples // 2)
         return min(frames)
 
-    def complex(self, x):
-        """The complex CQT, ``librosa.cqt(y)`` (complex64)."""
-        owner = type(self).__name__
+    def forward(self, x, buffers, owner):
         check_waveform_batch(owner, x, 2**self.n_early)
         lead = x.shape[:-1]
-        with no_autocast(x):
-            y = as_float32(x).reshape(-1, x.shape[-1])
-            if self.n_early:
-                y = _decimate(y, self.early_decimator_taps.float(),
-                              self.early_decimator_head.float(), 2**self.n_early)
-                if not self.scale:
-                    y = y * math.sqrt(2**self.n_early)
-            responses = []
-            for i, (n_fft, hop, lo, hi, down) in enumerate(self.octaves):
-                if self.pad_mode == "reflect" and y.shape[-1] <= n_fft // 2:
-                    raise ValueError(
-                        f"{owner}: clips of {x.shape[-1]} samples are too short for "
-                        f"pad_mode='reflect' in octave {i}; use longer clips or "
-                        "pad_mode='constant'.")
-                D = torch.stft(y, n_fft, hop, window=torch.ones(n_fft, device=y.device),
-                               center=True, pad_mode=TORCH_PAD[self.pad_mode],
-                               return_complex=True)
-                basis = getattr(self, f"basis{i}").to(torch.complex64)
-                responses.append(torch.matmul(basis, D[:, lo:hi]))
-                if down and i + 1 < len(self.octaves):
-                    y = _decimate(y, self.decimator_taps.float(), self.decimator_head.float(), 2)
-            n_frames = min(r.shape[-1] for r in responses)
-            # librosa's __trim_stack: octaves from the top down, the last one keeping
-            # its highest bins when n_bins is not a whole number of octaves.
-            parts, end = [], self.n_bins
-            for r in responses:
-                take = min(end, r.shape[-2])
-                parts.append(r[:, r.shape[-2] - take:, :n_frames])
-                end -= take
-            C = torch.cat(parts[::-1], dim=-2) * self.inv_sqrt_length.float()
+        y = as_float32(x).reshape(-1, x.shape[-1])
+        if self.n_early:
+            y = _decimate(y, buffers["early_decimator_taps"].float(),
+                          buffers["early_decimator_head"].float(), 2**self.n_early)
+            if not self.scale:
+                y = y * math.sqrt(2**self.n_early)
+        responses = []
+        for i, (n_fft, hop, lo, hi, down) in enumerate(self.octaves):
+            if self.pad_mode == "reflect" and y.shape[-1] <= n_fft // 2:
+                raise ValueError(
+                    f"{owner}: clips of {x.shape[-1]} samples are too short for "
+                    f"pad_mode='reflect' in octave {i}; use longer clips or "
+                    "pad_mode='constant'.")
+            D = torch.stft(y, n_fft, hop, window=torch.ones(n_fft, device=y.device),
+                           center=True, pad_mode=TORCH_PAD[self.pad_mode],
+                           return_complex=True)
+            basis = buffers[f"basis{i}"].to(torch.complex64)
+            responses.append(torch.matmul(basis, D[:, lo:hi]))
+            if down and i + 1 < len(self.octaves):
+                y = _decimate(y, buffers["decimator_taps"].float(),
+                              buffers["decimator_head"].float(), 2)
+        n_frames = min(r.shape[-1] for r in responses)
+        # librosa's __trim_stack: octaves from the top down, the last one keeping
+        # its highest bins when n_bins is not a whole number of octaves.
+        parts, end = [], self.n_out
+        for r in responses:
+            take = min(end, r.shape[-2])
+            parts.append(r[:, r.shape[-2] - take:, :n_frames])
+            end -= take
+        C = torch.cat(parts[::-1], dim=-2) * buffers["inv_sqrt_length"].float()
         return C.reshape(*lead, *C.shape[-2:])
 
-    def forward(self, x):
-        C = self.complex(x)
-        with no_autocast(x):
-            return magnitude(C, self.power)
 
-    def extra_repr(self):
-        return params_repr(self)
-
-
-class Chromagram(nn.Module):
-    """Chromagram, ``librosa.feature.chroma_cqt`` or ``chroma_stft``, as a torch module.
-
-    ``source="cqt"``: the magnitude :class:`CQT` (``n_octaves * bins_per_octave`` bins)
-    folded by ``librosa.filters.cq_to_chroma``, thresholded; ``source="stft"``: the
-    power STFT mapped by ``librosa.filters.chroma``. Then each frame is normalised as
-    ``librosa.util.normalize(norm=norm, axis=-2)``. Measured difference from
-    :class:`skmir.Chromagram` (``tuning=0``) on generated music and noise: within 3e-6
-    of the maximum for both sources; the tests assert 1e-4.
-
-    Parameters
-    ----------
-    transformer : skmir.Chromagram
-        The parameters; ``tuning`` must be a number: the transformer's default None
-        estimates it from each clip, which only librosa does (see
-        :data:`~skmir.nn.representations.TORCH_EXCEPTIONS`).
-
-    Examples
-    --------
-    >>> import torch
-    >>> import skmir
-    >>> from skmir.nn.representations import Chromagram
-    >>> module = Chromagram(skmir.Chromagram(source="stft", tuning=0.0))
-    >>> module(torch.randn(2, 22050)).shape
-    torch.Size([2, 12, 44])
-    """
-
-    def __init__(self, transformer):
-        super().__init__()
-        stft_only = ("n_fft", "window", "center", "pad_mode")
-        adopt(self, transformer, ChromagramParameters,
-              unused=stft_only if transformer.source == "cqt" else ())
-        import librosa
-
-        if self.source == "stft":
-            self.spectrum = STFT(STFTParameters(
-                n_fft=self.n_fft, hop_length=self.hop_length, window=self.window,
-                center=self.center, pad_mode=self.pad_mode, power=2.0))
-            fb = librosa.filters.chroma(sr=self.sr, n_fft=self.n_fft, tuning=self.tuning,
-                                        n_chroma=self.n_chroma)
-        else:
-            n_bins = self.n_octaves * self.bins_per_octave
-            self.spectrum = CQT(CQTParameters(
-                sr=self.sr, hop_length=self.hop_length, fmin=self.fmin, n_bins=n_bins,
-                bins_per_octave=self.bins_per_octave, tuning=self.tuning))
-            fb = librosa.filters.cq_to_chroma(n_bins, bins_per_octave=self.bins_per_octave,
-                                              n_chroma=self.n_chroma, fmin=self.fmin)
-        self.register_buffer("chroma_basis", torch.as_tensor(fb, dtype=torch.float32))
-
-    @property
-    def n_bins(self):
-        """Pitch classes of the output, ``n_chroma``."""
-        return self.n_chroma
-
-    def n_frames(self, n_samples):
-        """Frames of the output for clips of ``n_samples`` samples."""
-        return self.spectrum.n_frames(n_samples)
-
-    def forward(self, x):
-        S = self.spectrum(x)
-        with no_autocast(x):
-            chroma = torch.matmul(self.chroma_basis.float(), S)
-            if self.source == "cqt" and self.threshold is not None:
-                chroma = torch.where(chroma < self.threshold, torch.zeros_like(chroma), chroma)
-            return _normalize(chroma, self.norm)
-
-    def extra_repr(self):
-        return params_repr(self)
-
-
-def _normalize(S, norm):
-    """``librosa.util.normalize(S, norm, axis=-2)``: frames whose norm is below the
-    smallest float32 are left as they are."""
-    if norm is None:
-        return S
-    mag = S.abs()
-    if norm == np.inf:
-        length = mag.amax(dim=-2, keepdim=True)
-    else:
-        length = (mag**norm).sum(dim=-2, keepdim=True) ** (1.0 / norm)
-    tiny = torch.finfo(S.dtype).tiny
-    return S / torch.where(length < tiny, torch.ones_like(length), length)
-
-
-__all__ = ["CQT", "Chromagram", "decimate", "soxr_decimator"]
+__all__ = ["CQTKernel", "decimate", "soxr_decimator"]

@@ -7,27 +7,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from skmir._representation_parameters import (
-    ChromagramParameters,
-    CQTParameters,
-    LogCompressionParameters,
-    MelSpectrogramParameters,
-    MFCCParameters,
-    STFTParameters,
-)
-from skmir.nn.representations.constant_q import CQT, Chromagram
-from skmir.nn.representations.spectral import MFCC, STFT, LogCompression, MelSpectrogram
+from skmir.nn.representations.chain import module_class
 
 # Samples per batch in transform_array: the STFT's complex output for a batch stays
 # in the hundreds of megabytes (hop 512: 2**22 / 512 frames x 1025 bins x 8 bytes).
 BLOCK_SAMPLES = 2**22
-
-#: The transformer (by the parameters it extends) -> torch module pairs, a subclass
-#: before its base: MFCC extends MelSpectrogram, which extends STFT.
-MODULES = [(MFCCParameters, MFCC), (MelSpectrogramParameters, MelSpectrogram),
-           (STFTParameters, STFT), (CQTParameters, CQT), (ChromagramParameters, Chromagram),
-           (LogCompressionParameters, LogCompression)]
-
 
 def from_transformer(obj):
     """The torch module equal to a skmir representation transformer or a chain of them.
@@ -35,8 +19,9 @@ def from_transformer(obj):
     Parameters
     ----------
     obj : transformer, sklearn Pipeline, list or tuple
-        :class:`skmir.STFT`, :class:`skmir.MelSpectrogram`, :class:`skmir.CQT`,
-        :class:`skmir.Chromagram`, :class:`skmir.MFCC` or :class:`skmir.LogCompression`
+        Any object with ``torch_stages()``: :class:`skmir.STFT`,
+        :class:`skmir.MelSpectrogram`, :class:`skmir.CQT`, :class:`skmir.Chromagram`,
+        :class:`skmir.MFCC`, :class:`skmir.LogCompression` or a new representation
         (their ``n_jobs``, ``backend`` and ``device`` are ignored); a Pipeline or a
         sequence of those ("passthrough" and None steps are skipped); a torch module
         is returned as it is.
@@ -44,8 +29,9 @@ def from_transformer(obj):
     Returns
     -------
     module : nn.Module
-        The module with the same parameters; an ``nn.Sequential`` for a chain (named
-        after the Pipeline's steps).
+        The :class:`~skmir.nn.representations.Stages` of the transformer (its named
+        subclass for skmir's, e.g. :class:`~skmir.nn.representations.STFT`); an
+        ``nn.Sequential`` for a chain (named after the Pipeline's steps).
 
     Examples
     --------
@@ -71,14 +57,7 @@ def from_transformer(obj):
         return nn.Sequential(*[from_transformer(step) for step in obj
                                if step is not None and not (isinstance(step, str)
                                                             and step == "passthrough")])
-    for spec, module in MODULES:
-        if isinstance(obj, spec):
-            return module(obj)
-    names = ", ".join(spec.__name__.removesuffix("Parameters") for spec, _ in MODULES)
-    raise ValueError(
-        f"from_transformer: {type(obj).__name__} has no torch module; expected one of "
-        f"{names}, a Pipeline or a list of them, or a torch module."
-    )
+    return module_class(obj)(obj)
 
 
 def resolve_device(device):
@@ -154,4 +133,4 @@ def transform_array(module, X, *, device="auto", block_samples=BLOCK_SAMPLES):
     return out
 
 
-__all__ = ["BLOCK_SAMPLES", "MODULES", "from_transformer", "resolve_device", "transform_array"]
+__all__ = ["BLOCK_SAMPLES", "from_transformer", "resolve_device", "transform_array"]
