@@ -96,10 +96,12 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        from skmir.nn.device import resolve_device
         from skmir.pretrained import load_pretrained
 
         self._validate_params()
-        self.network_ = load_pretrained(self.source, device=self.device)
+        self.network_ = load_pretrained(self.source, device=resolve_device(
+            self.device, owner=type(self).__name__))
         self.card_ = self.network_.card
         self.tags_ = np.asarray(self.card_["tags"], dtype=object)
         self.classes_ = np.arange(len(self.tags_))

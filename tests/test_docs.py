@@ -36,6 +36,7 @@ MODULES = ["skmir.datasets", "skmir.io", "skmir.frames", "skmir.plot", "skmir.au
            "skmir.pretrained.musicnn", "skmir.features", "skmir.neural", "skmir.tagging",
            "skmir.store", "skmir.nn", "skmir.nn.blocks", "skmir.nn.losses",
            "skmir.nn.representations", "skmir.nn.frontends", "skmir.nn.augmentation",
+           "skmir.nn.device",
            "skmir.nn.vocoder"]
 
 

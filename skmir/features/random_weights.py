@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmir._validation import check_spectrograms
 from skmir.features.base import POOLINGS, DeepFeatures, as_4d, check_transform_input
 from skmir.nn.architecture import layout
-from skmir.nn.training import resolve_device
+from skmir.nn.device import resolve_device
 
 
 class RandomWeightsFeatures(DeepFeatures):
@@ -113,7 +113,7 @@ class RandomWeightsFeatures(DeepFeatures):
         X = check_spectrograms(self, X, reset=True)
         self.input_shape_ = tuple(int(s) for s in as_4d(X).shape[1:3])
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._device = resolve_device(self.device)
+        self._device = resolve_device(self.device, owner=type(self).__name__)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net = ArchitectureNet(layers, self.input_shape_, n_outputs=1)

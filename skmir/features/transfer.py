@@ -19,7 +19,7 @@ from skmir._validation import (
 from skmir.features.base import POOLINGS, DeepFeatures, as_4d, check_transform_input
 from skmir.io import is_paths
 from skmir.neural.base import BaseNeuralEstimator
-from skmir.nn.training import resolve_device
+from skmir.nn.device import resolve_device
 
 
 def _unwrap(source):
@@ -159,7 +159,8 @@ class TransferFeatures(DeepFeatures):
         if isinstance(self.source, str):
             from skmir.pretrained import load_pretrained
 
-            network = load_pretrained(self.source, device=resolve_device(self.device))
+            network = load_pretrained(self.source, device=resolve_device(
+                self.device, owner=type(self).__name__))
             return network.frontend, network, network.device
         frontend, estimator = _unwrap(self.source)
         if not isinstance(estimator, BaseNeuralEstimator):

@@ -38,7 +38,8 @@ from skmir.neural.persistence import PersistenceMixin
 from skmir.neural.validation import InputValidationMixin, ndim
 from skmir.nn import losses
 from skmir.nn.architecture import ACTIVATIONS, CELLS, layout
-from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch, resolve_device
+from skmir.nn.device import resolve_device
+from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch
 from skmir.pretrained import is_shipped
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
@@ -353,7 +354,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         all under one seeded RNG that leaves the caller's global torch RNG as it was."""
         self._validate_params()
         seed = self._seed()
-        device = resolve_device(self.device)
+        device = resolve_device(self.device, owner=type(self).__name__)
         cuda = torch.device(device).type == "cuda"
         with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
             torch.manual_seed(seed)
@@ -411,7 +412,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
 
     def _initialize_net(self, seed):
         """The network of the fitted attributes, untrained (to load weights into)."""
-        device = resolve_device(self.device)
+        device = resolve_device(self.device, owner=type(self).__name__)
         cuda = torch.device(device).type == "cuda"
         mode = input_mode(self)
         with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):

@@ -21,6 +21,8 @@ musicnn
 representations
     STFT, mel, MFCC, CQT, chroma and log/dB as torch modules equal to librosa;
     :func:`~skmir.nn.representations.from_transformer`.
+device
+    :func:`~skmir.nn.device.resolve_device`: a ``device`` parameter, checked once.
 frontends
     Front ends: the representation as the network's first layers, named or learned.
 waveform_net
@@ -41,8 +43,8 @@ _NAMES = {
     "training": ["SkmirNet"],
     "musicnn": ["Musicnn", "VGG", "FineTunedMusicnn"],
 }
-_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "frontends", "losses",
-               "musicnn", "representations", "training", "vocoder", "waveform_net"]
+_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "device", "frontends",
+               "losses", "musicnn", "representations", "training", "vocoder", "waveform_net"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)

@@ -11,7 +11,6 @@ device placement). :class:`SkmirNet` overrides two of its small steps:
 
 and writes the files of ``save_params`` atomically. :class:`ArrayDataset` hands the
 DataLoader whole batches by fancy indexing instead of collating clip by clip;
-:func:`resolve_device` turns an estimator's ``device`` parameter into a torch device.
 """
 
 import os
@@ -29,36 +28,6 @@ from skmir._allocator import keep_freed_memory
 from skmir._files import atomic_write
 from skmir._interrupts import interrupts_propagating
 from skmir._progress import report_epoch
-
-
-def resolve_device(device):
-    """The torch device of a ``device`` parameter: ``"auto"`` is CUDA when available.
-
-    Parameters
-    ----------
-    device : str
-        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:<index>"`` or any torch device string.
-
-    Returns
-    -------
-    device : str
-
-    Examples
-    --------
-    >>> from skmir.nn.training import resolve_device
-    >>> resolve_device("cpu")
-    'cpu'
-    """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or "
-            "'cuda:<index>'."
-        ) from exc
-    return device
 
 
 class ArrayDataset(Dataset):

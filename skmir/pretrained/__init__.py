@@ -93,7 +93,7 @@ def load_pretrained(name, device="cpu"):
     >>> network.frontend.transform(np.zeros((1, 16000), "float32")).shape, proba.shape
     ((1, 64, 32), (1, 1, 23))
     """
-    from skmir.nn.training import resolve_device
+    from skmir.nn.device import resolve_device
 
     card = read_card(name)
     registry = families()

@@ -83,7 +83,8 @@ def check_torch_backend(transformer):
     from skmir.nn import representations
 
     module = representations.from_transformer(transformer)
-    return module, representations.resolve_device(transformer.device)
+    return module, representations.resolve_device(transformer.device,
+                                                  owner=type(transformer).__name__)
 
 
 def torch_block_samples(transformer, device):

@@ -40,9 +40,14 @@ chain
     registry ``STAGES``, the named :class:`STFT`, :class:`MelSpectrogram`,
     :class:`MFCC`, :class:`CQT`, :class:`Chromagram`, :class:`LogCompression`.
 convert
-    :func:`from_transformer`, :func:`transform_array`, :func:`resolve_device`.
+    :func:`from_transformer`, :func:`transform_array`.
+
+The representation transformers reach the torch side through this package only
+(their ``backend="torch"``); :func:`skmir.nn.device.resolve_device` is importable from
+here for them.
 """
 
+from skmir.nn.device import resolve_device  # noqa: F401  (for the transformers)
 from skmir.nn.representations.chain import (
     CQT,
     MFCC,
@@ -54,13 +59,8 @@ from skmir.nn.representations.chain import (
 )
 from skmir.nn.representations.common import TORCH_EXCEPTIONS, magnitude
 from skmir.nn.representations.constant_q import decimate, soxr_decimator
-from skmir.nn.representations.convert import (
-    BLOCK_SAMPLES,
-    from_transformer,
-    resolve_device,
-    transform_array,
-)
+from skmir.nn.representations.convert import BLOCK_SAMPLES, from_transformer, transform_array
 
 __all__ = ["BLOCK_SAMPLES", "CQT", "MFCC", "STFT", "TORCH_EXCEPTIONS", "Chromagram",
            "LogCompression", "MelSpectrogram", "Stages", "decimate", "from_transformer",
-           "magnitude", "resolve_device", "soxr_decimator", "transform_array"]
+           "magnitude", "soxr_decimator", "transform_array"]

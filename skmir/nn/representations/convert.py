@@ -1,5 +1,5 @@
 """From skmir transformers to torch modules, and torch modules over numpy arrays:
-:func:`from_transformer`, :func:`transform_array`, :func:`resolve_device`."""
+:func:`from_transformer`, :func:`transform_array`."""
 
 from collections import OrderedDict
 
@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from skmir.nn.device import resolve_device
 from skmir.nn.representations.chain import module_class
 
 # Samples per batch in transform_array: the STFT's complex output for a batch stays
@@ -60,29 +61,6 @@ def from_transformer(obj):
     return module_class(obj)(obj)
 
 
-def resolve_device(device):
-    """The torch device for a representation's ``device`` parameter.
-
-    ``"auto"`` is CUDA when available, else the CPU; a CUDA device when CUDA is not
-    available is refused with a ValueError rather than failing inside torch.
-
-    Examples
-    --------
-    >>> from skmir.nn.representations import resolve_device
-    >>> resolve_device("cpu")
-    'cpu'
-    """
-    from skmir.nn import training
-
-    resolved = training.resolve_device(device)
-    if torch.device(resolved).type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but CUDA is not available here "
-            "(torch.cuda.is_available() is False); use device='auto' or 'cpu'."
-        )
-    return resolved
-
-
 def transform_array(module, X, *, device="auto", block_samples=BLOCK_SAMPLES):
     """Run a module over a numpy array of clips in batches, without gradients.
 
@@ -95,7 +73,7 @@ def transform_array(module, X, *, device="auto", block_samples=BLOCK_SAMPLES):
     module : nn.Module
     X : ndarray of shape (n_clips, ...)
     device : str, default="auto"
-        As :func:`resolve_device`.
+        As :func:`skmir.nn.device.resolve_device`.
     block_samples : int, default=2**22
         Input values per batch; bounds the memory of a batch on the device.
 
@@ -133,4 +111,4 @@ def transform_array(module, X, *, device="auto", block_samples=BLOCK_SAMPLES):
     return out
 
 
-__all__ = ["BLOCK_SAMPLES", "from_transformer", "resolve_device", "transform_array"]
+__all__ = ["BLOCK_SAMPLES", "from_transformer", "transform_array"]
