@@ -27,11 +27,38 @@ def check_finite(X, owner, what="X"):
     )
 
 
-def check_sr(X, sr, owner):
-    """Refuse waveforms that carry a sample rate other than the estimator's ``sr``.
+def check_sr(X, sr, owner, *, declared=True):
+    """The sample-rate contract: refuse waveforms whose rate is not ``sr``, or unknown.
 
-    Waveforms produced by :class:`skmir.AudioLoader` or :mod:`skmir.datasets` carry
-    their rate as ``X.sr``; a plain array is taken to be at ``sr``.
+    A step whose result depends on the sample rate must know the rate of its input:
+    from the input itself (:class:`skmir.Waveforms`, which :class:`skmir.AudioLoader`
+    and :mod:`skmir.datasets` return, carries it as ``X.sr``) or from a rate the user
+    declared (an ``sr`` parameter, its default included, as librosa's). When both are
+    known they must agree: skmir never resamples silently. A plain array is read at a
+    declared ``sr``; a rate the user did not declare (one fixed by a shipped network,
+    or taken from the waveforms at fit) cannot vouch for a plain array, which is
+    refused with how to say its rate.
+
+    Parameters
+    ----------
+    X : array-like
+    sr : int or None
+        The step's rate; None: any (a step whose result does not depend on it).
+    owner : str
+        Named in errors.
+    declared : bool, default=True
+        Whether the user declared ``sr`` (a parameter), so a plain array is read at it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import Waveforms
+    >>> from skmir._validation import check_sr
+    >>> check_sr(Waveforms(np.zeros((1, 100)), sr=16000), 16000, "f", declared=False)
+    >>> check_sr(np.zeros((1, 100)), 16000, "f", declared=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: f: X is a plain array, which does not say its sample rate, and f reads ...
     """
     x_sr = getattr(X, "sr", None)
     if x_sr is not None and sr is not None and int(x_sr) != int(sr):
@@ -39,6 +66,43 @@ def check_sr(X, sr, owner):
             f"{owner}: sr={sr} but the waveforms were loaded at sr={x_sr}. skmir never "
             f"resamples silently: set sr={x_sr} here, or load the audio at sr={sr}."
         )
+    if x_sr is None and sr is not None and not declared:
+        raise ValueError(
+            f"{owner}: X is a plain array, which does not say its sample rate, and "
+            f"{owner} reads audio at sr={sr} Hz; pass skmir.Waveforms(X, sr={sr}) if "
+            f"that is its rate, or load the audio with skmir.AudioLoader(sr={sr})."
+        )
+
+
+def fixed_rate_input(X, sr, rate, owner):
+    """The sample-rate contract (:func:`check_sr`) for a step whose rate is fixed by
+    its network (``rate``, e.g. a shipped network's 16000 Hz) and whose ``sr``
+    parameter only declares the rate of plain arrays: None (no declaration: X must be
+    :class:`skmir.Waveforms`) or ``rate`` itself; skmir never resamples silently.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir._validation import fixed_rate_input
+    >>> fixed_rate_input(np.zeros((1, 10)), 16000, 16000, "f")
+    >>> fixed_rate_input(np.zeros((1, 10)), 22050, 16000, "f")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: f: sr=22050, but f reads audio at 16000 Hz only ...
+    """
+    if sr is not None and int(sr) != int(rate):
+        raise ValueError(
+            f"{owner}: sr={sr}, but {owner} reads audio at {rate} Hz only (the rate its "
+            f"network was trained at), and skmir never resamples silently; load the audio "
+            f"at {rate} Hz (skmir.AudioLoader(sr={rate})) and pass sr={rate} or None."
+        )
+    x_sr = getattr(X, "sr", None)
+    if x_sr is not None and int(x_sr) != int(rate):
+        raise ValueError(
+            f"{owner} expects audio at sr={rate} Hz (its model card) but the waveforms "
+            f"were loaded at sr={x_sr}; load them with AudioLoader(sr={rate})."
+        )
+    check_sr(X, rate, owner, declared=sr is not None)
 
 
 def pcm_to_float(X):
@@ -61,7 +125,7 @@ def pcm_to_float(X):
     return (centred / half).astype(np.float32)
 
 
-def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
+def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None, sr_declared=True):
     """Validate a batch of waveforms and return it as float32.
 
     Parameters
@@ -80,14 +144,17 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None):
     min_samples : int, default=1
         Shortest clip allowed, in samples (e.g. ``n_fft``).
     sr : int or None
-        The estimator's sample rate, checked against ``X.sr`` when X carries one.
+        The estimator's sample rate, checked against ``X.sr`` by :func:`check_sr`.
+    sr_declared : bool, default=True
+        Whether the user declared ``sr`` (see :func:`check_sr`): if not, a plain array
+        is refused.
 
     Returns
     -------
     X : ndarray of float32
     """
     owner = type(estimator).__name__
-    check_sr(X, sr, owner)
+    check_sr(X, sr, owner, declared=sr_declared)
     X = validate_array(estimator, pcm_to_float(X), reset=reset, owner=owner)
     if X.ndim not in (2, 3):
         raise ValueError(
@@ -121,6 +188,7 @@ def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
 
     ``reset`` is as in :func:`check_waveforms`."""
     owner = type(estimator).__name__
+    check_not_waveforms(X, owner)
     X = validate_array(estimator, X, reset=reset, owner=owner)
     if X.ndim not in allowed_ndim:
         raise ValueError(
@@ -131,6 +199,20 @@ def check_spectrograms(estimator, X, *, reset=True, allowed_ndim=(2, 3, 4)):
     check_frames(X, owner)
     check_finite(X, owner)
     return X
+
+
+def check_not_waveforms(X, owner, hint=""):
+    """Refuse :class:`skmir.Waveforms` where time-frequency input is expected: a 2-D
+    array of waveforms would otherwise be read as one frame of ``n_samples`` bins per
+    clip. (A plain array says nothing of what it holds, and is taken as given.)"""
+    sr = getattr(X, "sr", None)
+    if sr is not None:
+        raise ValueError(
+            f"{owner}: X is waveforms (skmir.Waveforms at sr={sr}, shape {np.shape(X)}), "
+            f"but {owner} takes spectrograms (n_clips, [n_channels,] n_bins, n_frames) "
+            "here; compute a representation first, e.g. make_pipeline(MelSpectrogram("
+            f"sr={sr}), LogCompression(), {owner}(...)){hint}."
+        )
 
 
 def validate_array(estimator, X, *, reset, owner):

@@ -107,7 +107,7 @@ def tag_command(args):
     """Run ``skmir tag`` with parsed arguments; returns {file: [(tag, p), ...]}."""
     from tqdm.auto import tqdm
 
-    from skmir.io import load_audio
+    from skmir.io import Waveforms, load_audio
     from skmir.pretrained import list_pretrained
     from skmir.tagging import PretrainedTagger
 
@@ -123,7 +123,8 @@ def tag_command(args):
     for path in tqdm(files, desc="tag", unit="file", disable=args.quiet or len(files) < 2):
         try:
             audio, _ = load_audio(path, sr=sr)
-            top = tagger.top_tags(tagger.predict_proba(audio[None]), k=args.top)[0]
+            top = tagger.top_tags(tagger.predict_proba(Waveforms(audio[None], sr=sr)),
+                                  k=args.top)[0]
         except (ValueError, OSError) as exc:
             failed += 1
             tqdm.write(f"skmir tag: skipped {path}: {exc}", file=sys.stderr)

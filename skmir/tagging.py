@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from skmir._validation import check_waveforms
+from skmir._validation import check_waveforms, fixed_rate_input
 
 
 class PretrainedTagger(TransformerMixin, BaseEstimator):
@@ -42,6 +42,11 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         Patches (or clips) per forward pass.
     device : str, default="auto"
         Torch device; "auto" is CUDA when available.
+    sr : int or None, default=None
+        The rate of plain-array input: None takes no plain array (X must say its rate:
+        :class:`skmir.Waveforms`, as :class:`skmir.AudioLoader` returns); the network's
+        rate (16000) declares that plain arrays are at it. skmir never resamples
+        silently, so any other rate is refused.
 
     Attributes
     ----------
@@ -60,7 +65,7 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from skmir import PretrainedTagger
-    >>> tagger = PretrainedTagger("musicnn-mtt").fit(np.zeros((1, 16000), "float32"))
+    >>> tagger = PretrainedTagger("musicnn-mtt", sr=16000).fit(np.zeros((1, 16000), "float32"))
     >>> t = np.arange(16000 * 4) / 16000
     >>> audio = (0.3 * np.sin(2 * np.pi * 440 * t)).astype("float32")[None]
     >>> tagger.predict_proba(audio).shape, tagger.tags_[:3].tolist()
@@ -73,15 +78,17 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         "patch_hop": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
+        "sr": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, source="musicnn-mtt", *, threshold=0.5, patch_hop=187, batch_size=64,
-                 device="auto"):
+                 device="auto", sr=None):
         self.source = source
         self.threshold = threshold
         self.patch_hop = patch_hop
         self.batch_size = batch_size
         self.device = device
+        self.sr = sr
 
     def fit(self, X=None, y=None):
         """Load the network; nothing is trained.
@@ -112,12 +119,7 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
     def _check(self, X, reset):
         owner = f"{type(self).__name__}({self.source!r})"
         sr = int(self.card_["sr"])
-        x_sr = getattr(X, "sr", None)
-        if x_sr is not None and int(x_sr) != sr:
-            raise ValueError(
-                f"{owner} expects audio at sr={sr} Hz (its model card) but the waveforms "
-                f"were loaded at sr={x_sr}; load them with AudioLoader(sr={sr})."
-            )
+        fixed_rate_input(X, self.sr, sr, owner)
         X = check_waveforms(self, X, reset=True if reset else None,
                             min_samples=self.network_.min_samples)
         if X.ndim != 2:

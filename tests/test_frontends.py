@@ -225,7 +225,7 @@ def test_crops_and_stretches_keep_frame_targets_aligned():
 
 
 def test_frame_targets_refuse_a_stretch_that_leaves_too_few_frames():
-    Xf, yf = np.asarray(X[:12]), np.zeros((12, 1 + X.shape[1] // 512), dtype=int)
+    Xf, yf = Waveforms(np.asarray(X[:12]), sr=SR), np.zeros((12, 1 + X.shape[1] // 512), dtype=int)
     yf[:, ::2] = 1
     with pytest.raises(ValueError, match="frame targets cannot be padded"):
         FrameClassifier("c2-d1", frontend="logmel", time_stretch=0.2, **TINY).fit(Xf, yf)

@@ -133,7 +133,7 @@ def test_transfer_features_layers_auto_all_and_errors():
     with pytest.raises(ValueError, match=r"mono waveforms \(n_clips, n_samples\)"):
         TransferFeatures("vgg-msd").fit(np.zeros((1, 2, 16000), "float32"))
     with pytest.raises(ValueError, match="NaN"):
-        TransferFeatures("vgg-msd").fit(np.full((1, 16000), np.nan, "float32"))
+        TransferFeatures("vgg-msd").fit(Waveforms(np.full((1, 16000), np.nan, "float32"), SR))
 
 
 def test_pretrained_tagger_averages_the_patches_tag_probabilities():
@@ -211,7 +211,8 @@ def _logmel_clips(n_per_class=8):
             f = rng.uniform(lo, hi)
             X.append(0.3 * np.sin(2 * np.pi * f * t) + 0.01 * rng.standard_normal(len(t)))
             y.append(label)
-    return MusicnnLogMel().fit_transform(np.asarray(X, dtype=np.float32)), np.asarray(y)
+    return (MusicnnLogMel().fit_transform(Waveforms(np.asarray(X, dtype=np.float32), sr=SR)),
+            np.asarray(y))
 
 
 def test_fine_tuned_musicnn_keeps_its_frozen_blocks_and_learns(tmp_path):
@@ -307,7 +308,8 @@ def _expected(estimator):
 
 
 # vgg-mtt: the same code path as the musicnn networks, at a quarter of the cost
-@parametrize_with_checks([PretrainedTagger("vgg-mtt", device="cpu"), MusicnnLogMel()],
+@parametrize_with_checks([PretrainedTagger("vgg-mtt", device="cpu", sr=16000),
+                          MusicnnLogMel(sr=16000)],
                          expected_failed_checks=_expected)
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():

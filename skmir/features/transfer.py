@@ -13,6 +13,7 @@ from skmir._validation import (
     check_lazy,
     check_spectrograms,
     check_waveforms,
+    fixed_rate_input,
     is_lazy,
     validate_array,
 )
@@ -105,11 +106,12 @@ class TransferFeatures(DeepFeatures):
     --------
     >>> import numpy as np
     >>> from skmir import TransferFeatures
+    >>> from skmir import Waveforms
     >>> tf = TransferFeatures("choi2017-tags")
     >>> tf.sr
     16000
     >>> audio = np.random.default_rng(0).normal(size=(2, 16000)).astype("float32")
-    >>> tf.fit_transform(audio).shape
+    >>> tf.fit_transform(Waveforms(audio, sr=16000)).shape  # audio that says its rate
     (2, 160)
     """
 
@@ -142,8 +144,10 @@ class TransferFeatures(DeepFeatures):
 
     @property
     def sr(self):
-        """Sample rate the input must have: the model card's for a shipped network,
-        the front end's ``sr`` for a pipeline source, None for spectrogram input."""
+        """Sample rate the input must have: the model card's for a shipped network
+        (whose waveforms must say their rate: :class:`skmir.Waveforms`, as
+        :class:`skmir.AudioLoader` returns), the front end's ``sr`` for a pipeline
+        source, None for spectrogram input."""
         if isinstance(self.source, str):
             from skmir.pretrained.cards import read_card
 
@@ -209,13 +213,8 @@ class TransferFeatures(DeepFeatures):
                     f"{ndim} dimension(s) with shape {np.shape(X)}. Pass the audio, e.g. "
                     f"make_pipeline(AudioLoader(sr={sr}), {owner}({self.source!r}), SVC())."
                 )
-            x_sr = getattr(X, "sr", None)
-            if x_sr is not None and int(x_sr) != sr:
-                raise ValueError(
-                    f"{owner}({self.source!r}) expects audio at sr={sr} Hz (its model card) "
-                    f"but the waveforms were loaded at sr={x_sr}; load them with "
-                    f"AudioLoader(sr={sr})."
-                )
+            # the card's rate is not one the user declared: X must say its own
+            fixed_rate_input(X, None, sr, f"{owner}({self.source!r})")
             return check_waveforms(self, X, reset=True if reset else None,
                                    min_samples=self.estimator_.min_samples)
         # A user's pipeline takes paths (when it starts with an AudioLoader) or arrays

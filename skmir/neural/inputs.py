@@ -29,7 +29,7 @@ import torch
 
 from skmir.nn.augmentation import BatchAugmentation, WaveformAugmentation
 from skmir.nn.builder import ArchitectureNet
-from skmir.nn.frontends import resolve_frontend
+from skmir.nn.frontends import declares_sr, resolve_frontend
 from skmir.nn.waveform_net import FrontendStatistics, WaveformNet
 from skmir.pretrained import is_shipped, load_pretrained
 
@@ -192,6 +192,7 @@ class WaveformInput(SpectrogramInput):
     def __init__(self, est):
         super().__init__(est)
         self.resolved_ = self.built_ = self.X_ = None
+        self.waveforms_ = False
 
     @property
     def frontend(self):
@@ -223,6 +224,14 @@ class WaveformInput(SpectrogramInput):
             X3 = est._check_waveforms(X, reset=True, sr=sr)
         else:
             X3, y = est._check_waveforms(X, y, reset=True, sr=sr)
+        self.waveforms_ = getattr(X, "sr", None) is not None  # skmir.Waveforms: audio
+        if not (declares_sr(est.frontend) or self.waveforms_ or self.frontend.sr_free):
+            raise ValueError(
+                f"{self.owner}: frontend={est.frontend!r} takes its sample rate from the "
+                "waveforms, but X is a plain array, which does not say its rate; pass "
+                "skmir.Waveforms(X, sr=...) (skmir.AudioLoader returns them), or give "
+                "the front end its rate, e.g. frontend=skmir.nn.frontends.LogMel(sr=22050)."
+            )
             y = est._codec.as_labels(np.asarray(y))
         est.sr_ = None if sr is None else int(sr)
         est.n_audio_channels_ = int(X3.shape[1])
@@ -238,6 +247,15 @@ class WaveformInput(SpectrogramInput):
         self.built_ = self.frontend.build(est.n_audio_channels_)
         X3 = self.X_
         n_samples = X3.shape[-1]
+        window = self.frontend.grid().window
+        if n_samples < window and not (self.waveforms_ or self.frontend.sr_free):
+            raise ValueError(
+                f"{self.owner}: X has clips of {n_samples} samples, fewer than the "
+                f"{window} of frontend={est.frontend!r}'s window: with a frontend, X must "
+                "be waveforms (n_clips, [n_channels,] n_samples); are these spectrograms? "
+                "They are the input of frontend=None. (Short clips given as skmir.Waveforms "
+                "are padded as librosa pads them.)"
+            )
         try:
             with torch.no_grad():
                 was_training = self.built_.training
@@ -281,7 +299,9 @@ class WaveformInput(SpectrogramInput):
         return X, est._check_frame_y(frames_like, y, frames_like)
 
     def check(self, X):
-        return self.est._check_waveforms(X, reset=False, sr=self.est.sr_)
+        # A rate taken from the waveforms at fit cannot vouch for a plain array now.
+        return self.est._check_waveforms(X, reset=False, sr=self.est.sr_,
+                                         sr_declared=declares_sr(self.est.frontend))
 
     def module(self, seed):
         est = self.est

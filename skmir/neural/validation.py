@@ -7,7 +7,15 @@ as contiguous float32 ``(n_clips, n_channels, n_bins, n_frames)``.
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from skmir._validation import check_finite, check_frames, check_lazy, check_waveforms, is_lazy
+from skmir._validation import (
+    check_finite,
+    check_frames,
+    check_lazy,
+    check_not_waveforms,
+    check_sr,
+    check_waveforms,
+    is_lazy,
+)
 
 
 def ndim(X):
@@ -29,6 +37,8 @@ class InputValidationMixin:
         owner = type(self).__name__
         kwargs = dict(dtype=np.float32, allow_nd=True, ensure_all_finite=False)
         fit = not (isinstance(y, str) and y == "no_validation")
+        check_not_waveforms(X, owner, hint=", or learn from the waveforms with a front end "
+                            "(frontend='logmel')")
         if is_lazy(X):
             return self._check_lazy_X(X, y, fit=fit, reset=reset)
         if not fit:
@@ -77,7 +87,7 @@ class InputValidationMixin:
             self._check_shape(X4.shape[1:3])
         return (X4, y) if fit else X4
 
-    def _check_waveforms(self, X, y="no_validation", *, reset, sr):
+    def _check_waveforms(self, X, y="no_validation", *, reset, sr, sr_declared=True):
         """Validate the waveforms of an estimator with a ``frontend`` (and a clip-level
         y at fit); return X as float32 (n_clips, n_channels, n_samples). Clips of any
         length are predicted; the number of channels is the fit's."""
@@ -88,13 +98,15 @@ class InputValidationMixin:
                 f"(n_clips, n_samples) or (n_clips, n_channels, n_samples); got an array "
                 f"of shape {np.shape(X)}. Spectrograms are the input of frontend=None."
             )
-        X = check_waveforms(self, X, reset=True if reset else None, sr=sr)
+        given = X
+        X = check_waveforms(self, X, reset=True if reset else None)
         X3 = np.ascontiguousarray(X[:, None] if X.ndim == 2 else X, dtype=np.float32)
         if not reset and X3.shape[1] != self.n_audio_channels_:
             raise ValueError(
                 f"{owner}: X has {X3.shape[1]} audio channel(s) per clip, but the network "
                 f"was fitted on {self.n_audio_channels_}."
             )
+        check_sr(given, sr, owner, declared=sr_declared)  # what X is, then its rate
         if isinstance(y, str) and y == "no_validation":
             return X3
         y = validate_data(self, "no_validation", y, reset=False,

@@ -59,7 +59,7 @@ from skmir.representations.named import LOGCQT, LOGMEL
 from skmir.representations.spectral import STFT, MelSpectrogram
 
 __all__ = ["FRONTENDS", "Dieleman2014", "Frontend", "LearnedMel", "LogCQT", "LogMel",
-           "SampleCNN", "TransformerFrontend", "resolve_frontend"]
+           "SampleCNN", "TransformerFrontend", "declares_sr", "resolve_frontend"]
 
 # The named front ends' transformers, whose values are the front ends' defaults.
 _MEL = MelSpectrogram(**LOGMEL)
@@ -181,7 +181,7 @@ class LogMel(Frontend):
         return _PerChannel(from_transformer(self.transformers()))
 
     def grid(self):
-        return FrameGrid(self.hop_length, centered=True)
+        return FrameGrid(self.hop_length, window=self.n_fft, centered=True)
 
 
 class LogCQT(Frontend):
@@ -340,7 +340,7 @@ class LearnedMel(Frontend):
         return _PerChannel(_LearnedMelLayer(stft, self.filters(), self.eps))
 
     def grid(self):
-        return FrameGrid(self.hop_length, centered=True)
+        return FrameGrid(self.hop_length, window=self.n_fft, centered=True)
 
 
 class _StridedConv(nn.Module):
@@ -511,7 +511,7 @@ class TransformerFrontend(Frontend):
         n_fft = getattr(first, "n_fft", None)
         hop = getattr(first, "hop_length", None) or (n_fft // 4 if n_fft else 512)
         if getattr(first, "center", True):
-            return FrameGrid(int(hop), centered=True)
+            return FrameGrid(int(hop), window=int(n_fft or 0), centered=True)
         return FrameGrid(int(hop), window=int(n_fft or hop))
 
 
@@ -523,6 +523,25 @@ FRONTENDS = {
     "dieleman2014": Dieleman2014,
     "samplecnn": SampleCNN,
 }
+
+
+def declares_sr(frontend):
+    """Whether a ``frontend`` parameter fixes its sample rate itself (an ``sr`` given to
+    a front end, or a representation transformer's ``sr``), rather than taking it from
+    the waveforms at fit (a preset name, or a front end with ``sr=None``).
+
+    Examples
+    --------
+    >>> from skmir import MelSpectrogram
+    >>> from skmir.nn.frontends import LogMel, declares_sr
+    >>> declares_sr("logmel"), declares_sr(LogMel(sr=16000)), declares_sr(MelSpectrogram())
+    (False, True, True)
+    """
+    if isinstance(frontend, str):
+        return False
+    if isinstance(frontend, Frontend) and "sr" in frontend.get_params(deep=False):
+        return frontend.get_params(deep=False)["sr"] is not None
+    return True
 
 
 def resolve_frontend(frontend, sr=None, owner="frontend"):

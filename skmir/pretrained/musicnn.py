@@ -24,9 +24,9 @@ from numbers import Integral
 import librosa
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from skmir._validation import check_waveforms
+from skmir._validation import check_waveforms, fixed_rate_input
 from skmir.pretrained.network import ShippedNetwork
 
 ARCHITECTURES = ("musicnn", "vgg")
@@ -152,22 +152,30 @@ class MusicnnLogMel(TransformerMixin, BaseEstimator):
     ----------
     pad_mode : {"reflect", "constant"}, default="reflect"
         See :func:`musicnn_logmel`.
+    sr : {None, 16000}, default=None
+        The rate of plain-array input: None takes no plain array (X must say its rate:
+        :class:`skmir.Waveforms`, as :class:`skmir.AudioLoader` returns), 16000 declares
+        that plain arrays are at 16 kHz. musicnn was trained at 16 kHz only, and skmir
+        never resamples silently.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skmir.pretrained.musicnn import MusicnnLogMel
-    >>> MusicnnLogMel().fit_transform(np.zeros((2, 16000), dtype=np.float32)).shape
+    >>> MusicnnLogMel(sr=16000).fit_transform(np.zeros((2, 16000), dtype=np.float32)).shape
     (2, 96, 63)
     """
 
-    _parameter_constraints = {"pad_mode": [StrOptions(set(PAD_MODES))]}
+    _parameter_constraints = {"pad_mode": [StrOptions(set(PAD_MODES))],
+                              "sr": [Interval(Integral, 1, None, closed="left"), None]}
 
-    def __init__(self, pad_mode="reflect"):
+    def __init__(self, pad_mode="reflect", sr=None):
         self.pad_mode = pad_mode
+        self.sr = sr
 
     def _check(self, X, reset):
-        X = check_waveforms(self, X, reset=reset, sr=SR)
+        fixed_rate_input(X, self.sr, SR, type(self).__name__)
+        X = check_waveforms(self, X, reset=reset)
         if X.ndim != 2:
             raise ValueError(f"{type(self).__name__} takes mono waveforms (n_clips, n_samples) "
                              f"at {SR} Hz; got an array of shape {X.shape}.")
@@ -277,7 +285,8 @@ class MusicnnNetwork(ShippedNetwork):
         layers = {layer: (int(probe[layer].shape[-1]), probe[layer].ndim > 2)
                   for layer in card["layers"] if layer not in ("logits", "taggram")}
         auto = AUTO_LAYERS[card["architecture"]] or tuple(layers)
-        return cls(name=name, card=card, frontend=MusicnnLogMel(card["frontend"]["pad_mode"]),
+        return cls(name=name, card=card, frontend=MusicnnLogMel(card["frontend"]["pad_mode"],
+                                                                  sr=SR),
                    module=module, layers=layers, auto_layers=auto, input_shape=(1, n_mels),
                    device=device, min_samples=1,
                    patch_frames=card["frontend"]["patch_frames"])
