@@ -71,19 +71,21 @@ def _phase_vocoder(D, rates, hop_length):
     """
     n_frames, dev = D.shape[-2], D.device
     counts = [math.ceil(n_frames / rate) for rate in rates]  # len(arange(0, T, rate))
-    k = torch.arange(max(counts), device=dev, dtype=torch.float64)
-    steps = k * torch.as_tensor(rates, device=dev, dtype=torch.float64)[:, None]
-    valid = k < torch.as_tensor(counts, device=dev)[:, None]
+    # The steps and the expected phases in float64 on the CPU (exact floors; float64
+    # is not on every device), then moved.
+    k = torch.arange(max(counts), dtype=torch.float64)
+    steps = k * torch.tensor(rates, dtype=torch.float64)[:, None]
+    valid = (k < torch.tensor(counts)[:, None]).to(dev)
     i = steps.floor().long().clamp(max=n_frames - 1)
-    alpha = (steps - i).to(torch.float32)
+    alpha = (steps - i).to(dev, torch.float32)
+    i = i.to(dev)
     # The expected phase advance of each bin over one hop (librosa's phi_advance).
-    advance = torch.linspace(0, math.pi * hop_length, D.shape[-1], device=dev,
-                             dtype=torch.float64)
+    advance = torch.linspace(0, math.pi * hop_length, D.shape[-1], dtype=torch.float64)
     D = torch.nn.functional.pad(D, (0, 0, 0, 1))
     mag, angle = D.abs(), D.angle()
     # Each input frame's deviation from the expected advance to the next, wrapped.
     deviation = _wrap(angle[..., 1:, :] - angle[..., :-1, :]
-                      - torch.remainder(advance, 2 * math.pi).float())
+                      - torch.remainder(advance, 2 * math.pi).to(dev, torch.float32))
 
     def take(values, index):
         index = index[:, None, :, None].expand(*values.shape[:2], index.shape[-1],
@@ -94,7 +96,7 @@ def _phase_vocoder(D, rates, hop_length):
     out_mag = torch.where(valid, torch.lerp(take(mag, i), take(mag, i + 1), alpha), 0)
     # Output frame k takes the phase accumulated over the steps before it: k expected
     # advances (reduced modulo 2 pi in float64) plus the deviations before k.
-    expected = torch.remainder(k[:, None] * advance, 2 * math.pi).float()
+    expected = torch.remainder(k[:, None] * advance, 2 * math.pi).to(dev, torch.float32)
     deviation = take(deviation, i)
     before = torch.cumsum(deviation, dim=-2) - deviation
     phase = angle[..., :1, :] + expected + before
