@@ -17,10 +17,12 @@ Prints, measured in one run:
 
 Each time is the best of ``--repeat`` runs (epochs: the fastest epoch of a fit of
 ``--epochs``). Timings on a shared machine are indicative only. ``--quick`` runs a
-few short clips once (a smoke test; its ratios mean nothing). Usage::
+few short clips once (a smoke test; its ratios mean nothing). ``--epochs-only`` times
+the epochs alone, which also runs on skmir before batching (for a before/after on the
+same machine). Usage::
 
     python benchmarks/bench_augmentation.py [--clips 32] [--seconds 4]
-        [--train-clips 400] [--epochs 3] [--repeat 3] [--quick]
+        [--train-clips 400] [--epochs 3] [--repeat 3] [--quick] [--epochs-only]
 """
 
 import argparse
@@ -33,7 +35,7 @@ import torch
 from skmir import Chromagram, NeuralClassifier
 from skmir.io import Waveforms
 from skmir.nn.frontends import LogMel
-from skmir.nn.vocoder import resample, shift_batch
+from skmir.nn.vocoder import resample
 
 SR = 16000
 
@@ -101,6 +103,8 @@ def best(f, repeat):
 
 
 def augmentation_call(args):
+    from skmir.nn.vocoder import shift_batch, time_stretch_batch  # absent before batching
+
     X = torch.from_numpy(clips(args.clips, args.seconds))
     gen = torch.Generator().manual_seed(0)
     rates = torch.exp(math.log1p(0.1) * (2 * torch.rand(len(X), generator=gen) - 1)).tolist()
@@ -113,9 +117,12 @@ def augmentation_call(args):
     t_old = best(lambda: [per_clip_shift(x, q, r)
                           for x, q, r in zip(X, ratios, rates, strict=True)], args.repeat)
     t_new = best(lambda: shift_batch(X, ratios, rates), args.repeat)
+    stretch_rates = [r * q for r, q in zip(rates, ratios, strict=True)]
+    t_stretch = best(lambda: time_stretch_batch(X, stretch_rates), args.repeat)
     print(f"augmentation call, {len(X)} clips of {args.seconds:g} s: per clip "
           f"{t_old * 1e3:.0f} ms, batched {t_new * 1e3:.0f} ms, ratio {t_old / t_new:.2f}; "
-          f"max |batched - per clip| / peak {diff:.1e}")
+          f"max |batched - per clip| / peak {diff:.1e}; of the batched time, the phase "
+          f"vocoder {t_stretch * 1e3:.0f} ms, the FFT resampling the rest")
 
 
 def epoch_time(estimator, X, y, epochs):
@@ -146,12 +153,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--epochs-only", action="store_true",
+                        help="only the epochs (runs on skmir before batching too)")
     args = parser.parse_args()
     if args.quick:
         args.clips, args.seconds, args.train_clips, args.epochs, args.repeat = 4, 1.0, 16, 1, 1
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; timings on a "
           "shared machine are indicative only")
-    augmentation_call(args)
+    if not args.epochs_only:
+        augmentation_call(args)
     epochs(args)
 
 
