@@ -33,7 +33,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from skmir.nn.vocoder import shift, time_stretch
+from skmir.nn.vocoder import shift_batch
 
 __all__ = ["BatchAugmentation", "FrameGrid", "WaveformAugmentation", "crop", "mix", "width"]
 
@@ -450,15 +450,13 @@ class WaveformAugmentation:
         t = math.log1p(self.time_stretch)
         rates = torch.exp(self._uniform(-t, t, B))
         steps = self._uniform(-self.pitch_shift, self.pitch_shift, B)
+        # One phase vocoder for the batch; a clip without a pitch shift has a ratio of 1.
+        ratios = [2.0 ** (-float(n_steps) / 12) for n_steps in steps]
+        stretched, lengths = shift_batch(X, ratios, rates.tolist())
         clips, targets = [], []
         for i in range(B):
-            rate, n_steps = float(rates[i]), float(steps[i])
-            x = X[i]
-            if n_steps:
-                x = shift(x, 2.0 ** (-n_steps / 12), rate)
-            else:
-                x = time_stretch(x, rate)
-            n_i = x.shape[-1]
+            rate, n_i = float(rates[i]), lengths[i]
+            x = stretched[i, :, :n_i]
             frames_i = self.grid.n_frames(n_i)
             last = max(min(frames_i - length, (n_i - size) // hop), 0)
             start = int(torch.randint(0, last + 1, (1,), generator=self.generator_))
