@@ -117,13 +117,19 @@ def test_weights_that_stop_being_finite_after_the_last_step_raise():
                 net.module_.weight[0, 0] = float("nan")
 
     X = RNG.normal(size=(8, 512)).astype(np.float32)
-    with pytest.raises(ValueError, match=r"^Owner: weights weight = nan/inf after the "
+    with pytest.raises(ValueError, match=r"^Owner: weight weight = nan or inf after the "
                                          r"optimizer steps of epoch 1: the training diverged"):
         _net(callbacks=[PoisonWeights()]).fit(X, np.repeat([0, 1], 4))
 
 
 def test_prediction_refuses_non_finite_outputs():
     est = NeuralClassifier("c2-d1", max_epochs=1, early_stopping=False, **TINY).fit(S, Y)
+    # Finite input that overflows float32 inside the network.
+    with pytest.raises(ValueError, match=r"^NeuralClassifier: the network's output is not "
+                                         r"finite .* for 2 clip\(s\) of X, first at index "
+                                         r"0, whose largest magnitude is 3e\+38: scale X"):
+        est.predict_proba(np.full((2, 16, 20), 3e38, np.float32))
+    # Weights that are not finite (e.g. loaded from a training that diverged).
     with torch.no_grad():
         next(est.net_.module_.parameters()).fill_(float("inf"))
     message = (r"^NeuralClassifier: the network's output is not finite \(NaN or inf\) for "

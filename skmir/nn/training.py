@@ -206,8 +206,8 @@ class Divergence(Callback):
     parameters that can cause it with their values: ``lr`` and the optimizer, and
     the augmentation strengths in effect, by the estimators' parameter names.
 
-    The error propagates out of ``fit``, so an estimator that owns the net never
-    keeps it: a fit that diverges leaves no fitted network behind.
+    The error propagates out of ``fit``; skmir's estimators then keep no network
+    (``net_`` is not set), so nothing predicts NaN.
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ class Divergence(Callback):
 
     Examples
     --------
-    >>> from skmir.nn.training import Divergence
+    >>> from skmir.nn.training import Divergence, SkmirNet
     >>> Divergence.causes(SkmirNet(object, object, lr=0.1))
     'lr=0.1 (optimizer SGD)'
     """
@@ -247,15 +247,15 @@ class Divergence(Callback):
         params = [p.detach() for p in net.module_.parameters()]
         if params and not bool(torch.stack([p.isfinite().all() for p in params]).all()):
             bad = next(n for n, p in net.module_.named_parameters() if not p.isfinite().all())
-            self.stop(net, f"weights {bad} = nan/inf", f"the optimizer steps of epoch {epoch}")
+            self.stop(net, f"weight {bad} = nan or inf", f"the optimizer steps of epoch {epoch}")
 
     def stop(self, net, what, where):
         """Raise the error of a diverged training."""
         raise ValueError(
             f"{self.owner}: {what} after {where}: the training diverged. What can cause "
             f"it: {self.causes(net)}; lower the learning rate (e.g. 10x) or these "
-            "augmentation strengths, and check X for extreme values. fit stopped and "
-            "kept no network."
+            "augmentation strengths, and check X for extreme values. The training "
+            "stopped: its weights are not usable."
         )
 
     @classmethod
@@ -277,10 +277,10 @@ class SkmirNet(NeuralNet):
     """A skorch ``NeuralNet`` with training-time augmentation and mixed precision.
 
     Its training policies are callbacks that every SkmirNet has (after skorch's
-    defaults): :class:`TrainingThreads` (``num_threads_``), :class:`InterruptPolicy`
-    (``interrupted_``), :class:`EpochProgress` and :class:`Divergence` (a loss or
-    weights that stop being finite end the training with a ValueError; its owner is
-    set with ``callbacks__divergence__owner``).
+    defaults): :class:`TrainingThreads` (``num_threads_``), :class:`Divergence` (a
+    loss or weights that stop being finite end the training with a ValueError; its
+    owner is set with ``callbacks__divergence__owner``), :class:`InterruptPolicy`
+    (``interrupted_``) and :class:`EpochProgress`.
 
     Parameters
     ----------
@@ -303,9 +303,10 @@ class SkmirNet(NeuralNet):
         self.mixed_precision = mixed_precision
 
     def get_default_callbacks(self):
+        # Divergence before progress: an epoch that diverged is not reported as done.
         return [*super().get_default_callbacks(), ("threads", TrainingThreads()),
-                ("interrupts", InterruptPolicy()), ("progress", EpochProgress()),
-                ("divergence", Divergence())]
+                ("divergence", Divergence()), ("interrupts", InterruptPolicy()),
+                ("progress", EpochProgress())]
 
     def initialize(self):
         self.grad_scaler_ = None  # made for the device of this training run
