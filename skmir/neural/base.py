@@ -100,16 +100,19 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         "freeze": [Interval(Integral, 0, None, closed="left")],
         "crop_frames": [_auto, Interval(Integral, 1, None, closed="left"),
                         Interval(Real, 0, 1, closed="right"), None],
-        "gain": [Interval(Real, 0, None, closed="left")],
+        # The augmentation strengths' bounds (why: the Parameters text,
+        # skmir.neural.docstrings) keep a training finite and its memory near the
+        # batch's; noise_snr's range is checked by the waveform input mode.
+        "gain": [Interval(Real, 0, 100, closed="both")],
         "freq_mask": [Interval(Integral, 0, None, closed="left"),
                       Interval(Real, 0, 1, closed="left")],
         "time_mask": [_auto, Interval(Integral, 0, None, closed="left"),
                       Interval(Real, 0, 1, closed="left")],
         "mixup": [_auto, Interval(Real, 0, None, closed="left")],
-        "wave_gain": [Interval(Real, 0, None, closed="left")],
+        "wave_gain": [Interval(Real, 0, 60, closed="both")],
         "noise_snr": [None, Real, tuple, list],
-        "pitch_shift": [Interval(Real, 0, None, closed="left")],
-        "time_stretch": [Interval(Real, 0, None, closed="left")],
+        "pitch_shift": [Interval(Real, 0, 12, closed="both")],
+        "time_stretch": [Interval(Real, 0, 1, closed="both")],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -343,6 +346,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             device=device,
             verbose=self.verbose,
             torch_load_kwargs={"weights_only": True},
+            callbacks__divergence__owner=type(self).__name__,
             **self._callbacks(mode, seed, stratify),
         )
 
@@ -356,6 +360,9 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         seed = self._seed()
         device = resolve_device(self.device, owner=type(self).__name__)
         cuda = torch.device(device).type == "cuda"
+        # The fitted attributes change from here: a fit that raises (a training that
+        # diverges, skmir.nn.training.Divergence) leaves no network to predict with.
+        self.__dict__.pop("net_", None)
         with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
             torch.manual_seed(seed)
             mode, X, y_enc = self._prepare(X, y)
@@ -426,7 +433,19 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
     def _raw_predict(self, X):
         """The network's raw outputs (logits, or standardised targets) as float64."""
         check_is_fitted(self, "net_")
-        return self.net_.predict_proba(input_mode(self).check(X)).astype(np.float64)
+        X = input_mode(self).check(X)
+        out = self.net_.predict_proba(X).astype(np.float64)
+        finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
+        if not finite.all():  # finite X and weights can still overflow float32
+            first = int(np.argmin(finite))
+            raise ValueError(
+                f"{type(self).__name__}: the network's output is not finite (NaN or inf) for "
+                f"{int((~finite).sum())} clip(s) of X, first at index {first}, whose "
+                f"largest magnitude is {float(np.abs(np.asarray(X[first])).max()):.3g}: "
+                "scale X as the training data was, or check the weights (loaded from a "
+                "training that diverged?)."
+            )
+        return out
 
     def _output(self, X):
         """The codec's output for X (probabilities or values).

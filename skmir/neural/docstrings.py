@@ -88,7 +88,10 @@ gain : float, default=0.5
     Random gain: an offset in ``[-gain, gain]`` added to each training clip,
     which on log-compressed input is a loudness change (0.5 on a natural-log
     spectrogram is about +-4.3 dB; after SpectrogramScaler, half a standard
-    deviation). Set 0 for input that is not log-compressed.
+    deviation). Set 0 for input that is not log-compressed. At most 100, in the
+    input's units: the whole range of a dB spectrogram (librosa's ``top_db`` is
+    80); a larger offset is no loudness change, and far larger drowns the input in
+    float32.
 freq_mask : int or float, default=0.1
     SpecAugment: mask one band of up to this many bins (int) or this fraction
     (float) of each training clip.
@@ -98,24 +101,36 @@ mixup : float or "auto", default="auto"
     Mixup's alpha (0 is off).
 wave_gain : float, default=0.0
     With a frontend: multiply each training waveform by a random gain of up to
-    +-``wave_gain`` dB. 0 is off.
+    +-``wave_gain`` dB. 0 is off. At most 60 dB: a factor of 1000 on the amplitude
+    (1e6 on the power) keeps the spectrogram of full-scale audio far below
+    float32's largest value (3.4e38), which ``wave_gain=1e6`` overflows (NaN loss).
 noise_snr : float, (float, float) or None, default=None
     With a frontend: add white noise to each training waveform at a
     signal-to-noise ratio in dB drawn from this range (a number: a fixed SNR).
-    None is off.
+    None is off. Each within [-20, 100] dB: at -20 dB the noise has 100 times the
+    clip's power; above 100 dB it is below 16-bit audio's quantisation noise (96
+    dB), no augmentation; far outside, the noise's level overflows float32.
 pitch_shift : float, default=0.0
     With a frontend: shift each training waveform by up to +-``pitch_shift``
     semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
     the duration is kept). Targets that depend on pitch (key, chords) are not
-    shifted with it. 0 is off.
+    shifted with it. 0 is off. At most 12 (an octave): the shift resamples a clip
+    stretched by up to 2x, so its memory stays a small multiple of the clip's.
 time_stretch : float, default=0.0
     With a frontend: stretch each training waveform by a rate drawn between
     ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
-    is kept). 0 is off.
+    is kept). 0 is off. At most 1 (rates from 1/2 to 2): a slowed clip, and its
+    phase vocoder's spectrogram, is then at most twice as long (4x with
+    ``pitch_shift=12``); ``time_stretch=1e6`` would ask for a clip a million times
+    as long.
 optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     The optimizer of the network's weights.
 lr : float, default=1e-3
-    Learning rate.
+    Learning rate. A training whose loss or weights stop being finite (too large a
+    learning rate or augmentation) stops with a ValueError naming the epoch, ``lr``
+    and the augmentation strengths (:class:`skmir.nn.training.Divergence`), and
+    ``fit`` keeps no network; a finite loss that grows is left to early stopping,
+    which restores the best epoch's weights.
 weight_decay : float, default=0.0
     The optimizer's weight decay (L2 penalty; decoupled for ``"adamw"``).
 batch_size : int, default=32

@@ -36,6 +36,12 @@ from skmir.pretrained import is_shipped, load_pretrained
 #: Parameters that augment waveforms: they need a front end.
 WAVEFORM_AUGMENTATION = ("wave_gain", "noise_snr", "pitch_shift", "time_stretch")
 
+#: The signal-to-noise ratios (dB) that ``noise_snr`` may draw: below -20 dB the noise
+#: has 100x the clip's power (the clip is noise), and above 100 dB it is below 16-bit
+#: audio's quantisation noise (96 dB), no augmentation; far outside, the noise level
+#: overflows float32 (-1000 dB: a factor 1e50 on the amplitude) and the loss is NaN.
+NOISE_SNR_DB = (-20, 100)
+
 
 def input_mode(est):
     """The input mode that ``est``'s parameters choose (see the module docstring).
@@ -343,9 +349,11 @@ class WaveformInput(SpectrogramInput):
     def _check_noise_snr(self):
         snr = self.est.noise_snr
         pair = [snr, snr] if isinstance(snr, Real) else list(snr) if snr is not None else []
-        ok = len(pair) == 2 and all(isinstance(v, Real) and np.isfinite(v) for v in pair)
+        lo, hi = NOISE_SNR_DB
+        ok = len(pair) == 2 and all(isinstance(v, Real) and lo <= v <= hi for v in pair)
         if snr is not None and not (ok and pair[0] <= pair[1]):
             raise ValueError(
-                f"{self.owner}: noise_snr={snr!r}; allowed: None (no noise), a "
-                "signal-to-noise ratio in dB, or a (low, high) range of them, e.g. (10, 30)."
+                f"{self.owner}: noise_snr={snr!r}: allowed: None (no noise), a "
+                f"signal-to-noise ratio in dB within [{lo}, {hi}], or a (low, high) range "
+                "of them, e.g. (10, 30)."
             )

@@ -13,6 +13,7 @@ and writes the files of ``save_params`` atomically. :class:`ArrayDataset` hands 
 DataLoader whole batches by fancy indexing instead of collating clip by clip;
 """
 
+import math
 import os
 import sys
 from contextlib import ExitStack
@@ -192,11 +193,93 @@ class EpochProgress(Callback):
         report_epoch(len(net.history), net.max_epochs)
 
 
+class Divergence(Callback):
+    """Stops a training whose loss or weights stop being finite, as a skorch callback.
+
+    A diverging training (a learning rate or an augmentation strength too large)
+    leaves NaN weights that predict NaN for every input; this callback ends it with
+    a ValueError instead. It checks the loss of every batch (the float that skorch
+    has already recorded: no extra device sync) and, at each epoch's end, the
+    epoch's ``train_loss`` and ``valid_loss`` and the module's weights (one sync per
+    epoch: the last optimizer step of an epoch can make them NaN without any loss
+    showing it). The error names ``owner``, the epoch (and batch), and the
+    parameters that can cause it with their values: ``lr`` and the optimizer, and
+    the augmentation strengths in effect, by the estimators' parameter names.
+
+    The error propagates out of ``fit``; skmir's estimators then keep no network
+    (``net_`` is not set), so nothing predicts NaN.
+
+    Parameters
+    ----------
+    owner : str, default="SkmirNet"
+        Named in errors (the estimator that trains the net).
+
+    Examples
+    --------
+    >>> from skmir.nn.training import Divergence, SkmirNet
+    >>> Divergence.causes(SkmirNet(object, object, lr=0.1))
+    'lr=0.1 (optimizer SGD)'
+    """
+
+    #: The strengths of an augmentation object that can make a training diverge:
+    #: attribute -> the estimators' parameter name.
+    STRENGTHS = {"gain": "gain", "gain_db": "wave_gain", "noise_snr": "noise_snr",
+                 "pitch_shift": "pitch_shift", "time_stretch": "time_stretch",
+                 "mixup": "mixup"}
+
+    def __init__(self, owner="SkmirNet"):
+        self.owner = owner
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        batches = net.history[-1]["batches"]
+        name = "train_loss" if training else "valid_loss"
+        loss = batches[-1].get(name)
+        if loss is not None and not math.isfinite(loss):
+            where = sum(name in row for row in batches)
+            self.stop(net, f"{name} = {loss}", f"batch {where} of epoch {len(net.history)}")
+
+    def on_epoch_end(self, net, **kwargs):
+        row, epoch = net.history[-1], len(net.history)
+        for name in ("train_loss", "valid_loss"):
+            loss = row.get(name)
+            if loss is not None and not math.isfinite(loss):
+                self.stop(net, f"{name} = {loss}", f"epoch {epoch}")
+        params = [p.detach() for p in net.module_.parameters()]
+        if params and not bool(torch.stack([p.isfinite().all() for p in params]).all()):
+            bad = next(n for n, p in net.module_.named_parameters() if not p.isfinite().all())
+            self.stop(net, f"weight {bad} = nan or inf", f"the optimizer steps of epoch {epoch}")
+
+    def stop(self, net, what, where):
+        """Raise the error of a diverged training."""
+        raise ValueError(
+            f"{self.owner}: {what} after {where}: the training diverged. What can cause "
+            f"it: {self.causes(net)}; lower the learning rate (e.g. 10x) or these "
+            "augmentation strengths, and check X for extreme values. The training "
+            "stopped: its weights are not usable."
+        )
+
+    @classmethod
+    def causes(cls, net):
+        """``lr`` and the optimizer, and the augmentation strengths in effect (non-zero),
+        as ``name=value`` text."""
+        optimizer = getattr(net.optimizer, "__name__", net.optimizer)
+        found = {}
+        for augmentation in (net.augmentation, getattr(net.augmentation, "features", None)):
+            for attr, name in cls.STRENGTHS.items():
+                value = getattr(augmentation, attr, None)
+                if value is not None and value != 0:
+                    found[name] = value
+        return ", ".join([f"lr={net.lr} (optimizer {optimizer})",
+                          *(f"{name}={value!r}" for name, value in found.items())])
+
+
 class SkmirNet(NeuralNet):
     """A skorch ``NeuralNet`` with training-time augmentation and mixed precision.
 
     Its training policies are callbacks that every SkmirNet has (after skorch's
-    defaults): :class:`TrainingThreads` (``num_threads_``), :class:`InterruptPolicy`
+    defaults): :class:`TrainingThreads` (``num_threads_``), :class:`Divergence` (a
+    loss or weights that stop being finite end the training with a ValueError; its
+    owner is set with ``callbacks__divergence__owner``), :class:`InterruptPolicy`
     (``interrupted_``) and :class:`EpochProgress`.
 
     Parameters
@@ -220,8 +303,10 @@ class SkmirNet(NeuralNet):
         self.mixed_precision = mixed_precision
 
     def get_default_callbacks(self):
+        # Divergence before progress: an epoch that diverged is not reported as done.
         return [*super().get_default_callbacks(), ("threads", TrainingThreads()),
-                ("interrupts", InterruptPolicy()), ("progress", EpochProgress())]
+                ("divergence", Divergence()), ("interrupts", InterruptPolicy()),
+                ("progress", EpochProgress())]
 
     def initialize(self):
         self.grad_scaler_ = None  # made for the device of this training run
