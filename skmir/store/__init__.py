@@ -36,6 +36,6 @@ estimators refuse a store that still holds them (their zeros are no clip).
 """
 
 from skmir.store.build import build_store
-from skmir.store.read import FeatureStore
+from skmir.store.read import FeatureStore, check_frontend, frontend_of
 
-__all__ = ["FeatureStore", "build_store"]
+__all__ = ["FeatureStore", "build_store", "check_frontend", "frontend_of"]
