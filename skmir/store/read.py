@@ -365,8 +365,8 @@ class FeatureStore:
         if bad:
             raise ValueError(
                 f"FeatureStore.verify: chunk files = {', '.join(bad[:10])} (in "
-                f"{str(self.path)!r}) do not match their recorded SHA-256: damaged after "
-                "they were written; rerun build_store with the same arguments to "
+                f"{str(self.path)!r}): they do not match their recorded SHA-256 (damaged "
+                "after they were written); rerun build_store with the same arguments to "
                 "recompute them."
             )
         return self
@@ -443,8 +443,8 @@ def check_frontend(X, fitted, owner):
     ValueError: Est: X = FeatureStore(...): made by the front end StandardScaler() ...
     """
     made = frontend_of(X)
-    if fitted is None or made is None or made["fingerprint"] == fitted["fingerprint"] \
-            and made["class"] == fitted["class"]:
+    if fitted is None or made is None or (
+            made["fingerprint"] == fitted["fingerprint"] and made["class"] == fitted["class"]):
         return
 
     def name(frontend):
