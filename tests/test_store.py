@@ -232,6 +232,109 @@ def test_a_manifest_gives_labels_and_groups(audio, tmp_path):
     assert store.y.tolist() == list("abab") and store.groups.tolist() == ["a0", "a1"] * 2
 
 
+# ----------------------------------------------------------- stores that never lie
+
+class _Slow:
+    """A front end that takes its time (so that two builds overlap): twice X."""
+
+    def transform(self, X):
+        time.sleep(0.5)
+        return np.asarray(X, dtype=np.float32) * 2
+
+
+def _build_in_child(barrier, results, path, seed):
+    import warnings
+
+    X = np.full((6, 4), seed, dtype=np.float32)
+    barrier.wait()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            store = build_store(_Slow(), X, path, y=[seed] * 6, chunk_size=2, verbose=0)
+            outcome = ("store", np.asarray(store).tolist(), store.y.tolist())
+        except ValueError as exc:
+            outcome = ("refused", str(exc), None)
+    results.put((seed, outcome, [str(w.message) for w in caught]))
+
+
+def test_two_builders_racing_on_one_path_give_one_store(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_build_in_child, args=(barrier, results, tmp_path / "s", seed))
+             for seed in (1, 2)]
+    for proc in procs:
+        proc.start()
+    out = {seed: (outcome, warned) for seed, outcome, warned in
+           (results.get(timeout=120) for _ in procs)}
+    for proc in procs:
+        proc.join(timeout=60)
+    built = [seed for seed, ((kind, _, _), _) in out.items() if kind == "store"]
+    assert len(built) == 1, out
+    winner, loser = built[0], 3 - built[0]
+    (_, data, labels), _ = out[winner]
+    # the store holds the winner's data and labels, and reads back so
+    assert data == (2 * np.full((6, 4), winner)).tolist() and labels == [winner] * 6
+    store = FeatureStore(tmp_path / "s")
+    assert np.asarray(store).tolist() == data and store.y.tolist() == labels
+    # the other one waited for it with a message, then refused the finished store
+    (kind, message, _), warned = out[loser]
+    assert kind == "refused" and "built with other arguments" in message, message
+    assert any("another process is building this store; waiting" in w for w in warned), warned
+    assert sorted(p.name for p in (tmp_path / "s").iterdir())[-2:] == ["rows.json",
+                                                                         "store.json"]
+
+
+def test_an_edited_rows_json_is_refused(tmp_path):
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    build_store(FunctionTransformer(), X, tmp_path / "s", y=[0, 1, 0, 1, 0, 1], verbose=0)
+    rows = tmp_path / "s" / "rows.json"
+    expected = sha256(rows)
+    rows.write_text(rows.read_text().replace("[0, 1, 0, 1, 0, 1]", "[1, 1, 0, 1, 0, 1]"))
+    with pytest.raises(ValueError) as info:
+        FeatureStore(tmp_path / "s")
+    message = str(info.value)
+    assert message.startswith(f"FeatureStore: rows.json = {str(rows)!r}: its SHA-256 is "
+                              f"{sha256(rows)}, but store.json records {expected}")
+    assert "Rerun build_store with the same arguments" in message
+    # a rerun rewrites it
+    store = build_store(FunctionTransformer(), X, tmp_path / "s", y=[0, 1, 0, 1, 0, 1],
+                        verbose=0)
+    assert store.y.tolist() == [0, 1, 0, 1, 0, 1]
+
+
+def test_a_damaged_chunk_is_refused_when_first_read(tmp_path, monkeypatch):
+    import skmir.store.read
+
+    X = np.random.default_rng(2).normal(size=(9, 6)).astype(np.float32)
+    build_store(FunctionTransformer(), X, tmp_path / "s", chunk_size=4, verbose=0)
+    chunk = tmp_path / "s" / "chunk-00001.npy"
+    expected = sha256(chunk)
+    data = bytearray(chunk.read_bytes())
+    data[-5] ^= 0xFF  # still a valid .npy file of the right shape
+    chunk.write_bytes(bytes(data))
+    store = FeatureStore(tmp_path / "s")
+    np.testing.assert_array_equal(store[:4], X[:4])  # chunk 0 is whole
+    with pytest.raises(ValueError) as info:
+        store[5]
+    assert str(info.value).startswith(
+        f"FeatureStore: chunk file = {str(chunk)!r}: its SHA-256 is {sha256(chunk)}, but "
+        f"store.json records {expected}")
+    assert "store.verify()" in str(info.value)
+    with pytest.raises(ValueError, match="chunk-00001.npy'?: its SHA-256"):
+        np.asarray(FeatureStore(tmp_path / "s").take([8, 4]))
+    # each chunk is hashed once per process, then read without a check
+    counted = []
+    monkeypatch.setattr(skmir.store.read, "sha256", lambda f: counted.append(f) or sha256(f))
+    fresh = build_store(FunctionTransformer(), X, tmp_path / "t", chunk_size=4, verbose=0)
+    for _ in range(3):
+        np.testing.assert_array_equal(np.asarray(FeatureStore(tmp_path / "t")), X)
+        np.testing.assert_array_equal(fresh[[8, 0, 5]], X[[8, 0, 5]])
+    assert sorted(os.path.basename(f) for f in counted) == [
+        "chunk-00000.npy", "chunk-00001.npy", "chunk-00002.npy"]
+
+
 # ----------------------------------------------------------- estimators on a store
 
 torch = pytest.importorskip("torch")
@@ -277,6 +380,40 @@ def test_transfer_features_from_a_store(tmp_path):
                                        shape=(3, 8, 24))
     with pytest.raises(ValueError, match=r"X has \(channels, bins\) = \(1, 8\) per clip"):
         tf.transform(narrow)
+
+
+def test_a_store_of_another_front_end_is_refused(audio, tmp_path):
+    from skmir import TransferFeatures
+    from skmir.neural import NeuralClassifier
+
+    paths, y = audio
+    db = make_pipeline(AudioLoader(sr=SR, duration=1.5), MelSpectrogram(sr=SR, n_mels=16),
+                       LogCompression(method="db"))
+    log_store = build_store(_frontend(), paths, tmp_path / "log", y=y, verbose=0)
+    db_store = build_store(db, paths, tmp_path / "db", y=y, verbose=0)
+    assert log_store.shape == db_store.shape
+    clf = NeuralClassifier(channels=4, hidden=8, max_epochs=1, random_state=0)
+    clf.fit(log_store, log_store.y)
+    assert clf.store_frontend_["fingerprint"] == log_store.params["fingerprint"]
+    assert clf.predict(FeatureStore(tmp_path / "log").take([3, 1])).shape == (2,)
+    with pytest.raises(ValueError) as info:
+        clf.predict(db_store)
+    message = str(info.value)
+    assert message.startswith(f"NeuralClassifier: X = {db_store!r}: made by the front end ")
+    assert "LogCompression(method='db')" in message
+    assert f"fitted on a store made by {' '.join(log_store.params['repr'].split())}" in message
+    # arrays carry no front end: taken as they are
+    assert clf.predict(np.asarray(db_store)).shape == (10,)
+    with pytest.raises(ValueError, match="TransferFeatures: X = FeatureStore.* made by the "
+                                         "front end .*method='db'"):
+        TransferFeatures(clf).fit(db_store)
+    tf = TransferFeatures(clf).fit(log_store)
+    assert tf.transform(log_store).shape[0] == 10
+    with pytest.raises(ValueError, match="TransferFeatures: X = FeatureStore.*method='db'"):
+        tf.transform(db_store)
+    # a refit on arrays forgets the store
+    clf.fit(np.asarray(log_store), y)
+    assert clf.store_frontend_ is None and clf.predict(db_store).shape == (10,)
 
 
 def test_estimators_refuse_bad_rows_and_bad_values(tmp_path):

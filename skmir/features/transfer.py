@@ -21,6 +21,7 @@ from skmir.features.base import POOLINGS, DeepFeatures, as_4d, check_transform_i
 from skmir.io import is_paths
 from skmir.neural.base import BaseNeuralEstimator
 from skmir.nn.device import resolve_device
+from skmir.store import check_frontend, frontend_of
 
 
 def _unwrap(source):
@@ -97,6 +98,10 @@ class TransferFeatures(DeepFeatures):
         a shipped network.
     n_features_in_ : int
         Samples per clip (waveform input) or bins (spectrogram input) seen in fit.
+    store_frontend_ : dict or None
+        A fitted source only: the front end of the feature store the source was
+        fitted on, else of the store given to ``fit`` (:func:`skmir.store.frontend_of`);
+        a store made by another front end is refused. None: no store was seen.
 
     See Also
     --------
@@ -193,6 +198,10 @@ class TransferFeatures(DeepFeatures):
         owner = type(self).__name__
         if self.frontend_ is None:  # spectrograms for the network
             if is_lazy(X):  # a FeatureStore, a memmap: read batch by batch
+                # The front end of the source's store, else of the fit's own.
+                check_frontend(X, getattr(self, "store_frontend_", None), owner)
+                if reset and self.store_frontend_ is None:
+                    self.store_frontend_ = frontend_of(X)
                 if reset or len(X.shape) == 2:  # as check_transform_input
                     validate_data(self, X, reset=reset, skip_check_array=True)
                 X4 = check_lazy(X, owner)
@@ -248,6 +257,7 @@ class TransferFeatures(DeepFeatures):
             self._set_named_layers(self.estimator_)
             return self
         self.input_shape_ = tuple(self.estimator_.input_shape_)
+        self.store_frontend_ = getattr(self.estimator_, "store_frontend_", None)
         self._check_input(X, reset=True)
         layers = "all" if isinstance(self.layers, str) and self.layers == "auto" else self.layers
         self._set_layers(self.estimator_.net_.module_, self.estimator_.architecture_, layers)

@@ -16,6 +16,7 @@ from skmir._validation import (
     check_waveforms,
     is_lazy,
 )
+from skmir.store import check_frontend, frontend_of
 
 
 def ndim(X):
@@ -39,6 +40,7 @@ class InputValidationMixin:
         fit = not (isinstance(y, str) and y == "no_validation")
         check_not_waveforms(X, owner, hint=", or learn from the waveforms with a front end "
                             "(frontend='logmel')")
+        self._check_store_frontend(X, reset=reset)
         if is_lazy(X):
             return self._check_lazy_X(X, y, fit=fit, reset=reset)
         if not fit:
@@ -92,6 +94,7 @@ class InputValidationMixin:
         y at fit); return X as float32 (n_clips, n_channels, n_samples). Clips of any
         length are predicted; the number of channels is the fit's."""
         owner = type(self).__name__
+        self._check_store_frontend(X, reset=reset)
         if ndim(X) > 3:  # 1-D X: sklearn's "Reshape your data" below
             raise ValueError(
                 f"{owner}: with frontend={self.frontend!r}, X must be waveforms "
@@ -114,6 +117,15 @@ class InputValidationMixin:
         if len(y) != len(X3):
             raise ValueError(f"{owner}: X has {len(X3)} clips but y has {len(y)}.")
         return X3, y
+
+    def _check_store_frontend(self, X, *, reset):
+        """At fit, record the front end of a feature store X (``store_frontend_``;
+        None for any other X); afterwards, refuse a store made by another one. An
+        array carries no front end and is taken as it is (as ``np.asarray(store)``)."""
+        if reset:
+            self.store_frontend_ = frontend_of(X)
+        else:
+            check_frontend(X, getattr(self, "store_frontend_", None), type(self).__name__)
 
     def _check_shape(self, per_clip):
         if tuple(per_clip) != tuple(self.input_shape_):

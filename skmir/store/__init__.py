@@ -10,8 +10,9 @@ estimator trains on it with memory that does not grow with the number of clips.
 The format is a folder of plain ``.npy`` files, one per chunk of ``chunk_size``
 clips (float32), and two JSON files: ``store.json`` (shape, dtype, chunk size, the
 front end's class, repr, parameters and a fingerprint of its fitted state, the skmir
-version, and per chunk its status, SHA-256 and the rows whose file could not be
-read, with the reason) and ``rows.json`` (the paths, labels and groups, written once).
+version, the SHA-256 of ``rows.json``, and per chunk its status, SHA-256 and the rows
+whose file could not be read, with the reason) and ``rows.json`` (the paths, labels and
+groups, written once).
 Why this and not zarr or HDF5:
 
 * no extra dependency, and every chunk is a ``.npy`` file any numpy reads
@@ -22,8 +23,13 @@ Why this and not zarr or HDF5:
   after each finished chunk: an interruption (Ctrl-C, a crash, a killed job) never
   leaves a half-written chunk that reads as valid, and a rerun with the same
   arguments skips the finished chunks;
-* the per-chunk SHA-256 detects a chunk damaged after it was written: a rerun
-  recomputes it, :meth:`FeatureStore.verify` reports it.
+* the SHA-256 of ``rows.json`` and of every chunk detects a file edited or damaged
+  after it was written: :class:`FeatureStore` checks ``rows.json`` when it opens the
+  store and each chunk the first time the process reads it, and refuses a mismatch;
+  :meth:`FeatureStore.verify` checks every chunk; a rerun recomputes a damaged chunk;
+* one process builds a store at a time: the folder is locked while it is built
+  (:mod:`skmir.store.lock`); a second builder waits, then continues or refuses the
+  finished store.
 
 The workers only compute (joblib, so also on a Dask cluster through
 ``joblib.parallel_config(backend="dask")``); the calling process writes every file,
@@ -32,10 +38,12 @@ so a cluster needs no shared file system and no two processes write one manifest
 A file that cannot be decoded is reported (an :class:`~skmir.AudioFileWarning` that
 names it and why); its row stays in place, all zeros, with ``ok`` False, so labels
 never shift. :attr:`FeatureStore.good` is the store without those rows; the
-estimators refuse a store that still holds them (their zeros are no clip).
+estimators refuse a store that still holds them (their zeros are no clip), and a
+store made by another front end than the one they were fitted on
+(:func:`check_frontend`).
 """
 
 from skmir.store.build import build_store
-from skmir.store.read import FeatureStore
+from skmir.store.read import FeatureStore, check_frontend, frontend_of
 
-__all__ = ["FeatureStore", "build_store"]
+__all__ = ["FeatureStore", "build_store", "check_frontend", "frontend_of"]

@@ -17,7 +17,16 @@ from tqdm.auto import tqdm
 from skmir._files import atomic_write, atomic_write_text, sha256
 from skmir._version import __version__
 from skmir.io import AudioFileError, AudioFileWarning, is_paths, load_manifest
-from skmir.store.format import FORMAT, FORMAT_VERSION, MANIFEST, ROWS, chunk_ok, read_json
+from skmir.store.format import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    ROWS,
+    chunk_ok,
+    read_json,
+    rows_digest,
+)
+from skmir.store.lock import build_lock
 from skmir.store.read import FeatureStore
 
 # A file that cannot be decoded; anything else a front end raises is a bug to see.
@@ -194,6 +203,111 @@ def _identity(manifest):
     }
 
 
+def _start(root, frontend, X, chunk_size, identity_input, rows_text):
+    """The manifest of the store at ``root``: the existing one, checked against these
+    arguments, or a new one (the first clip probed for the shape); and the per-clip
+    shape. ``rows.json`` is (re)written when missing or damaged."""
+    n = len(X)
+    rows = {"file": ROWS, "sha256": rows_digest(rows_text.encode("utf-8"))}
+    described = _describe(frontend)
+    if (root / MANIFEST).is_file():
+        manifest = read_json(root / MANIFEST)
+        if manifest.get("format") != FORMAT:
+            raise ValueError(
+                f"build_store: {MANIFEST} = {str(root / MANIFEST)!r} is not a feature "
+                "store's manifest; pass a new or empty folder."
+            )
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"build_store: path = {str(root)!r} holds a store of format version "
+                f"{manifest.get('format_version')}, and this skmir writes version "
+                f"{FORMAT_VERSION}; delete the folder to rebuild it, or pass another path."
+            )
+        wanted = dict(manifest, chunk_size=chunk_size, frontend=described,
+                      input=identity_input, shape=[n, *manifest["shape"][1:]], rows=rows)
+        old, new = _identity(manifest), _identity(wanted)
+        differ = [key for key in old if old[key] != new[key]]
+        if differ:
+            raise ValueError(
+                f"build_store: the store at {str(root)!r} was built with other arguments "
+                f"(they differ in: {', '.join(differ)}). Pass another path, or delete "
+                "this store to rebuild it."
+            )
+        tail = tuple(manifest["shape"][1:])
+    else:
+        if any(p.name not in (ROWS,) and not p.name.startswith((".", "chunk-"))
+               for p in root.iterdir()):
+            raise ValueError(
+                f"build_store: {str(root)!r} exists and is not a feature store (no "
+                f"{MANIFEST}); pass a new or empty folder."
+            )
+        tail = tuple(int(s) for s in _probe(frontend, X))
+        atomic_write_text(root / ROWS, rows_text)
+        n_chunks = -(-n // chunk_size)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "skmir_version": __version__,
+            "shape": [n, *tail],
+            "dtype": "float32",
+            "chunk_size": chunk_size,
+            "frontend": described,
+            "input": identity_input,
+            "rows": rows,
+            "chunks": [{"file": _chunk_name(k), "start": k * chunk_size,
+                        "stop": min(n, (k + 1) * chunk_size), "status": "pending",
+                        "sha256": None, "bad": {}} for k in range(n_chunks)],
+            "complete": False,
+        }
+        _write_manifest(root, manifest)
+    file = root / ROWS
+    if not file.is_file() or rows_digest(file.read_bytes()) != rows["sha256"]:
+        atomic_write_text(file, rows_text)  # lost or damaged: it is rewritten whole
+    return manifest, tail
+
+
+def _fill(root, manifest, frontend, X, tail, n_jobs, verbose):
+    """Compute and write the chunks that are not finished and whole; return the rows
+    that could not be computed, with the reasons."""
+    chunks, chunk_size = manifest["chunks"], manifest["chunk_size"]
+    todo = [k for k, entry in enumerate(chunks) if not chunk_ok(root, entry)]
+    damaged = [chunks[k]["file"] for k in todo if chunks[k]["status"] == "done"]
+    if damaged:
+        warnings.warn(
+            f"build_store: {len(damaged)} finished chunk(s) of {str(root)!r} are missing or "
+            f"damaged (SHA-256 mismatch) and are recomputed: {', '.join(damaged[:10])}",
+            UserWarning, stacklevel=3,
+        )
+    for k in todo:
+        chunks[k].update(status="pending", sha256=None, bad={})
+    if todo or not manifest["complete"]:
+        manifest["complete"] = False
+        _write_manifest(root, manifest)
+
+    bar = tqdm(total=len(chunks), initial=len(chunks) - len(todo), desc="build_store",
+               unit="chunk", disable=not verbose)
+    jobs = (delayed(_compute_chunk)(frontend, X[chunks[k]["start"]:chunks[k]["stop"]],
+                                    chunks[k]["start"], tail) for k in todo)
+    new_bad = {}
+    try:
+        for start, out, bad in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+            k = start // chunk_size
+            file = root / chunks[k]["file"]
+            with atomic_write(file) as tmp:
+                np.save(tmp, out)
+            chunks[k].update(status="done", sha256=sha256(file),
+                             bad={str(i): reason for i, reason in bad.items()})
+            # After each chunk: a rerun continues from here.
+            _write_manifest(root, manifest)
+            new_bad.update(bad)
+            bar.update(1)
+    finally:
+        bar.close()
+    manifest["complete"] = True
+    _write_manifest(root, manifest)
+    return new_bad
+
+
 def build_store(frontend, X, path, *, y=None, groups=None, chunk_size=256, n_jobs=None,
                 verbose=1):
     """Run a fitted front end over a dataset and write its output to a feature store.
@@ -203,6 +317,12 @@ def build_store(frontend, X, path, *, y=None, groups=None, chunk_size=256, n_job
     same arguments after an interruption skips the finished chunks (their SHA-256
     checked) and computes only the missing or damaged ones. A rerun with other
     arguments is refused. See the module docstring for the format.
+
+    One process builds a store at a time: the folder is locked while it is built
+    (:mod:`skmir.store.lock`), and a second ``build_store`` of the same path waits,
+    with a warning, for the first to finish, then continues the finished store (same
+    arguments: nothing is recomputed) or refuses it (other arguments). The lock ends
+    with the process that holds it, however it ends, so a killed build never blocks.
 
     Parameters
     ----------
@@ -238,6 +358,9 @@ def build_store(frontend, X, path, *, y=None, groups=None, chunk_size=256, n_job
     AudioFileWarning
         Files that could not be decoded, each with the reason; their rows are zeros
         with ``store.ok`` False.
+    UserWarning
+        When another process is building the same store (this one waits for it), or
+        when the folder cannot be locked (see :mod:`skmir.store.lock`).
 
     Examples
     --------
@@ -268,95 +391,20 @@ def build_store(frontend, X, path, *, y=None, groups=None, chunk_size=256, n_job
         raise ValueError("build_store: X holds no clips.")
     rows = {"paths": paths, "y": _column(y, "y", n), "groups": _column(groups, "groups", n)}
     rows_text = json.dumps(rows) + "\n"
-    import joblib
-
     identity_input = "paths" if paths is not None else _hash(
         X, f"{type(X).__qualname__} of shape {tuple(getattr(X, 'shape', (n,)))}")
     root = Path(path)
-    n_chunks = -(-n // chunk_size)
-    described = _describe(frontend)
-    if (root / MANIFEST).is_file():
-        manifest = read_json(root / MANIFEST)
-        if manifest.get("format") != FORMAT:
-            raise ValueError(f"build_store: {str(root / MANIFEST)!r} is not a feature store.")
-        wanted = dict(manifest, chunk_size=chunk_size, frontend=described,
-                      input=identity_input, shape=[n, *manifest["shape"][1:]],
-                      rows={"file": ROWS, "sha256": joblib.hash(rows_text)})
-        old, new = _identity(manifest), _identity(wanted)
-        differ = [key for key in old if old[key] != new[key]]
-        if differ:
-            raise ValueError(
-                f"build_store: the store at {str(root)!r} was built with other arguments "
-                f"(they differ in: {', '.join(differ)}). Pass another path, or delete "
-                "this store to rebuild it."
-            )
-        tail = tuple(manifest["shape"][1:])
-    else:
-        if root.exists() and (not root.is_dir() or any(
-                p.name not in (ROWS,) and not p.name.startswith((".", "chunk-"))
-                for p in root.iterdir())):
-            raise ValueError(
-                f"build_store: {str(root)!r} exists and is not a feature store (no "
-                f"{MANIFEST}); pass a new or empty folder."
-            )
-        root.mkdir(parents=True, exist_ok=True)
-        tail = tuple(int(s) for s in _probe(frontend, X))
-        atomic_write_text(root / ROWS, rows_text)
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "skmir_version": __version__,
-            "shape": [n, *tail],
-            "dtype": "float32",
-            "chunk_size": chunk_size,
-            "frontend": described,
-            "input": identity_input,
-            "rows": {"file": ROWS, "sha256": joblib.hash(rows_text)},
-            "chunks": [{"file": _chunk_name(k), "start": k * chunk_size,
-                        "stop": min(n, (k + 1) * chunk_size), "status": "pending",
-                        "sha256": None, "bad": {}} for k in range(n_chunks)],
-            "complete": False,
-        }
-        _write_manifest(root, manifest)
-    if not (root / ROWS).is_file() or joblib.hash((root / ROWS).read_text(
-            encoding="utf-8")) != manifest["rows"]["sha256"]:
-        atomic_write_text(root / ROWS, rows_text)  # lost or damaged: it is rewritten whole
-    chunks = manifest["chunks"]
-    todo = [k for k, entry in enumerate(chunks) if not chunk_ok(root, entry)]
-    damaged = [chunks[k]["file"] for k in todo if chunks[k]["status"] == "done"]
-    if damaged:
-        warnings.warn(
-            f"build_store: {len(damaged)} finished chunk(s) of {str(root)!r} are missing or "
-            f"damaged (SHA-256 mismatch) and are recomputed: {', '.join(damaged[:10])}",
-            UserWarning, stacklevel=2,
+    if root.exists() and not root.is_dir():
+        raise ValueError(
+            f"build_store: path = {str(root)!r} is a file, not a folder; pass a new or empty "
+            "folder."
         )
-    for k in todo:
-        chunks[k].update(status="pending", sha256=None, bad={})
-    if todo or not manifest["complete"]:
-        manifest["complete"] = False
-        _write_manifest(root, manifest)
-
-    bar = tqdm(total=n_chunks, initial=n_chunks - len(todo), desc="build_store",
-               unit="chunk", disable=not verbose)
-    jobs = (delayed(_compute_chunk)(frontend, X[chunks[k]["start"]:chunks[k]["stop"]],
-                                    chunks[k]["start"], tail) for k in todo)
-    new_bad = {}
-    try:
-        for start, out, bad in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-            k = start // chunk_size
-            file = root / chunks[k]["file"]
-            with atomic_write(file) as tmp:
-                np.save(tmp, out)
-            chunks[k].update(status="done", sha256=sha256(file),
-                             bad={str(i): reason for i, reason in bad.items()})
-            # After each chunk: a rerun continues from here.
-            _write_manifest(root, manifest)
-            new_bad.update(bad)
-            bar.update(1)
-    finally:
-        bar.close()
-    manifest["complete"] = True
-    _write_manifest(root, manifest)
+    root.mkdir(parents=True, exist_ok=True)
+    # Everything from reading the manifest to the last chunk happens under the lock: a
+    # second builder then finds a finished store (and continues or refuses it).
+    with build_lock(root):
+        manifest, tail = _start(root, frontend, X, chunk_size, identity_input, rows_text)
+        new_bad = _fill(root, manifest, frontend, X, tail, n_jobs, verbose)
     if new_bad:
         lines = "\n".join(
             f"  row {i}: {paths[i] if paths is not None else ''}: {reason}"

@@ -1,10 +1,11 @@
-"""The feature store's on-disk format: file names, the manifest, and chunk checks.
+"""The feature store's on-disk format: file names, the manifest, and its checks.
 
 Shared by :mod:`skmir.store.build` (which writes a store) and
 :mod:`skmir.store.read` (which reads one); the format itself is described in
 :mod:`skmir.store`.
 """
 
+import hashlib
 import json
 
 import numpy as np
@@ -12,15 +13,43 @@ import numpy as np
 from skmir._files import sha256
 
 FORMAT = "skmir-feature-store"
-FORMAT_VERSION = 1
+# 2: rows.json's digest is the SHA-256 of its bytes (1 recorded a joblib hash).
+FORMAT_VERSION = 2
 MANIFEST = "store.json"
 ROWS = "rows.json"
 
 
 def read_json(path):
-    """The JSON document in ``path`` (the manifest, the rows)."""
+    """The JSON document in ``path`` (the manifest)."""
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def rows_digest(data):
+    """The SHA-256 of ``rows.json``'s bytes, as the manifest records it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_rows(root, manifest, owner):
+    """The paths, labels and groups in ``rows.json``, after checking its SHA-256
+    against the manifest's (the same bytes are hashed and parsed).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the digest recorded and the one found.
+    """
+    file = root / manifest["rows"]["file"]
+    data = file.read_bytes()
+    expected, actual = manifest["rows"]["sha256"], rows_digest(data)
+    if actual != expected:
+        raise ValueError(
+            f"{owner}: {ROWS} = {str(file)!r}: its SHA-256 is {actual}, but {MANIFEST} "
+            f"records {expected}: the paths, labels and groups were changed after the "
+            "store was built. Rerun build_store with the same arguments (it rewrites "
+            f"{ROWS}), or build a new store for other labels."
+        )
+    return json.loads(data.decode("utf-8"))
 
 
 def from_column(column):
@@ -39,4 +68,4 @@ def chunk_ok(root, entry):
 
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "ROWS", "chunk_ok", "from_column",
-           "read_json"]
+           "read_json", "read_rows", "rows_digest"]

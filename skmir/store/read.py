@@ -4,11 +4,13 @@ The format is described in :mod:`skmir.store`; a store is made by
 :func:`skmir.store.build_store`.
 """
 
+import os
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
+from skmir._files import sha256
 from skmir.store.format import (
     FORMAT,
     FORMAT_VERSION,
@@ -16,7 +18,16 @@ from skmir.store.format import (
     chunk_ok,
     from_column,
     read_json,
+    read_rows,
 )
+
+# The chunk files whose SHA-256 this process has checked, by (digest recorded, device,
+# inode, size, modification time): a file replaced or rewritten since is checked again.
+_CHECKED = set()
+
+
+def _file_key(expected, st):
+    return (expected, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class FeatureStore:
@@ -30,8 +41,18 @@ class FeatureStore:
     (:attr:`random_access`), so the process holds only those rows; the operating
     system's page cache keeps recently read chunks fast.
 
+    Nothing is served unchecked: ``rows.json`` is checked against the SHA-256 that
+    ``store.json`` records when the store is opened, and each chunk file the first
+    time this process reads from it (the result is kept for the process, so later
+    reads and epochs cost nothing); a mismatch raises a ValueError naming the file,
+    both digests and what to do. :meth:`verify` checks every chunk at once.
+
     skmir's neural estimators and :class:`~skmir.TransferFeatures` take a store as X
-    and read it batch by batch (``est.fit(store.good, store.good.y)``).
+    and read it batch by batch (``est.fit(store.good, store.good.y)``). A fitted
+    estimator records the front end of the store it was fitted on
+    (``store_frontend_``, see :func:`frontend_of`) and refuses a store made by
+    another front end (:func:`check_frontend`); arrays carry no front end and are
+    taken as they are.
     Cross-validation splitters index X through sklearn, which reads each fold into
     memory: for data beyond memory rely on the estimator's own validation split
     (``early_stopping``) or pass ``store.take(train)``.
@@ -86,10 +107,16 @@ class FeatureStore:
                 "one with skmir.build_store."
             )
         manifest = read_json(root / MANIFEST)
-        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        if manifest.get("format") != FORMAT:
             raise ValueError(
-                f"FeatureStore: {str(root / MANIFEST)!r} is not a version-{FORMAT_VERSION} "
-                "skmir feature store."
+                f"FeatureStore: {MANIFEST} = {str(root / MANIFEST)!r} is not a feature "
+                "store's manifest; make a store with skmir.build_store."
+            )
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"FeatureStore: path = {str(root)!r} holds a store of format version "
+                f"{manifest.get('format_version')}, and this skmir reads version "
+                f"{FORMAT_VERSION}; delete the folder and rebuild it with build_store."
             )
         if not manifest["complete"]:
             done = sum(c["status"] == "done" for c in manifest["chunks"])
@@ -104,7 +131,7 @@ class FeatureStore:
                 f"FeatureStore: chunk file(s) {', '.join(missing[:5])} of {str(root)!r} are "
                 "missing; rerun build_store with the same arguments to recompute them."
             )
-        rows = read_json(root / manifest["rows"]["file"])
+        rows = read_rows(root, manifest, "FeatureStore")
         self.path = root.resolve()
         self._manifest = manifest
         self._chunk_size = int(manifest["chunk_size"])
@@ -220,25 +247,49 @@ class FeatureStore:
     def _global(self, positions):
         return positions if self._rows is None else self._rows[positions]
 
-    def _data_offset(self, k):
-        """Where chunk ``k``'s data starts in its .npy file (the header is read once
-        and checked against the manifest, then cached)."""
+    def _check_chunk(self, f, k):
+        """Check chunk ``k``'s file (open as ``f``) against its recorded SHA-256, the
+        first time this process reads it (the result is kept for the process, by the
+        file's inode, size and modification time)."""
+        expected = self._manifest["chunks"][k]["sha256"]
+        key = _file_key(expected, os.fstat(f.fileno()))
+        if key in _CHECKED:
+            return
+        actual = sha256(f.name)
+        # The digest is of the file this process reads from: the same inode, unchanged
+        # while it was hashed.
+        if _file_key(expected, os.stat(f.name)) != key:
+            raise ValueError(
+                f"FeatureStore: chunk file = {str(f.name)!r} changed while it was read (is "
+                "build_store rewriting it?); read the store again once the build is done."
+            )
+        if actual != expected:
+            raise ValueError(
+                f"FeatureStore: chunk file = {str(f.name)!r}: its SHA-256 is {actual}, but "
+                f"{MANIFEST} records {expected}: the chunk was damaged after it was "
+                "written. Rerun build_store with the same arguments to recompute it "
+                "(store.verify() lists every damaged chunk)."
+            )
+        _CHECKED.add(key)
+
+    def _data_offset(self, f, k):
+        """Where chunk ``k``'s data starts in its .npy file ``f`` (the header is read
+        once and checked against the manifest, then cached)."""
         offset = self._offsets.get(k)
         if offset is not None:
             return offset
         entry = self._manifest["chunks"][k]
-        file = self.path / entry["file"]
         expected = (entry["stop"] - entry["start"], *self._tail)
-        with open(file, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0)
-            shape, fortran, dtype = read(f)
-            offset = f.tell()
+        f.seek(0)
+        version = np.lib.format.read_magic(f)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read(f)
+        offset = f.tell()
         if shape != expected or dtype != np.float32 or fortran:
             raise ValueError(
-                f"FeatureStore: {str(file)!r} holds {dtype} of shape {shape}, not "
-                f"float32 of shape {expected}: the chunk is damaged; rerun build_store "
+                f"FeatureStore: chunk file = {str(f.name)!r} holds {dtype} of shape {shape}, "
+                f"not float32 of shape {expected}: the chunk is damaged; rerun build_store "
                 "with the same arguments to recompute it."
             )
         self._offsets[k] = offset
@@ -254,7 +305,6 @@ class FeatureStore:
         ks, first = np.unique(chunk[order], return_index=True)
         for k, sel in zip(ks, np.split(order, first[1:])):
             k = int(k)
-            offset = self._data_offset(k)
             local = rows[sel] - k * self._chunk_size
             rank = np.argsort(local, kind="stable")
             # Plain reads into the output, rows in file order: one copy from the page
@@ -262,14 +312,16 @@ class FeatureStore:
             # (a kept memory map would count every page it read as resident).
             with open(self.path / self._manifest["chunks"][k]["file"], "rb",
                       buffering=0) as f:
+                self._check_chunk(f, k)
+                offset = self._data_offset(f, k)
                 for i in sel[rank]:
                     f.seek(offset + int(rows[i] - k * self._chunk_size) * row_bytes)
                     view = memoryview(out[i]).cast("B")
                     if f.readinto(view) != row_bytes:
                         raise ValueError(
-                            f"FeatureStore: {str(f.name)!r} is shorter than its header "
-                            "says: the chunk is damaged; rerun build_store with the same "
-                            "arguments to recompute it."
+                            f"FeatureStore: chunk file = {str(f.name)!r} is shorter than "
+                            "its header says: the chunk is damaged; rerun build_store with "
+                            "the same arguments to recompute it."
                         )
         return out
 
@@ -312,9 +364,10 @@ class FeatureStore:
                if not chunk_ok(self.path, c)]
         if bad:
             raise ValueError(
-                f"FeatureStore: chunk file(s) {', '.join(bad[:10])} of {str(self.path)!r} "
-                "do not match their recorded SHA-256 (damaged after they were written); "
-                "rerun build_store with the same arguments to recompute them."
+                f"FeatureStore.verify: chunk files = {', '.join(bad[:10])} (in "
+                f"{str(self.path)!r}): they do not match their recorded SHA-256 (damaged "
+                "after they were written); rerun build_store with the same arguments to "
+                "recompute them."
             )
         return self
 
@@ -324,4 +377,84 @@ class FeatureStore:
                 f"ok={int(self.ok.sum())}/{len(self)}{view})")
 
 
-__all__ = ["FeatureStore"]
+def frontend_of(X):
+    """The front end that made a feature store, as an estimator records it at fit.
+
+    Parameters
+    ----------
+    X : FeatureStore or any other input
+        A store or a view of one (:meth:`FeatureStore.take`).
+
+    Returns
+    -------
+    frontend : dict or None
+        ``class``, ``repr`` (on one line) and ``fingerprint`` (the store's
+        ``joblib.hash`` of the fitted front end, parameters included; for a front end
+        that cannot be pickled, its class) of the front end recorded in the store;
+        None for anything that is not a store (arrays carry no front end).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skmir.store import build_store, frontend_of
+    >>> store = build_store(FunctionTransformer(), np.zeros((2, 3), "float32"),
+    ...                     tempfile.mkdtemp() + "/s", verbose=0)
+    >>> frontend_of(store)["repr"], frontend_of(np.zeros((2, 3))) is None
+    ('FunctionTransformer()', True)
+    """
+    if not isinstance(X, FeatureStore):
+        return None
+    recorded = X.params
+    return {"class": recorded["class"], "repr": " ".join(recorded["repr"].split()),
+            "fingerprint": recorded["fingerprint"]}
+
+
+def check_frontend(X, fitted, owner):
+    """Refuse a feature store made by another front end than the fit's store.
+
+    Parameters
+    ----------
+    X : FeatureStore or any other input
+        What the estimator is given.
+    fitted : dict or None
+        What :func:`frontend_of` gave for the fit's X (None: the fit's X was no
+        store, and nothing is checked).
+    owner : str
+        The estimator, named in the error.
+
+    Raises
+    ------
+    ValueError
+        When ``X`` is a store whose front end is not ``fitted``, naming both.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    >>> from skmir.store import build_store, check_frontend, frontend_of
+    >>> X = np.arange(6, dtype="float32").reshape(3, 2)
+    >>> a = build_store(FunctionTransformer(), X, tempfile.mkdtemp() + "/a", verbose=0)
+    >>> b = build_store(StandardScaler().fit(X), X, tempfile.mkdtemp() + "/b", verbose=0)
+    >>> check_frontend(a, frontend_of(a), "Est")
+    >>> check_frontend(b, frontend_of(a), "Est")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Est: X = FeatureStore(...): made by the front end StandardScaler() ...
+    """
+    made = frontend_of(X)
+    if fitted is None or made is None or (
+            made["fingerprint"] == fitted["fingerprint"] and made["class"] == fitted["class"]):
+        return
+
+    def name(frontend):
+        return f"{frontend['repr']} (fingerprint {frontend['fingerprint'][:12]})"
+
+    raise ValueError(
+        f"{owner}: X = {X!r}: made by the front end {name(made)}, but the estimator was "
+        f"fitted on a store made by {name(fitted)}; give it a store built with the "
+        "fit's front end (build_store(frontend, ...)), or refit it on this one."
+    )
+
+
+__all__ = ["FeatureStore", "check_frontend", "frontend_of"]
