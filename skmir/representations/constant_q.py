@@ -252,8 +252,12 @@ class Chromagram(Representation):
 
     def torch_stages(self):
         """The torch computation: ``[stft, magnitude(2), matmul(chroma filters)]``
-        (``source="stft"``) or ``[cqt, magnitude, matmul(octave folding),
-        threshold]``, then ``normalize``."""
+        (``source="stft"``; with ``tuning=None`` ``tuned_matmul``, the filters of each
+        clip's estimated tuning) or ``[cqt, magnitude, matmul(octave folding),
+        threshold]`` (the cqt stage estimating each clip's tuning when None), then
+        ``normalize``."""
+        from functools import partial
+
         import librosa
 
         if self.source == "stft":
@@ -261,8 +265,16 @@ class Chromagram(Representation):
             stages = STFT(n_fft=self.n_fft, hop_length=self.hop_length, window=self.window,
                           center=self.center, pad_mode=self.pad_mode,
                           power=2.0).torch_stages()
-            fb = librosa.filters.chroma(sr=self.sr, n_fft=self.n_fft, tuning=self.tuning,
-                                        n_chroma=self.n_chroma)
+            chroma = partial(librosa.filters.chroma, sr=self.sr, n_fft=self.n_fft,
+                             n_chroma=self.n_chroma)
+            if self.tuning is None:
+                # chroma_stft estimates the tuning from the power STFT, at n_chroma
+                # bins per octave.
+                stages.append(("tuned_matmul", {"filters": chroma, "sr": self.sr,
+                                                "bins_per_octave": self.n_chroma}))
+            else:
+                stages.append(("matmul", {"matrix": chroma(tuning=self.tuning),
+                                          "name": "chroma_basis"}))
         else:
             n_bins = self.n_octaves * self.bins_per_octave
             # chroma_cqt: the magnitude CQT with librosa's defaults but these.
@@ -271,7 +283,7 @@ class Chromagram(Representation):
                          tuning=self.tuning).torch_stages()
             fb = librosa.filters.cq_to_chroma(n_bins, bins_per_octave=self.bins_per_octave,
                                               n_chroma=self.n_chroma, fmin=self.fmin)
-        stages.append(("matmul", {"matrix": fb, "name": "chroma_basis"}))
+            stages.append(("matmul", {"matrix": fb, "name": "chroma_basis"}))
         if self.source == "cqt" and self.threshold > 0:
             stages.append(("threshold", {"threshold": self.threshold}))
         return [*stages, ("normalize", {"norm": self.norm})]

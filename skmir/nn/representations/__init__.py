@@ -3,7 +3,8 @@
 Each module computes, on any device and differentiably, the values of the librosa
 call that the sklearn transformer of the same name (:mod:`skmir.representations`,
 :class:`skmir.LogCompression`) makes. A module is the chain of generic stages
-(STFT, CQT, magnitude, matrix product, log, dB, normalisation) that the
+(STFT, CQT, magnitude, matrix product, log, dB, normalisation; with ``tuning=None``
+the tuning of each clip estimated as librosa does) that the
 transformer's ``torch_stages()`` describes, with the windows, mel, chroma, DCT and
 constant-Q filters built with librosa's own functions and kept as buffers, so
 ``.to(device)`` moves them and the numbers agree by construction. It is built from
@@ -39,6 +40,9 @@ chain
     :class:`Stages` (a transformer's ``torch_stages()`` as one module), the
     registry ``STAGES``, the named :class:`STFT`, :class:`MelSpectrogram`,
     :class:`MFCC`, :class:`CQT`, :class:`Chromagram`, :class:`LogCompression`.
+tuning
+    librosa's tuning estimate per clip (:func:`estimate_tuning`, for ``tuning=None``)
+    and the ``tuned_matmul`` stage.
 convert
     :func:`from_transformer`, :func:`transform_array`.
 
@@ -60,7 +64,8 @@ from skmir.nn.representations.chain import (
 from skmir.nn.representations.common import TORCH_EXCEPTIONS, magnitude
 from skmir.nn.representations.constant_q import decimate, soxr_decimator
 from skmir.nn.representations.convert import BLOCK_SAMPLES, from_transformer, transform_array
+from skmir.nn.representations.tuning import estimate_tuning
 
 __all__ = ["BLOCK_SAMPLES", "CQT", "MFCC", "STFT", "TORCH_EXCEPTIONS", "Chromagram",
-           "LogCompression", "MelSpectrogram", "Stages", "decimate", "from_transformer",
-           "magnitude", "soxr_decimator", "transform_array"]
+           "LogCompression", "MelSpectrogram", "Stages", "decimate", "estimate_tuning",
+           "from_transformer", "magnitude", "soxr_decimator", "transform_array"]
