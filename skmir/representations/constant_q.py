@@ -61,9 +61,10 @@ class CQT(Representation):
     backend : {"librosa", "torch"}, default="librosa"
         ``"librosa"`` calls ``librosa.cqt`` on the CPU; ``"torch"`` computes the same
         values with :class:`skmir.nn.representations.CQT` on ``device``, batch by
-        batch (within 3e-6 of the maximum measured, 1e-4 tested). It needs a number
-        for ``tuning``, ``res_type="soxr_hq"`` and a ``pad_mode`` among "constant",
-        "reflect", "edge"; other values raise a ValueError.
+        batch (within 3e-6 of the maximum measured, 1e-4 tested). ``tuning=None``
+        is estimated per clip as librosa does (the same estimate on every clip
+        measured). It needs ``res_type="soxr_hq"`` and a ``pad_mode`` among
+        "constant", "reflect", "edge"; other values raise a ValueError.
     device : str, default="auto"
         Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
@@ -183,10 +184,11 @@ class Chromagram(Representation):
     backend : {"librosa", "torch"}, default="librosa"
         ``"librosa"`` calls librosa on the CPU; ``"torch"`` computes the same values
         with :class:`skmir.nn.representations.Chromagram` on ``device``, batch by
-        batch (within 3e-6 of the maximum measured, 1e-4 tested). It needs a number
-        for ``tuning`` (the default None estimates it per clip with librosa and raises
-        a ValueError with the torch backend) and a ``pad_mode`` among "constant",
-        "reflect", "edge".
+        batch (within 3e-6 of the maximum measured, 1e-4 tested), ``tuning=None``
+        included: each clip's tuning is estimated as librosa does
+        (:mod:`skmir.nn.representations.tuning`; the same estimate as librosa's on
+        every clip measured). It needs a ``pad_mode`` among "constant", "reflect",
+        "edge".
     device : str, default="auto"
         Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
