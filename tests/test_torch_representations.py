@@ -158,6 +158,8 @@ def test_channels_and_batch_shapes(clips):
     R.CQT(skmir.CQT(n_bins=24, fmin=220.0)),
     R.Chromagram(skmir.Chromagram(n_octaves=2, fmin=220.0, tuning=0.0)),
     R.Chromagram(skmir.Chromagram(source="stft", n_fft=256, tuning=0.0)),
+    R.Chromagram(skmir.Chromagram(n_octaves=2, fmin=220.0)),  # tuning estimated
+    R.Chromagram(skmir.Chromagram(source="stft", n_fft=256)),
     R.LogCompression(skmir.LogCompression()),
     R.LogCompression(skmir.LogCompression(method="db")),
 ], ids=lambda m: type(m).__name__)
@@ -410,6 +412,11 @@ def test_tuning_estimates_equal_librosa(clips):
 
 def test_chroma_with_estimated_tuning_equals_librosa():
     X = _detuned_tones(n_clips=4)
+    silent = np.zeros((1, X.shape[1]), np.float32)  # no pitch: tuning 0, as librosa's
+    with pytest.warns(UserWarning, match="empty frequency set"):
+        ref = skmir.Chromagram(source="stft").fit_transform(silent)
+    fast = skmir.Chromagram(source="stft", backend="torch", device="cpu")
+    assert np.array_equal(fast.fit_transform(silent), ref)
     # stereo: a clip's channels share one estimate, as librosa's on (channels, samples)
     stereo = np.stack([X[:2], X[2:]], axis=1)
     for transformer in (skmir.Chromagram(source="stft"), skmir.Chromagram(n_octaves=5)):

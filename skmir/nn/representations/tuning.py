@@ -88,6 +88,7 @@ def piptrack(S, sr, n_fft, fmin=150.0, fmax=4000.0, threshold=0.1):
     return torch.where(peak, pitch, zero), torch.where(peak, S + dskew, zero)
 
 
+@torch.no_grad()
 def estimate_tuning(S, sr, bins_per_octave=12, resolution=RESOLUTION):
     """``librosa.estimate_tuning(S=S[i], sr=sr, bins_per_octave=...)`` for each clip i.
 
@@ -103,7 +104,8 @@ def estimate_tuning(S, sr, bins_per_octave=12, resolution=RESOLUTION):
     -------
     tunings : list of float
         One per clip, a left edge of :func:`tuning_edges` (0.0 where no pitch is
-        found, as librosa, without its warning).
+        found, as librosa, without its warning). The estimate is a choice, not a
+        function of ``S`` with a gradient: none flows through it.
 
     Examples
     --------
