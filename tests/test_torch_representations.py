@@ -394,7 +394,7 @@ def test_tuning_estimates_equal_librosa(clips):
     # Measured: the same histogram bin as librosa's estimate_tuning on every clip
     # (music, noise, detuned tones); one bin (resolution 0.01) is allowed, as the
     # STFTs differ in their last float32 bits.
-    from skmir.nn.representations.tuning import estimate_tuning_of_waveforms
+    from skmir.nn.representations.tuning import estimate_tuning, estimate_tuning_of_waveforms
 
     window = torch.from_numpy(librosa.filters.get_window("hann", 2048, fftbins=True))
     for X in (clips, _detuned_tones()):
@@ -402,8 +402,8 @@ def test_tuning_estimates_equal_librosa(clips):
         ref = [librosa.estimate_tuning(S=s, sr=SR, bins_per_octave=12) for s in S]
         D = torch.stft(torch.from_numpy(X), 2048, 512, window=window.float(),
                        return_complex=True)
-        assert np.allclose(R.estimate_tuning(D.abs() ** 2, SR, 12), ref, atol=0.0101)
-        assert np.array_equal(R.estimate_tuning(torch.from_numpy(S), SR, 12), ref)
+        assert np.allclose(estimate_tuning(D.abs() ** 2, SR, 12), ref, atol=0.0101)
+        assert np.array_equal(estimate_tuning(torch.from_numpy(S), SR, 12), ref)
         # chroma_cqt: from the waveform, at the CQT's bins_per_octave
         ref = [librosa.estimate_tuning(y=y, sr=SR, bins_per_octave=36) for y in X]
         got = estimate_tuning_of_waveforms(torch.from_numpy(X), SR, 36)

@@ -41,8 +41,8 @@ chain
     registry ``STAGES``, the named :class:`STFT`, :class:`MelSpectrogram`,
     :class:`MFCC`, :class:`CQT`, :class:`Chromagram`, :class:`LogCompression`.
 tuning
-    librosa's tuning estimate per clip (:func:`estimate_tuning`, for ``tuning=None``)
-    and the ``tuned_matmul`` stage.
+    librosa's tuning estimate per clip (``estimate_tuning``, for ``tuning=None``) and
+    the ``tuned_matmul`` stage.
 convert
     :func:`from_transformer`, :func:`transform_array`.
 
@@ -64,8 +64,7 @@ from skmir.nn.representations.chain import (
 from skmir.nn.representations.common import TORCH_EXCEPTIONS, magnitude
 from skmir.nn.representations.constant_q import decimate, soxr_decimator
 from skmir.nn.representations.convert import BLOCK_SAMPLES, from_transformer, transform_array
-from skmir.nn.representations.tuning import estimate_tuning
 
 __all__ = ["BLOCK_SAMPLES", "CQT", "MFCC", "STFT", "TORCH_EXCEPTIONS", "Chromagram",
-           "LogCompression", "MelSpectrogram", "Stages", "decimate", "estimate_tuning",
-           "from_transformer", "magnitude", "soxr_decimator", "transform_array"]
+           "LogCompression", "MelSpectrogram", "Stages", "decimate", "from_transformer",
+           "magnitude", "soxr_decimator", "transform_array"]
