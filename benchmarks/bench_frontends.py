@@ -64,9 +64,9 @@ CASES = [
      skmir.Chromagram(sr=SR, source="stft", tuning=0.0)),
     # tuning estimated per clip: the transformer's librosa backend, clip by clip (as
     # librosa would estimate one tuning for the whole array).
-    ("Chroma (STFT, tuning=None)", lambda X: skmir.Chromagram(sr=SR, source="stft").transform(X),
+    ("Chroma (STFT) tuning=None", lambda X: skmir.Chromagram(sr=SR, source="stft").transform(X),
      skmir.Chromagram(sr=SR, source="stft")),
-    ("Chroma (CQT, tuning=None)", lambda X: skmir.Chromagram(sr=SR).transform(X),
+    ("Chroma (CQT) tuning=None", lambda X: skmir.Chromagram(sr=SR).transform(X),
      skmir.Chromagram(sr=SR)),
 ]
 

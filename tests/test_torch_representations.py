@@ -394,7 +394,11 @@ def test_tuning_estimates_equal_librosa(clips):
     # Measured: the same histogram bin as librosa's estimate_tuning on every clip
     # (music, noise, detuned tones); one bin (resolution 0.01) is allowed, as the
     # STFTs differ in their last float32 bits.
-    from skmir.nn.representations.tuning import estimate_tuning, estimate_tuning_of_waveforms
+    from skmir.nn.representations.tuning import (
+        estimate_tuning,
+        estimate_tuning_of_waveforms,
+        piptrack,
+    )
 
     window = torch.from_numpy(librosa.filters.get_window("hann", 2048, fftbins=True))
     for X in (clips, _detuned_tones()):
@@ -404,6 +408,9 @@ def test_tuning_estimates_equal_librosa(clips):
                        pad_mode="constant", return_complex=True)
         assert np.allclose(estimate_tuning(D.abs() ** 2, SR, 12), ref, atol=0.0101)
         assert np.array_equal(estimate_tuning(torch.from_numpy(S), SR, 12), ref)
+        pitches, mags = librosa.piptrack(S=S, sr=SR)
+        got = piptrack(torch.from_numpy(S), SR, 2048)
+        assert np.array_equal(got[0].numpy(), pitches) and np.array_equal(got[1].numpy(), mags)
         # chroma_cqt: from the waveform, at the CQT's bins_per_octave
         ref = [librosa.estimate_tuning(y=y, sr=SR, bins_per_octave=36) for y in X]
         got = estimate_tuning_of_waveforms(torch.from_numpy(X), SR, 36)

@@ -36,8 +36,11 @@ def tuning_edges(resolution=RESOLUTION):
     return np.linspace(-0.5, 0.5, int(np.ceil(1.0 / resolution)) + 1)
 
 
-def piptrack(S, sr, n_fft, fmin=150.0, fmax=4000.0, threshold=0.1):
-    """``librosa.piptrack(S=S, sr=sr, n_fft=n_fft)``: pitches and magnitudes.
+def peaks(S, sr, n_fft, fmin=150.0, fmax=4000.0, threshold=0.1):
+    """The peaks ``librosa.piptrack(S=S, sr=sr, n_fft=n_fft)`` finds, as lists.
+
+    Only the bins between ``fmin`` and ``fmax`` and their neighbours are read, and
+    the interpolation is computed at the peaks only, with librosa's operations.
 
     Parameters
     ----------
@@ -45,13 +48,62 @@ def piptrack(S, sr, n_fft, fmin=150.0, fmax=4000.0, threshold=0.1):
         A magnitude or power spectrogram.
     sr : number
     n_fft : int
+        Even, as librosa's ``piptrack`` of a spectrogram.
     fmin, fmax, threshold : float
         As librosa's.
 
     Returns
     -------
+    index : tuple of Tensor
+        The peaks' indices into ``S`` (as ``nonzero(as_tuple=True)``).
+    pitches, mags : Tensor of float32
+        librosa's interpolated frequency and magnitude of each peak.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.representations.tuning import peaks
+    >>> S = torch.zeros(1025, 1)
+    >>> S[20:23, 0] = torch.tensor([0.5, 1.0, 0.5])
+    >>> index, pitches, mags = peaks(S, 22050, 2048)
+    >>> index[0].tolist(), pitches.tolist(), mags.tolist()
+    ([21], [226.0986328125], [1.0])
+    """
+    S = as_float32(S).abs()
+    freqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
+    band = np.flatnonzero((max(fmin, 0) <= freqs) & (freqs < min(fmax, float(sr) / 2)))
+    band = band[band > 0]  # librosa's local maximum is never at the first bin
+    empty = S.new_zeros(0)
+    if not band.size:
+        return tuple(empty.long() for _ in range(S.ndim)), empty, empty
+    # The band stops below sr / 2, the last bin for an even n_fft (librosa's, from a
+    # spectrogram): each bin of it has two neighbours.
+    lo, hi = int(band[0]), min(int(band[-1]) + 1, S.shape[-2] - 1)
+    ref = threshold * S.amax(dim=-2, keepdim=True)
+    near = S[..., lo - 1:hi + 1, :]
+    Sm = near * (near > ref)
+    centre = Sm[..., 1:-1, :]
+    index = list(((centre > Sm[..., :-2, :]) & (centre >= Sm[..., 2:, :])).nonzero(
+        as_tuple=True))
+    k = index[-2] + lo
+    left, mid, right = (S[(*index[:-2], k + j, index[-1])] for j in (-1, 0, 1))
+    avg = (right - left) / 2.0  # np.gradient's central difference
+    # librosa's numba stencil adds in float32 and doubles and halves in float64.
+    a = (right + left).double() - 2 * mid.double()
+    b = (right - left).double() / 2
+    shift = torch.where(b.abs() >= a.abs(), torch.zeros_like(a), -b / a).float()
+    pitch = ((k.double() + shift.double()) * float(sr) / n_fft).float()
+    index[-2] = k
+    return tuple(index), pitch, mid + 0.5 * avg * shift
+
+
+def piptrack(S, sr, n_fft, fmin=150.0, fmax=4000.0, threshold=0.1):
+    """``librosa.piptrack(S=S, sr=sr, n_fft=n_fft)``: pitches and magnitudes, dense.
+
+    Returns
+    -------
     pitches, mags : Tensor of float32, shaped like S
-        Zero except at the interpolated peaks.
+        Zero except at the peaks (:func:`peaks`).
 
     Examples
     --------
@@ -63,29 +115,10 @@ def piptrack(S, sr, n_fft, fmin=150.0, fmax=4000.0, threshold=0.1):
     >>> float(pitches[21, 0]), float(mags[21, 0])
     (226.0986328125, 1.0)
     """
-    S = as_float32(S).abs()
-    freqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
-    band = (max(fmin, 0) <= freqs) & (freqs < min(fmax, float(sr) / 2))
-    band = torch.as_tensor(band, device=S.device)[:, None]
-    lo, mid, hi = S[..., :-2, :], S[..., 1:-1, :], S[..., 2:, :]
-    avg = torch.cat([S[..., 1:2, :] - S[..., :1, :], (hi - lo) / 2.0,
-                     S[..., -1:, :] - S[..., -2:-1, :]], dim=-2)
-    # librosa's numba stencil adds in float32 and doubles and halves in float64.
-    a = (hi + lo).double() - 2 * mid.double()
-    b = (hi - lo).double() / 2
-    inner = torch.where(b.abs() >= a.abs(), torch.zeros_like(a), -b / a).float()
-    edge = torch.zeros_like(S[..., :1, :])
-    shift = torch.cat([edge, inner, edge], dim=-2)
-    dskew = 0.5 * avg * shift
-    ref = threshold * S.amax(dim=-2, keepdim=True)
-    Sm = S * (S > ref)
-    peak = torch.cat([torch.zeros_like(edge, dtype=torch.bool),
-                      (Sm[..., 1:-1, :] > Sm[..., :-2, :]) & (Sm[..., 1:-1, :] >= Sm[..., 2:, :]),
-                      Sm[..., -1:, :] > Sm[..., -2:-1, :]], dim=-2) & band
-    index = torch.arange(S.shape[-2], device=S.device, dtype=torch.float64)[:, None]
-    pitch = ((index + shift.double()) * float(sr) / n_fft).float()
-    zero = torch.zeros_like(S)
-    return torch.where(peak, pitch, zero), torch.where(peak, S + dskew, zero)
+    index, pitch, mag = peaks(S, sr, n_fft, fmin, fmax, threshold)
+    pitches, mags = torch.zeros_like(as_float32(S)), torch.zeros_like(as_float32(S))
+    pitches[index], mags[index] = pitch, mag
+    return pitches, mags
 
 
 @torch.no_grad()
@@ -119,21 +152,21 @@ def estimate_tuning(S, sr, bins_per_octave=12, resolution=RESOLUTION):
     >>> librosa.estimate_tuning(S=S, sr=22050)
     np.float64(0.17000000000000004)
     """
-    n_fft = 2 * (S.shape[-2] - 1)
-    pitch, mag = piptrack(S, sr, n_fft)
     n = len(S)
-    pitch, mag = pitch.reshape(n, -1), mag.reshape(n, -1)
+    index, pitch, mag = peaks(S, sr, 2 * (S.shape[-2] - 1))
+    clip = index[0]
     found = pitch > 0
     keep = torch.zeros_like(found)
     for i in range(n):  # the median of a varying number of values per clip
-        values = mag[i][found[i]].sort().values
+        mine = found & (clip == i)
+        values = mag[mine].sort().values
         if len(values):
             k = len(values)
             threshold = (values[(k - 1) // 2] + values[k // 2]) / 2
-            keep[i] = found[i] & (mag[i] >= threshold)
-    clip, where = keep.nonzero(as_tuple=True)
+            keep |= mine & (mag >= threshold)
+    clip, pitch = clip[keep], pitch[keep]
     # pitch_tuning, in its float32 then (np.histogram) float64 steps.
-    octs = torch.log2(pitch[clip, where] / (440.0 / 16))
+    octs = torch.log2(pitch / (440.0 / 16))
     residual = torch.remainder(bins_per_octave * octs, 1.0)
     residual = torch.where(residual >= 0.5, residual - 1.0, residual)
     edges = tuning_edges(resolution)
@@ -227,4 +260,4 @@ class TunedMatMul(Stage):
 
 
 __all__ = ["RESOLUTION", "TunedMatMul", "estimate_tuning", "estimate_tuning_of_waveforms",
-           "piptrack", "tuning_edges"]
+           "peaks", "piptrack", "tuning_edges"]
