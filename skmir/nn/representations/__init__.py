@@ -25,7 +25,8 @@ equal module; :func:`transform_array` runs a module over a numpy array in batche
 Measured agreement with librosa 0.11 (float32, ``tests/test_torch_representations.py``):
 STFT, mel, MFCC, log and dB within 1e-6 of the maximum of the librosa result, CQT and
 chroma within 3e-6 (the tests assert 1e-4); see :class:`CQT` for how the CQT gets
-there.
+there. With ``tuning=None`` the estimated tuning of every clip measured (music,
+noise, detuned tones; both chroma sources) is librosa's own.
 
 Modules
 -------
