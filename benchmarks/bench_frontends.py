@@ -10,6 +10,8 @@ bench_representations.py), prints, measured in one run:
   librosa backend's block sizes, numpy in and out) with ``torch.set_num_threads``;
   ``ratio`` is librosa's time over torch's (throughput; > 1 means torch is faster).
   Targets (issue #13): STFT, mel, MFCC >= 1.5 at 2 threads; CQT and chroma as they are.
+  The chroma rows with ``tuning=None`` time skmir's transformers (librosa backend,
+  which estimates the tuning clip by clip, against the torch backend).
 - CUDA rows, when a GPU is available: librosa on one CPU core against the module on
   the GPU, end to end (the transformer with ``device="cuda"``: numpy in and out,
   copies included) and resident (the clips
@@ -28,7 +30,7 @@ penalises both sides alike. ``--quick`` runs 2 clips of 2 s once (a smoke test; 
 ratios mean nothing). Usage::
 
     python benchmarks/bench_frontends.py [--clips 32] [--seconds 30] [--repeat 3]
-        [--train-clips 256] [--train-epochs 4] [--quick]
+        [--train-clips 256] [--train-epochs 4] [--quick] [--cases STFT,MFCC]
 """
 
 import argparse
@@ -60,6 +62,12 @@ CASES = [
      skmir.Chromagram(sr=SR, tuning=0.0)),
     ("Chroma (STFT)", lambda X: librosa.feature.chroma_stft(y=X, sr=SR, tuning=0.0),
      skmir.Chromagram(sr=SR, source="stft", tuning=0.0)),
+    # tuning estimated per clip: the transformer's librosa backend, clip by clip (as
+    # librosa would estimate one tuning for the whole array).
+    ("Chroma (STFT) tuning=None", lambda X: skmir.Chromagram(sr=SR, source="stft").transform(X),
+     skmir.Chromagram(sr=SR, source="stft")),
+    ("Chroma (CQT) tuning=None", lambda X: skmir.Chromagram(sr=SR).transform(X),
+     skmir.Chromagram(sr=SR)),
 ]
 
 
@@ -91,9 +99,9 @@ def cuda_timed(fn):
     return time.perf_counter() - start
 
 
-def cpu_rows(X, repeat, threads):
+def cpu_rows(X, repeat, threads, cases):
     rows = []
-    for name, direct, transformer in CASES:
+    for name, direct, transformer in cases:
         torch_cpu = on(transformer, "cpu")
         direct(X[:1])  # librosa's caches (windows, filters) outside the timings
         torch_cpu.fit_transform(X[:1])
@@ -111,11 +119,11 @@ def cpu_rows(X, repeat, threads):
     return rows
 
 
-def gpu_rows(X, repeat):
+def gpu_rows(X, repeat, cases):
     rows = []
     resident = torch.from_numpy(X[: max(1, R.BLOCK_SAMPLES // X.shape[1])]).cuda()
     n_resident = len(resident)
-    for name, direct, transformer in CASES:
+    for name, direct, transformer in cases:
         if name not in GPU_CASES:
             continue
         torch_gpu = on(transformer, "cuda")
@@ -202,6 +210,9 @@ def main():
     parser.add_argument("--train-clips", type=int, default=256)
     parser.add_argument("--train-epochs", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="2 clips of 2 s, once")
+    parser.add_argument("--cases", default="",
+                        help="comma-separated names of the representations to time (all "
+                             "by default), e.g. STFT,MFCC; --train-clips 0 skips training")
     args = parser.parse_args()
     if args.quick:
         args.clips, args.seconds, args.repeat = 2, 2.0, 1
@@ -209,16 +220,19 @@ def main():
     X = make_clips(args.clips, args.seconds)
     print(f"{args.clips} clips x {args.seconds:g} s at {SR} Hz, best of {args.repeat}; "
           f"torch {torch.__version__}, librosa {librosa.__version__}")
-    rows = cpu_rows(X, args.repeat, (1, 2))
+    wanted = {c.strip() for c in args.cases.split(",") if c.strip()}
+    cases = [case for case in CASES if not wanted or case[0] in wanted]
+    rows = cpu_rows(X, args.repeat, (1, 2), cases)
     if torch.cuda.is_available():
         print(f"GPU: {torch.cuda.get_device_name()}; librosa on one CPU core")
-        rows += gpu_rows(X, args.repeat)
+        rows += gpu_rows(X, args.repeat, cases)
     else:
         print("no CUDA device: CPU rows only")
-    print(f"{'representation':<16}{'where':<18}{'librosa s':>10}{'torch s':>10}{'ratio':>9}")
+    print(f"{'representation':<28}{'where':<18}{'librosa s':>10}{'torch s':>10}{'ratio':>9}")
     for name, where, t_ref, t_torch in rows:
-        print(f"{name:<16}{where:<18}{t_ref:>10.3f}{t_torch:>10.4f}{t_ref / t_torch:>9.2f}")
-    training_rows(args.train_clips, args.train_epochs)
+        print(f"{name:<28}{where:<18}{t_ref:>10.3f}{t_torch:>10.4f}{t_ref / t_torch:>9.2f}")
+    if args.train_clips > 0:
+        training_rows(args.train_clips, args.train_epochs)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,11 @@ TRANSFORMERS = [
     skmir.Chromagram(tuning=0.0, n_octaves=5, fmin=65.0, norm=None, threshold=0.01),
     skmir.Chromagram(source="stft", tuning=0.0),
     skmir.Chromagram(source="stft", tuning=0.1, n_chroma=24, norm=2.0, n_fft=1024),
+    # tuning=None: each clip's tuning estimated, as librosa does.
+    skmir.Chromagram(),
+    skmir.Chromagram(source="stft"),
+    skmir.Chromagram(source="stft", n_chroma=24, n_fft=1024),
+    skmir.CQT(tuning=None, n_bins=48),
 ]
 
 
@@ -153,6 +158,8 @@ def test_channels_and_batch_shapes(clips):
     R.CQT(skmir.CQT(n_bins=24, fmin=220.0)),
     R.Chromagram(skmir.Chromagram(n_octaves=2, fmin=220.0, tuning=0.0)),
     R.Chromagram(skmir.Chromagram(source="stft", n_fft=256, tuning=0.0)),
+    R.Chromagram(skmir.Chromagram(n_octaves=2, fmin=220.0)),  # tuning estimated
+    R.Chromagram(skmir.Chromagram(source="stft", n_fft=256)),
     R.LogCompression(skmir.LogCompression()),
     R.LogCompression(skmir.LogCompression(method="db")),
 ], ids=lambda m: type(m).__name__)
@@ -205,7 +212,7 @@ def test_cuda_equals_cpu(clips):
 @pytest.mark.parametrize("transformer", [
     skmir.STFT(n_fft=512), skmir.MelSpectrogram(n_mels=40), skmir.MFCC(),
     skmir.CQT(n_bins=48), skmir.Chromagram(tuning=0.0, n_octaves=4, fmin=110.0),
-    skmir.Chromagram(source="stft", tuning=0.0),
+    skmir.Chromagram(source="stft", tuning=0.0), skmir.Chromagram(source="stft"),
 ], ids=repr)
 def test_torch_backend_gives_the_librosa_arrays(clips, transformer, monkeypatch):
     # Small batches, so that several are computed and stitched together.
@@ -252,10 +259,8 @@ def test_mfcc_clip_does_not_depend_on_its_block():
 @pytest.mark.parametrize("transformer, match", [
     (skmir.STFT(backend="gpu"), "'backend' parameter of STFT"),
     (skmir.MelSpectrogram(backend="torch", device="gpu"), "device='gpu' is not a torch"),
-    (skmir.CQT(backend="torch", tuning=None), "tuning=None"),
     (skmir.CQT(backend="torch", res_type="fft"), "res_type='fft'"),
     (skmir.STFT(backend="torch", pad_mode="symmetric"), "pad_mode='symmetric'"),
-    (skmir.Chromagram(backend="torch"), "tuning=None"),
     (skmir.LogCompression(backend="torch", device=3), "'device' parameter"),
 ], ids=lambda v: v if isinstance(v, str) else type(v).__name__)
 def test_bad_backend_values_are_refused_clearly(clips, transformer, match):
@@ -362,3 +367,70 @@ def test_state_dicts_of_the_nested_modules_still_load():
            "dct_matrix": state["dct_matrix"]}
     module.load_state_dict(old)
     assert set(state) == {"fft_window", "mel_basis", "dct_matrix"}
+
+
+def test_transform_array_gives_the_module_values_exactly(clips):
+    # The batches are copied into the output as they are: no value changes.
+    for transformer in (skmir.STFT(n_fft=512), skmir.MelSpectrogram(n_mels=40)):
+        module = R.from_transformer(transformer)
+        for X in (clips, np.stack([clips[:2], clips[2:]], axis=1)):
+            out = R.transform_array(module, X, device="cpu", block_samples=clips.shape[1])
+            assert np.array_equal(out, _torch(module, X))
+            assert out.flags["C_CONTIGUOUS"]
+
+
+def _detuned_tones(n_clips=6, seconds=1.0, seed=0):
+    """Two-note tones whose tuning is a known fraction of a semitone."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    rows = []
+    for k, detune in enumerate(rng.uniform(-0.5, 0.5, n_clips)):
+        f0 = 440.0 * 2 ** ((detune + k) / 12)
+        rows.append(np.sin(2 * np.pi * f0 * t) + 0.5 * np.sin(2 * np.pi * 1.5 * f0 * t))
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_tuning_estimates_equal_librosa(clips):
+    # Measured: the same histogram bin as librosa's estimate_tuning on every clip
+    # (music, noise, detuned tones); one bin (resolution 0.01) is allowed, as the
+    # STFTs differ in their last float32 bits.
+    from skmir.nn.representations.tuning import (
+        estimate_tuning,
+        estimate_tuning_of_waveforms,
+        piptrack,
+    )
+
+    window = torch.from_numpy(librosa.filters.get_window("hann", 2048, fftbins=True))
+    for X in (clips, _detuned_tones()):
+        S = np.abs(librosa.stft(X)) ** 2  # chroma_stft: the power STFT, n_chroma bins
+        ref = [librosa.estimate_tuning(S=s, sr=SR, bins_per_octave=12) for s in S]
+        D = torch.stft(torch.from_numpy(X), 2048, 512, window=window.float(),
+                       pad_mode="constant", return_complex=True)
+        assert np.allclose(estimate_tuning(D.abs() ** 2, SR, 12), ref, atol=0.0101)
+        assert np.array_equal(estimate_tuning(torch.from_numpy(S), SR, 12), ref)
+        pitches, mags = librosa.piptrack(S=S, sr=SR)
+        got = piptrack(torch.from_numpy(S), SR, 2048)
+        assert np.array_equal(got[0].numpy(), pitches) and np.array_equal(got[1].numpy(), mags)
+        # chroma_cqt: from the waveform, at the CQT's bins_per_octave
+        ref = [librosa.estimate_tuning(y=y, sr=SR, bins_per_octave=36) for y in X]
+        got = estimate_tuning_of_waveforms(torch.from_numpy(X), SR, 36)
+        assert np.allclose(got, ref, atol=0.0101)
+
+
+def test_chroma_with_estimated_tuning_equals_librosa():
+    X = _detuned_tones(n_clips=4)
+    silent = np.zeros((1, X.shape[1]), np.float32)  # no pitch: tuning 0, as librosa's
+    with pytest.warns(UserWarning, match="empty frequency set"):
+        ref = skmir.Chromagram(source="stft").fit_transform(silent)
+    fast = skmir.Chromagram(source="stft", backend="torch", device="cpu")
+    assert np.array_equal(fast.fit_transform(silent), ref)
+    # stereo: a clip's channels share one estimate, as librosa's on (channels, samples)
+    stereo = np.stack([X[:2], X[2:]], axis=1)
+    for transformer in (skmir.Chromagram(source="stft"), skmir.Chromagram(n_octaves=5)):
+        fast = clone(transformer).set_params(backend="torch", device="cpu")
+        assert _rel(fast.fit_transform(X), transformer.fit_transform(X)) < TOL
+        assert _rel(fast.transform(stereo), transformer.transform(stereo)) < TOL
+    y = X[1]
+    module = R.Chromagram(skmir.Chromagram(source="stft"))
+    ref = librosa.feature.chroma_stft(y=y, sr=SR, pad_mode="constant")
+    assert _rel(_torch(module, y[None])[0], ref) < TOL

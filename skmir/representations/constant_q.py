@@ -61,9 +61,10 @@ class CQT(Representation):
     backend : {"librosa", "torch"}, default="librosa"
         ``"librosa"`` calls ``librosa.cqt`` on the CPU; ``"torch"`` computes the same
         values with :class:`skmir.nn.representations.CQT` on ``device``, batch by
-        batch (within 3e-6 of the maximum measured, 1e-4 tested). It needs a number
-        for ``tuning``, ``res_type="soxr_hq"`` and a ``pad_mode`` among "constant",
-        "reflect", "edge"; other values raise a ValueError.
+        batch (within 3e-6 of the maximum measured, 1e-4 tested). ``tuning=None``
+        is estimated per clip as librosa does (the same estimate on every clip
+        measured). It needs ``res_type="soxr_hq"`` and a ``pad_mode`` among
+        "constant", "reflect", "edge"; other values raise a ValueError.
     device : str, default="auto"
         Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
@@ -183,10 +184,11 @@ class Chromagram(Representation):
     backend : {"librosa", "torch"}, default="librosa"
         ``"librosa"`` calls librosa on the CPU; ``"torch"`` computes the same values
         with :class:`skmir.nn.representations.Chromagram` on ``device``, batch by
-        batch (within 3e-6 of the maximum measured, 1e-4 tested). It needs a number
-        for ``tuning`` (the default None estimates it per clip with librosa and raises
-        a ValueError with the torch backend) and a ``pad_mode`` among "constant",
-        "reflect", "edge".
+        batch (within 3e-6 of the maximum measured, 1e-4 tested), ``tuning=None``
+        included: each clip's tuning is estimated as librosa does
+        (:mod:`skmir.nn.representations.tuning`; the same estimate as librosa's on
+        every clip measured). It needs a ``pad_mode`` among "constant", "reflect",
+        "edge".
     device : str, default="auto"
         Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
 
@@ -252,8 +254,12 @@ class Chromagram(Representation):
 
     def torch_stages(self):
         """The torch computation: ``[stft, magnitude(2), matmul(chroma filters)]``
-        (``source="stft"``) or ``[cqt, magnitude, matmul(octave folding),
-        threshold]``, then ``normalize``."""
+        (``source="stft"``; with ``tuning=None`` ``tuned_matmul``, the filters of each
+        clip's estimated tuning) or ``[cqt, magnitude, matmul(octave folding),
+        threshold]`` (the cqt stage estimating each clip's tuning when None), then
+        ``normalize``."""
+        from functools import partial
+
         import librosa
 
         if self.source == "stft":
@@ -261,8 +267,16 @@ class Chromagram(Representation):
             stages = STFT(n_fft=self.n_fft, hop_length=self.hop_length, window=self.window,
                           center=self.center, pad_mode=self.pad_mode,
                           power=2.0).torch_stages()
-            fb = librosa.filters.chroma(sr=self.sr, n_fft=self.n_fft, tuning=self.tuning,
-                                        n_chroma=self.n_chroma)
+            chroma = partial(librosa.filters.chroma, sr=self.sr, n_fft=self.n_fft,
+                             n_chroma=self.n_chroma)
+            if self.tuning is None:
+                # chroma_stft estimates the tuning from the power STFT, at n_chroma
+                # bins per octave.
+                stages.append(("tuned_matmul", {"filters": chroma, "sr": self.sr,
+                                                "bins_per_octave": self.n_chroma}))
+            else:
+                stages.append(("matmul", {"matrix": chroma(tuning=self.tuning),
+                                          "name": "chroma_basis"}))
         else:
             n_bins = self.n_octaves * self.bins_per_octave
             # chroma_cqt: the magnitude CQT with librosa's defaults but these.
@@ -271,7 +285,7 @@ class Chromagram(Representation):
                          tuning=self.tuning).torch_stages()
             fb = librosa.filters.cq_to_chroma(n_bins, bins_per_octave=self.bins_per_octave,
                                               n_chroma=self.n_chroma, fmin=self.fmin)
-        stages.append(("matmul", {"matrix": fb, "name": "chroma_basis"}))
+            stages.append(("matmul", {"matrix": fb, "name": "chroma_basis"}))
         if self.source == "cqt" and self.threshold > 0:
             stages.append(("threshold", {"threshold": self.threshold}))
         return [*stages, ("normalize", {"norm": self.norm})]

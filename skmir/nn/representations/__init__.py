@@ -3,7 +3,8 @@
 Each module computes, on any device and differentiably, the values of the librosa
 call that the sklearn transformer of the same name (:mod:`skmir.representations`,
 :class:`skmir.LogCompression`) makes. A module is the chain of generic stages
-(STFT, CQT, magnitude, matrix product, log, dB, normalisation) that the
+(STFT, CQT, magnitude, matrix product, log, dB, normalisation; with ``tuning=None``
+the tuning of each clip estimated as librosa does) that the
 transformer's ``torch_stages()`` describes, with the windows, mel, chroma, DCT and
 constant-Q filters built with librosa's own functions and kept as buffers, so
 ``.to(device)`` moves them and the numbers agree by construction. It is built from
@@ -24,7 +25,8 @@ equal module; :func:`transform_array` runs a module over a numpy array in batche
 Measured agreement with librosa 0.11 (float32, ``tests/test_torch_representations.py``):
 STFT, mel, MFCC, log and dB within 1e-6 of the maximum of the librosa result, CQT and
 chroma within 3e-6 (the tests assert 1e-4); see :class:`CQT` for how the CQT gets
-there.
+there. With ``tuning=None`` the estimated tuning of every clip measured (music,
+noise, detuned tones; both chroma sources) is librosa's own.
 
 Modules
 -------
@@ -39,6 +41,9 @@ chain
     :class:`Stages` (a transformer's ``torch_stages()`` as one module), the
     registry ``STAGES``, the named :class:`STFT`, :class:`MelSpectrogram`,
     :class:`MFCC`, :class:`CQT`, :class:`Chromagram`, :class:`LogCompression`.
+tuning
+    librosa's tuning estimate per clip (``estimate_tuning``, for ``tuning=None``) and
+    the ``tuned_matmul`` stage.
 convert
     :func:`from_transformer`, :func:`transform_array`.
 

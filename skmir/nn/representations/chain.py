@@ -26,10 +26,12 @@ from skmir.nn.representations.stages import (
     STFTKernel,
     Threshold,
 )
+from skmir.nn.representations.tuning import TunedMatMul
 
 #: The stages a transformer's ``torch_stages()`` may name, by name.
 STAGES = {"stft": STFTKernel, "cqt": CQTKernel, "magnitude": Magnitude, "matmul": MatMul,
-          "log": Log, "db": Decibels, "threshold": Threshold, "normalize": Normalize}
+          "log": Log, "db": Decibels, "threshold": Threshold, "normalize": Normalize,
+          "tuned_matmul": TunedMatMul}
 
 
 def transformer_stages(transformer):
@@ -195,8 +197,8 @@ class MFCC(Stages):
 class CQT(Stages):
     """:class:`skmir.CQT` as a torch module (a named :class:`Stages`).
 
-    Its ``tuning`` must be a number, ``res_type`` "soxr_hq" and ``pad_mode`` one of
-    "constant", "reflect", "edge" (:data:`~skmir.nn.representations.TORCH_EXCEPTIONS`);
+    Its ``res_type`` must be "soxr_hq" and ``pad_mode`` one of "constant", "reflect",
+    "edge" (:data:`~skmir.nn.representations.TORCH_EXCEPTIONS`);
     see :class:`~skmir.nn.representations.constant_q.CQTKernel` for how it follows
     librosa (within 3e-6 of the maximum, measured).
 
@@ -213,8 +215,8 @@ class CQT(Stages):
 class Chromagram(Stages):
     """:class:`skmir.Chromagram` as a torch module (a named :class:`Stages`).
 
-    Its ``tuning`` must be a number: the transformer's default None estimates it
-    from each clip, which only librosa does.
+    With ``tuning=None`` (the default) each clip's tuning is estimated as librosa
+    does (:mod:`~skmir.nn.representations.tuning`).
 
     Examples
     --------

@@ -9,17 +9,11 @@ EXECUTION_PARAMETERS = ("n_jobs", "backend", "device")
 TORCH_PAD = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
 
 
-def _is_number(value):
-    return value is not None
-
-
 #: The parameter values the torch modules cannot follow, in one place: parameter ->
 #: (test of the value, what to do instead). Everything else a transformer accepts,
 #: its module computes.
 TORCH_EXCEPTIONS = {
     "pad_mode": (TORCH_PAD.__contains__, "use pad_mode='constant', 'reflect' or 'edge'"),
-    "tuning": (_is_number, "pass a number, e.g. tuning=0.0 (None estimates the tuning of "
-                           "each clip, which only librosa does)"),
     "res_type": ("soxr_hq".__eq__, "use res_type='soxr_hq' (the decimator the torch CQT "
                                    "reproduces)"),
 }

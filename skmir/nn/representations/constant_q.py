@@ -9,6 +9,7 @@ import torch
 
 from skmir.nn.representations.common import TORCH_PAD, as_float32, check_waveform_batch
 from skmir.nn.representations.stages import Stage
+from skmir.nn.representations.tuning import estimate_tuning_of_waveforms
 
 
 def _relative_bandwidth(freqs, bins_per_octave):
@@ -176,9 +177,14 @@ class CQTKernel(Stage):
     ----------
     sr, hop_length, fmin, n_bins, bins_per_octave, tuning, filter_scale, norm, sparsity, \
 window, scale, pad_mode
-        As :class:`skmir.CQT`'s (its ``torch_stages()``); ``tuning`` a number,
-        ``pad_mode`` one of "constant", "reflect", "edge" (see
-        :data:`~skmir.nn.representations.TORCH_EXCEPTIONS`).
+        As :class:`skmir.CQT`'s (its ``torch_stages()``); ``pad_mode`` one of
+        "constant", "reflect", "edge" (see
+        :data:`~skmir.nn.representations.TORCH_EXCEPTIONS`). ``tuning=None``
+        estimates each clip's tuning as ``librosa.cqt`` does
+        (:func:`~skmir.nn.representations.tuning.estimate_tuning_of_waveforms`, at
+        ``bins_per_octave``); the clips of one tuning are computed together, by the
+        kernel of that tuning, built on first use and kept (the estimates take the
+        100 values of librosa's histogram, so a batch has few groups).
 
     Examples
     --------
@@ -202,7 +208,34 @@ window, scale, pad_mode
         for name, value in self.params.items():
             # n_bins is the method of every stage: the kernel's own is n_out.
             setattr(self, "n_out" if name == "n_bins" else name, value)
-        self._build()
+        if tuning is None:
+            # Kernels per estimated tuning, outside the module's buffers; the one
+            # of tuning 0 tells the shapes.
+            self.tuned = {}
+            self.template = self._tuned_kernel(0.0)
+            self.n_early, self.octaves = self.template.n_early, self.template.octaves
+        else:
+            self._build()
+
+    def _tuned_kernel(self, tuning):
+        if tuning not in self.tuned:
+            self.tuned[tuning] = (CQTKernel(**{**self.params, "tuning": tuning}), {})
+        return self.tuned[tuning][0]
+
+    def _forward_estimated(self, x, owner):
+        check_waveform_batch(owner, x, self.min_samples())
+        tunings = estimate_tuning_of_waveforms(x, self.sr, self.bins_per_octave)
+        order = sorted(range(len(x)), key=tunings.__getitem__)
+        parts = []
+        for tuning in sorted(set(tunings)):
+            rows = [i for i in order if tunings[i] == tuning]
+            kernel = self._tuned_kernel(tuning)
+            buffers = self.tuned[tuning][1].setdefault(str(x.device), {
+                name: torch.as_tensor(a, device=x.device) for name, a in kernel.arrays.items()})
+            parts.append(kernel.forward(x[rows], buffers, owner))
+        inverse = torch.empty(len(x), dtype=torch.long)
+        inverse[order] = torch.arange(len(x))
+        return torch.cat(parts)[inverse.to(x.device)]
 
     def _build(self):
         import librosa
@@ -285,6 +318,8 @@ window, scale, pad_mode
         return min(frames)
 
     def forward(self, x, buffers, owner):
+        if self.tuning is None:
+            return self._forward_estimated(x, owner)
         check_waveform_batch(owner, x, 2**self.n_early)
         lead = x.shape[:-1]
         y = as_float32(x).reshape(-1, x.shape[-1])

@@ -7,19 +7,21 @@ so ``.to(device)`` moves them. Each stage does the operations of the librosa cal
 it stands for, in float32 and librosa's order, so the numbers agree with the
 transformer's (see the tests).
 
-=============  =====================================================================
-name           computes
-=============  =====================================================================
-``stft``       the complex ``librosa.stft`` (kwargs ``n_fft``, ``hop_length``,
-               ``window`` (array of ``n_fft``), ``center``, ``pad_mode``)
-``cqt``        the complex ``librosa.cqt`` (:mod:`~skmir.nn.representations.constant_q`)
-``magnitude``  ``|x| ** power``
-``matmul``     ``matrix @ x`` over the bins (``matrix``; ``name``: its buffer's name)
-``log``        ``log(x + eps)``
-``db``         decibels, clipped at ``top_db`` below each clip's peak
-``threshold``  values below ``threshold`` set to 0
-``normalize``  ``librosa.util.normalize(x, norm, axis=-2)``
-=============  =====================================================================
+================  ==================================================================
+name              computes
+================  ==================================================================
+``stft``          the complex ``librosa.stft`` (kwargs ``n_fft``, ``hop_length``,
+                  ``window`` (array of ``n_fft``), ``center``, ``pad_mode``)
+``cqt``           the complex ``librosa.cqt`` (:mod:`~skmir.nn.representations.constant_q`)
+``magnitude``     ``|x| ** power``
+``matmul``        ``matrix @ x`` over the bins (``matrix``; ``name``: its buffer's name)
+``tuned_matmul``  ``filters(tuning) @ x``, each clip's tuning estimated from ``x``
+                  (:mod:`~skmir.nn.representations.tuning`)
+``log``           ``log(x + eps)``
+``db``            decibels, clipped at ``top_db`` below each clip's peak
+``threshold``     values below ``threshold`` set to 0
+``normalize``     ``librosa.util.normalize(x, norm, axis=-2)``
+================  ==================================================================
 """
 
 import numpy as np
