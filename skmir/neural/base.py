@@ -369,10 +369,16 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             if train:
                 self._check_split(len(X))
             net = self._build_net(mode, seed, device, train and self._stratify(y_enc))
-            if train:
-                net.fit(X, y_enc)
-            else:
-                net.initialize()
+            threads = torch.get_num_threads()
+            try:
+                if train:
+                    net.fit(X, y_enc)
+                else:
+                    net.initialize()
+            finally:
+                # An error during training skips skorch's on_train_end, where the
+                # thread policy (TrainingThreads) gives torch its setting back.
+                torch.set_num_threads(threads)
         mode.finish(net)
         self.net_ = net
         self.history_ = net.history

@@ -100,9 +100,13 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     n_outputs_ : int
     n_features_in_ : int
         ``X.shape[1]`` at fit.
+    store_frontend_ : dict or None
+        The front end of the :class:`skmir.FeatureStore` fitted on (None: arrays); a
+        store made by another front end is refused.
     sr_ : int or None
         With a frontend: the sample rate it runs at (Waveforms at another rate are
-        refused); None for a raw-waveform front end fitted on plain arrays.
+        refused, and plain arrays too when the rate came from the training
+        Waveforms); None for a raw-waveform front end fitted on plain arrays.
     n_audio_channels_ : int
         With a frontend: channels of the training waveforms.
     frontend_mean_, frontend_scale_ : ndarray of shape ``input_shape_``
@@ -240,7 +244,8 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
     classes_ : ndarray
         ``arange(n_tags)`` for an indicator ``y``, else the labels.
     y_type_ : {"multilabel-indicator", "binary", "multiclass"}
-    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
+    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_, \
+    store_frontend_
         As :class:`NeuralClassifier`.
     sr_, n_audio_channels_, frontend_mean_, frontend_scale_
         With a frontend, as :class:`NeuralClassifier`.
@@ -384,7 +389,8 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
     ----------
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         The target standardisation.
-    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
+    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_, \
+    store_frontend_
         As :class:`NeuralClassifier`.
     sr_, n_audio_channels_, frontend_mean_, frontend_scale_
         With a frontend, as :class:`NeuralClassifier`.

@@ -91,7 +91,8 @@ class FrameClassifier(ClassifierMixin, BaseNeuralEstimator):
     classes_ : ndarray of shape (n_classes,)
     single_frame_ : bool
         Whether the fit was on a 2-D X and a 1-D y (one frame per clip).
-    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
+    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_, \
+    store_frontend_
         As :class:`skmir.NeuralClassifier`.
     sr_, n_audio_channels_, frontend_mean_, frontend_scale_
         With a frontend, as :class:`skmir.NeuralClassifier`.
@@ -236,7 +237,8 @@ class FrameTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         Frame targets of 0/1, or 1-D binary or multiclass labels.
     single_frame_ : bool
         Whether the fit was on a 2-D X and a 1-D y (one frame per clip).
-    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_
+    net_, history_, architecture_, input_shape_, n_outputs_, n_features_in_, \
+    store_frontend_
         As :class:`skmir.NeuralClassifier`.
     sr_, n_audio_channels_, frontend_mean_, frontend_scale_
         With a frontend, as :class:`skmir.NeuralClassifier`.

@@ -118,7 +118,8 @@ class PersistenceMixin:
 
     def _fitted_names(self):
         arrays = self._codec.fitted_arrays
-        values = ("n_features_in_", "n_outputs_", *self._codec.fitted_values)
+        # store_frontend_: the front end of the FeatureStore fitted on (None: arrays)
+        values = ("n_features_in_", "n_outputs_", "store_frontend_", *self._codec.fitted_values)
         if self._time_scale.frame_targets:
             values += ("single_frame_",)
         return arrays, values

@@ -63,8 +63,8 @@ class TrainingThreads(Callback):
     alone); one thread per free core costs about the CPU share instead. The
     environment variable ``SKMIR_NUM_THREADS`` (a positive integer) fixes the count.
 
-    An exception other than KeyboardInterrupt skips skorch's ``on_train_end``; the
-    setting is then restored at the next training's end.
+    An exception other than KeyboardInterrupt skips skorch's ``on_train_end``: the
+    neural estimators restore torch's setting themselves when their fit raises.
 
     Examples
     --------
