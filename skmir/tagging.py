@@ -208,7 +208,17 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
             Per clip, (tag, probability), most probable first.
         """
         check_is_fitted(self, "tags_")
-        order = np.argsort(-np.asarray(proba), axis=1, kind="stable")[:, :k]
+        owner = f"{type(self).__name__}.top_tags"
+        if not isinstance(k, Integral) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"{owner}: k = {k!r}: allowed: an integer >= 1 (the tags per "
+                             f"clip; at most the {len(self.tags_)} tags are returned).")
+        proba = np.asarray(proba)
+        if proba.ndim != 2 or proba.shape[1] != len(self.tags_):
+            raise ValueError(
+                f"{owner}: proba of shape {proba.shape}: allowed: (n_clips, "
+                f"{len(self.tags_)}), one column per tag of {self.source!r} (from "
+                "predict_proba), so that each column is named by its tag.")
+        order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
         return [[(str(self.tags_[j]), float(p[j])) for j in row]
                 for row, p in zip(order, proba)]
 

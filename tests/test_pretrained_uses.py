@@ -154,6 +154,19 @@ def test_pretrained_tagger_averages_the_patches_tag_probabilities():
     assert tagger.get_feature_names_out()[0] == "tag_" + card["tags"][0]
 
 
+def test_top_tags_refuses_a_bad_k_and_columns_that_are_not_its_tags():
+    tagger = PretrainedTagger("choi2017-tags").fit()
+    P = np.random.default_rng(0).uniform(size=(2, 23))
+    assert len(tagger.top_tags(P, k=100)[0]) == 23  # at most every tag
+    for k in (-1, 0, 2.5):
+        with pytest.raises(ValueError, match=rf"^PretrainedTagger.top_tags: k = {k!r}: "
+                                             "allowed: an integer >= 1"):
+            tagger.top_tags(P, k=k)
+    with pytest.raises(ValueError, match=r"^PretrainedTagger.top_tags: proba of shape "
+                                         r"\(2, 7\): allowed: \(n_clips, 23\)"):
+        tagger.top_tags(P[:, :7])
+
+
 def test_pretrained_tagger_on_choi2017_and_its_errors():
     X = _audio(2)
     tagger = PretrainedTagger("choi2017-tags").fit(X)
