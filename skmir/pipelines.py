@@ -35,7 +35,8 @@ def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
     sr : int, default=22050
         Sample rate, shared by the loader and the MFCC so that they agree.
     duration : float or None, default=None
-        Clip length in seconds for the loader (None keeps the longest clip).
+        Clip length in seconds for the loader; None: the longest training file,
+        capped at 10 s (:class:`~skmir.AudioLoader`).
     n_mfcc : int, default=20
         Number of MFCCs.
     stats : sequence of str, default=("mean", "std")

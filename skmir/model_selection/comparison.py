@@ -16,7 +16,7 @@ from skmir._progress import epoch_progress
 from skmir.io import AudioFileWarning, AudioLoader, check_audio_files, is_paths
 from skmir.model_selection.results import ComparisonResults
 from skmir.pipelines import BASELINE, make_models
-from skmir.preprocessing import LogCompression
+from skmir.representations import LogCompression
 from skmir.representations.base import Representation
 
 _RESPONSE_METHODS = ("predict", "predict_proba", "decision_function")
@@ -106,7 +106,7 @@ def clipwise_prefix(model, X):
     :class:`~skmir.LogCompression`; librosa backend) give every clip the same output
     whichever fold it lands in and whichever clips share its call, so :func:`compare`
     runs them once on all of X, not in every fold of every model. A loader of files
-    with ``duration=None`` is not one: it pads a call's clips to that call's longest.
+    with ``duration=None`` is not one: it learns its clip length from the training files.
     The final step is never counted.
 
     Parameters
@@ -124,7 +124,7 @@ def clipwise_prefix(model, X):
     --------
     >>> from skmir import make_mfcc_baseline
     >>> from skmir.model_selection.comparison import clipwise_prefix
-    >>> clipwise_prefix(make_mfcc_baseline(), ["a.wav", "b.wav"])  # loader pads per call
+    >>> clipwise_prefix(make_mfcc_baseline(), ["a.wav", "b.wav"])  # loader learns its length
     0
     >>> clipwise_prefix(make_mfcc_baseline(duration=30), ["a.wav", "b.wav"])  # + MFCC
     2
