@@ -25,8 +25,8 @@ from skmir.io.audio import (
     is_paths,
     load_audio,
 )
-from skmir.io.lengths import MAX_AUTO_DURATION, audio_durations, auto_duration, describe_lengths
 from skmir.io.folders import load_audio_folder, load_manifest, write_audio_folder
+from skmir.io.lengths import MAX_AUTO_DURATION, audio_durations, auto_duration, describe_lengths
 
 __all__ = ["AUDIO_EXTENSIONS", "AudioFileError", "AudioFileWarning", "AudioLoader",
            "Waveforms", "check_audio_files", "is_paths", "load_audio", "load_audio_folder",

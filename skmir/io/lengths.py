@@ -104,9 +104,9 @@ def describe_lengths(durations, duration):
     >>> from skmir.io import describe_lengths
     >>> summary, warning = describe_lengths([1.0, 2.0, 30.0, 60.0], 10.0)
     >>> print(summary)
-    4 files of 1.0-60.0 s (median 16.0 s): 2 cropped to their first 10 s, 2 zero-padded (2 by more than half)
+    4 files, 1.0-60.0 s (median 16.0 s): 2 cropped to 10 s, 2 zero-padded (2 over half)
     >>> print(warning)
-    2 of 4 clips are more than half zero padding: pass a shorter duration, or leave out the short files
+    2 of 4 clips are over half zero padding: pass a shorter duration or drop short files
     """
     d = np.asarray(durations, dtype=float)
     d = d[~np.isnan(d)]
@@ -115,13 +115,13 @@ def describe_lengths(durations, duration):
     n, cropped, padded = d.size, int((d > duration).sum()), int((d < duration).sum())
     mostly_pad = int((d < _HALF * duration).sum())
     mostly_cut = int((d * _HALF > duration).sum())
-    summary = (f"{n} files of {d.min():.1f}-{d.max():.1f} s (median {np.median(d):.1f} s): "
-               f"{cropped} cropped to their first {duration:g} s, {padded} zero-padded "
-               f"({mostly_pad} by more than half)")
+    summary = (f"{n} files, {d.min():.1f}-{d.max():.1f} s (median {np.median(d):.1f} s): "
+               f"{cropped} cropped to {duration:g} s, {padded} zero-padded "
+               f"({mostly_pad} over half)")
     warning = None
     if mostly_pad > n / 4:
-        warning = (f"{mostly_pad} of {n} clips are more than half zero padding: pass a "
-                   "shorter duration, or leave out the short files")
+        warning = (f"{mostly_pad} of {n} clips are over half zero padding: pass a shorter "
+                   "duration or drop short files")
     elif mostly_cut > n / 2:
         warning = (f"{mostly_cut} of {n} files keep less than half of their audio: pass a "
                    "longer duration to use more of each file")
