@@ -42,8 +42,9 @@ def _parser():
     p.add_argument("--n-clips", type=int, default=240,
                    help="generated data only: number of clips (default: 240)")
     p.add_argument("--duration", type=float, default=None,
-                   help="clip length in seconds, cropped or zero-padded (default: 5 for "
-                        "generated data, the longest file otherwise)")
+                   help="clip length in seconds: each file is read from its start for this "
+                        "long and zero-padded when shorter (default: 5 for generated data; "
+                        "for files, the longest file capped at 10 s)")
     p.add_argument("--cv", type=int, default=5, help="number of folds (default: 5)")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
                    help=f"comma-separated model names from: {', '.join(MODELS)} "
@@ -161,10 +162,12 @@ def _listed(list_files, source):
 
 
 def _load(args, log):
-    """X, y, groups and the excluded files (None for generated music)."""
+    """X, y, groups, the excluded files (None for generated music) and notes on the clip
+    length for the report."""
     import numpy as np
 
-    from skmir.io import AudioLoader, load_audio_folder, load_manifest
+    from skmir.io import (AudioLoader, audio_durations, auto_duration, describe_lengths,
+                          load_audio_folder, load_manifest)
     from skmir.model_selection.comparison import drop_unreadable_files
 
     groups = None
@@ -176,7 +179,8 @@ def _load(args, log):
         data = make_music(task=args.task, n_clips=args.n_clips, duration=duration,
                           sr=args.sr, random_state=args.seed)
         # genre names, not indices, so that the report's confusion matrix reads
-        return data.data, np.asarray(data.target_names)[data.target], None, None
+        notes = [f"Clip length: {duration:g} s (generated)."]
+        return data.data, np.asarray(data.target_names)[data.target], None, None, notes
     source = _check_source(args.source)
     if source.is_dir():
         (paths, y), excluded = _listed(load_audio_folder, source)
@@ -188,10 +192,21 @@ def _load(args, log):
     paths, y, groups, bad = drop_unreadable_files(
         paths, y, groups, n_jobs=args.n_jobs, verbose=not args.quiet, caller=str(source))
     excluded += bad
+    # One length for every clip, decided once from the whole folder by the rule that
+    # AudioLoader(duration=None) applies at fit, and said aloud.
+    lengths = audio_durations(paths)
+    duration = args.duration or auto_duration(lengths)
+    summary, warning = describe_lengths(lengths, duration)
+    why = "--duration" if args.duration else "the longest file, capped at 10 s; set --duration"
+    notes = [f"Clip length: {duration:g} s ({why}).", f"Files: {summary}."]
+    log("\n".join(notes))
+    if warning:
+        notes.append(f"Warning: {warning}.")
+        warnings.warn(f"{warning} (--duration).", UserWarning, stacklevel=2)
     log(f"Decoding {len(paths)} files from {str(source)!r} at {args.sr} Hz ...")
-    X = AudioLoader(sr=args.sr, duration=args.duration, n_jobs=args.n_jobs,
-                    verbose=not args.quiet).transform(paths)
-    return X, y, groups, excluded
+    X = AudioLoader(sr=args.sr, duration=duration, n_jobs=args.n_jobs,
+                    verbose=not args.quiet).fit_transform(paths)
+    return X, y, groups, excluded, notes
 
 
 def _check_out(out):
@@ -257,7 +272,7 @@ def compare_command(args):
     client = _connect(args.scheduler)  # an unreachable cluster fails before any work
     try:
         try:
-            X, y, groups, excluded = _load(args, log)
+            X, y, groups, excluded, notes = _load(args, log)
             with _backend(client):
                 results = compare(models, X, y, cv=args.cv, groups=groups,
                                   n_jobs=args.n_jobs, random_state=args.seed,
@@ -268,6 +283,7 @@ def compare_command(args):
         if client is not None:
             client.close()
     results.excluded = excluded
+    results.notes = notes
     try:
         written = results.save(args.out)
     except KeyboardInterrupt:
