@@ -8,7 +8,8 @@ import time
 import warnings
 from pathlib import Path
 
-from skmir.pipelines import DEFAULT_MODELS, MODELS
+from skmir._version import __version__
+from skmir.pipelines import DEFAULT_MODELS, MODEL_HELP, MODELS
 
 DESCRIPTION = """\
 Cross-validate deep models against the conventional MFCC + SVM baseline and write a
@@ -19,7 +20,10 @@ EPILOG = """\
 examples:
   skmir compare                                   generated music, default models
   skmir compare path/to/gtzan --cv 10 --models mfcc-svm,transfer,crnn --out report/
-  skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]"""
+  skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]
+
+models (--models; the first is the baseline every other is tested against):
+""" + "\n".join(f"  {name:<15} {MODEL_HELP[name]}" for name in MODELS)
 
 
 # The generated tasks with one class per clip, which the command's models and accuracy
@@ -30,6 +34,7 @@ CLASS_TASKS = ("genre", "instrument", "key", "mode")
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skmir", description="Deep learning for music information retrieval, in sklearn.")
+    parser.add_argument("--version", action="version", version=f"skmir {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("compare", help="cross-validate models against the MFCC baseline",
                        description=DESCRIPTION, epilog=EPILOG,
@@ -60,7 +65,8 @@ def _parser():
                    help="run the folds on a Dask cluster: its scheduler's address, e.g. "
                         "tcp://10.0.0.5:8786 (needs dask.distributed; --n-jobs default: "
                         "all workers)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress output; the results and warnings are still printed")
 
     t = sub.add_parser("tag", help="tag audio files with a shipped network (offline)",
                        description=TAG_DESCRIPTION, epilog=TAG_EPILOG,
@@ -166,8 +172,14 @@ def _load(args, log):
     length for the report."""
     import numpy as np
 
-    from skmir.io import (AudioLoader, audio_durations, auto_duration, describe_lengths,
-                          load_audio_folder, load_manifest)
+    from skmir.io import (
+        AudioLoader,
+        audio_durations,
+        auto_duration,
+        describe_lengths,
+        load_audio_folder,
+        load_manifest,
+    )
     from skmir.model_selection.comparison import drop_unreadable_files
 
     groups = None
@@ -247,16 +259,30 @@ def _backend(client):
                                                                         n_jobs=-1)
 
 
+def _check_flags(args):
+    """Every numeric flag named in its own error, before any work."""
+    checks = [("--cv", args.cv, 2)]
+    if args.source is None:
+        checks.append(("--n-clips", args.n_clips, 2 * args.cv))
+    for flag, value, least in checks:
+        if value < least:
+            raise ValueError(f"{flag} must be at least {least}, got {value}.")
+    for flag, value in (("--duration", args.duration), ("--sr", args.sr)):
+        if value is not None and not value > 0:
+            raise ValueError(f"{flag} must be a positive number, got {value:g}.")
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a positive number of jobs or -1 (all CPUs), got 0.")
+
+
 def compare_command(args):
     """Run ``skmir compare`` with parsed arguments; returns the results."""
     from skmir.model_selection import compare
     from skmir.pipelines import make_models
 
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, flush=True))
+    _check_flags(args)
     if args.sr is None:
         args.sr = 16000 if args.source is None else 22050
-    if args.cv < 2:
-        raise ValueError(f"--cv must be at least 2, got {args.cv}.")
     if args.source is None and args.task not in CLASS_TASKS:
         raise ValueError(
             f"--task {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
@@ -266,6 +292,7 @@ def compare_command(args):
         )
     if args.source is not None:
         _check_source(args.source)  # before anything slow
+    created = not Path(args.out).exists()
     _check_out(args.out)
     models = make_models(args.models, sr=args.sr, random_state=args.seed)
     start = time.perf_counter()
@@ -278,6 +305,8 @@ def compare_command(args):
                                   n_jobs=args.n_jobs, random_state=args.seed,
                                   verbose=0 if args.quiet else 1)
         except KeyboardInterrupt:
+            if created and not any(Path(args.out).iterdir()):
+                Path(args.out).rmdir()  # leave no empty report folder behind
             raise KeyboardInterrupt(f"no results written to {str(args.out)!r}") from None
     finally:
         if client is not None:
@@ -290,12 +319,13 @@ def compare_command(args):
         raise KeyboardInterrupt(
             f"while writing the report: the files in {str(args.out)!r} may be missing or "
             "from an earlier run") from None
-    log("")
-    log(results.to_markdown())
-    log("")
+    # The results are what was asked for: printed even with --quiet.
+    print(f"\n{results.to_markdown()}\n")
     for name, row in results.versus_baseline().items():
-        log(f"{name} vs {results.baseline}: {row['difference']:+.3f} "
-            f"(corrected paired t-test p={row['p_value']:.3f}): {row['verdict']}")
+        print(f"{name} vs {results.baseline}: {row['difference']:+.3f} "
+              f"(corrected paired t-test p={row['p_value']:.3f}): {row['verdict']}")
+    for line in results.report_lines():
+        print(line)
     if excluded:
         log(f"\nExcluded {len(excluded)} file(s) that cannot be read as audio "
             f"(also in {Path(args.out) / 'excluded.csv'}):")

@@ -289,14 +289,20 @@ class ComparisonResults:
                             f"{self.score_time[name][k]:.3f}")
         atomic_write_text(path, "\n".join(rows) + "\n")
 
-    def _data_note(self):
+    def report_lines(self):
+        """The lines results.md gives below the table: :attr:`notes`, clips per class
+        and :meth:`warnings`.
+
+        Returns
+        -------
+        lines : list of str
+        """
         total, smallest = self.class_counts()
         lines = list(self.notes)
         if total:
             lines.append("Clips per class: " + ", ".join(f"{c} {n}" for c, n in total.items())
                          + f"; fewest of a class in a test fold: {min(smallest.values())}.")
-        lines += [f"Warning: {w}" for w in self.warnings()]
-        return "".join(f"\n{line}\n" for line in lines)
+        return lines + [f"Warning: {w}" for w in self.warnings()]
 
     def _excluded_note(self):
         if self.excluded is None:
@@ -330,7 +336,8 @@ class ComparisonResults:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.to_csv(out / "results.csv")
-        atomic_write_text(out / "results.md", self.to_markdown() + "\n" + self._data_note()
+        atomic_write_text(out / "results.md", self.to_markdown() + "\n"
+                          + "".join(f"\n{line}\n" for line in self.report_lines())
                           + self._excluded_note())
         paths = [out / "results.csv", out / "results.md"]
         if self.excluded:
