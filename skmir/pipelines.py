@@ -218,5 +218,5 @@ def make_models(names=DEFAULT_MODELS, *, sr=22050, random_state=0):
     return {name: MODELS[name](sr, random_state) for name in names}
 
 
-__all__ = ["BASELINE", "DEFAULT_MODELS", "MODELS", "MODEL_HELP", "make_logmel_frontend", "make_mfcc_baseline",
-           "make_models"]
+__all__ = ["BASELINE", "DEFAULT_MODELS", "MODELS", "MODEL_HELP", "make_logmel_frontend",
+           "make_mfcc_baseline", "make_models"]
