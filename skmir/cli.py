@@ -9,20 +9,20 @@ import warnings
 from pathlib import Path
 
 from skmir._version import __version__
-from skmir.pipelines import DEFAULT_MODELS, MODEL_HELP, MODELS
+from skmir.pipelines import BASELINE, DEFAULT_MODELS, MODEL_HELP, MODELS
 
 DESCRIPTION = """\
 Cross-validate deep models against the conventional MFCC + SVM baseline and write a
 report (results.csv, results.md, a box plot of fold scores, the best model's confusion
 matrix). Without SOURCE, the data is music that skmir generates (skmir.datasets)."""
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   skmir compare                                   generated music, default models
   skmir compare path/to/gtzan --cv 10 --models mfcc-svm,transfer,crnn --out report/
   skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]
 
-models (--models; the first is the baseline every other is tested against):
+models (--models; each is tested against the baseline, {BASELINE}):
 """ + "\n".join(f"  {name:<15} {MODEL_HELP[name]}" for name in MODELS)
 
 
