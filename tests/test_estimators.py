@@ -287,6 +287,25 @@ def test_verbose_prints_the_epoch_table_and_zero_is_silent(capsys):
     assert "epoch" in out and "train_loss" in out and "valid_acc" in out
 
 
+def test_progress_by_default_when_someone_watches(capsys, monkeypatch):
+    import sys
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmir.model_selection import compare
+
+    NeuralClassifier(max_epochs=2, **TINY).fit(X3, Y3)  # a test run: nobody watches
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    NeuralClassifier(max_epochs=2, **TINY).fit(X3, Y3)  # a terminal: epoch lines
+    assert "train_loss" in capsys.readouterr().out
+    # compare counts the epochs on its own bar: no epoch table from its folds
+    model = make_pipeline(FunctionTransformer(), NeuralClassifier(max_epochs=2, **TINY))
+    compare({"net": model}, X3, Y3, cv=2, verbose=0)
+    assert "train_loss" not in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------- errors
 
 

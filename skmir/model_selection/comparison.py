@@ -75,6 +75,14 @@ class _FoldPredictions:
         return self._Xt[0]
 
 
+def _quiet(model):
+    """``model`` with every ``verbose="auto"`` parameter set to 0: compare's own bar
+    counts the epochs, and a fold in a worker process cannot tell who is watching."""
+    auto = {k: 0 for k, v in model.get_params().items()
+            if k.rsplit("__", 1)[-1] == "verbose" and isinstance(v, str) and v == "auto"}
+    return model.set_params(**auto)
+
+
 def _fit_and_score(model, X, y, train, test, scorer):
     """Fit on the training fold, predict the test fold once, score that prediction."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
@@ -330,7 +338,8 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
 
         with epoch_progress(show_epoch if verbose else None):
             for k, fold in enumerate(parallel(
-                    delayed(_fit_and_score)(clone(rest), X_model, y, train, test, scorer)
+                    delayed(_fit_and_score)(_quiet(clone(rest)), X_model, y, train, test,
+                                            scorer)
                     for train, test in splits), start=1):
                 folds.append(fold)
                 bar.update()

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import ValidSplit
 
+from skmir._progress import resolve_verbose
 from skmir.neural.inputs import input_mode
 from skmir.neural.persistence import PersistenceMixin
 from skmir.neural.validation import InputValidationMixin, ndim
@@ -121,7 +122,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         "device": [str],
         "mixed_precision": ["boolean", StrOptions({"auto"})],
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "verbose": ["verbose", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -340,7 +341,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             mixed_precision=mixed,
             predict_nonlinearity=None,
             device=device,
-            verbose=self.verbose,
+            verbose=resolve_verbose(self.verbose),
             torch_load_kwargs={"weights_only": True},
             **self._callbacks(mode, seed, stratify),
         )

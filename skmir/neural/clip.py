@@ -163,7 +163,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
@@ -301,7 +301,7 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
@@ -445,7 +445,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,

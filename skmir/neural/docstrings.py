@@ -142,8 +142,11 @@ mixed_precision : bool or "auto", default="auto"
 random_state : int, RandomState instance or None, default=None
     Seeds the weights, the split, the shuffling and the augmentation: the same
     value gives the same model and predictions on the CPU, bit for bit.
-verbose : int, default=0
-    > 0 prints skorch's epoch table.
+verbose : int or "auto", default="auto"
+    > 0 prints skorch's epoch table, one line per epoch, and says where early
+    stopping stopped; 0 is silent. "auto" prints when someone is watching: a
+    terminal or a Jupyter notebook, not a log, a test run or a docs build, and
+    not inside :func:`skmir.compare`, whose progress bar counts the epochs.
 ''')
 
 # What an entry says at each time scale (skmir.neural.base.CLIP, FRAME): the
