@@ -128,7 +128,12 @@ early_stopping : bool, default=True
     (also when training is interrupted with Ctrl-C). With False, all the data is
     trained on for ``max_epochs`` (no hidden split).
 validation_fraction : float, default=0.1
-    The fraction of the training clips held out with ``early_stopping``.
+    The fraction of the training clips held out with ``early_stopping``. With one
+    class per clip the split is stratified and holds at least 3 clips of every
+    class (up to a third of the data), because a stopping epoch chosen from one or
+    two clips a class is chance; data too few for 2 a class are all trained on,
+    stopping when the training loss stalls (as sklearn's ``MLPClassifier``), with
+    a warning.
 n_iter_no_change : int, default=10
     Epochs without a lower validation loss before early stopping ends training.
 callbacks : list of skorch callbacks or None, default=None
