@@ -237,7 +237,7 @@ class ComparisonResults:
         if smallest and min(smallest.values()) < min_per_class:
             label = min(smallest, key=smallest.get)
             lines.append(
-                f"A test fold holds only {smallest[label]} clip(s) of class {label!r} "
+                f"A test fold holds only {smallest[label]} clip(s) of class '{label}' "
                 f"(fewer than {min_per_class}): fold scores move in coarse steps and the "
                 "paired t-test over folds means little; use more clips per class or "
                 "fewer folds.")
