@@ -50,3 +50,19 @@ def test_the_report_warns_about_small_test_folds_and_chance(tmp_path, capsys):
     assert "Warning: A test fold holds only 1 clip(s) of class" in out
     assert "Clip length: 3 s" in out
     assert "paired t-test over folds means little" in (tmp_path / "r" / "results.md").read_text()
+
+
+def test_opus_and_m4a_are_judged_by_decoding_not_by_extension(tmp_path):
+    import warnings
+
+    import soundfile as sf
+
+    (tmp_path / "a").mkdir()
+    sf.write(tmp_path / "a" / "x.opus", np.zeros(48000), 48000, format="OGG", subtype="OPUS")
+    (tmp_path / "a" / "y.m4a").write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(64))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths, _ = load_audio_folder(tmp_path)
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["x.opus"]
+    reason = dict(caught[0].message.excluded)[str(tmp_path / "a" / "y.m4a")]
+    assert "extension" not in reason  # the decoder's own reason

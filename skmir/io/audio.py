@@ -19,7 +19,10 @@ from tqdm.auto import tqdm
 from skmir._validation import check_finite, check_sr, check_waveforms
 from skmir.io.lengths import audio_durations, auto_duration
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au")
+# Listed by extension, then checked by decoding: an .opus or .m4a file the installed
+# libsndfile cannot read is excluded with its decoder's reason, not for its name.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aiff", ".aif",
+                    ".au")
 
 
 class AudioFileError(ValueError):
