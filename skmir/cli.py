@@ -8,18 +8,22 @@ import time
 import warnings
 from pathlib import Path
 
-from skmir.pipelines import DEFAULT_MODELS, MODELS
+from skmir._version import __version__
+from skmir.pipelines import BASELINE, DEFAULT_MODELS, MODEL_HELP, MODELS
 
 DESCRIPTION = """\
 Cross-validate deep models against the conventional MFCC + SVM baseline and write a
 report (results.csv, results.md, a box plot of fold scores, the best model's confusion
 matrix). Without SOURCE, the data is music that skmir generates (skmir.datasets)."""
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   skmir compare                                   generated music, default models
   skmir compare path/to/gtzan --cv 10 --models mfcc-svm,transfer,crnn --out report/
-  skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]"""
+  skmir compare manifest.csv --duration 30        CSV with columns path,label[,group]
+
+models (--models; each is tested against the baseline, {BASELINE}):
+""" + "\n".join(f"  {name:<15} {MODEL_HELP[name]}" for name in MODELS)
 
 
 # The generated tasks with one class per clip, which the command's models and accuracy
@@ -30,6 +34,7 @@ CLASS_TASKS = ("genre", "instrument", "key", "mode")
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skmir", description="Deep learning for music information retrieval, in sklearn.")
+    parser.add_argument("--version", action="version", version=f"skmir {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("compare", help="cross-validate models against the MFCC baseline",
                        description=DESCRIPTION, epilog=EPILOG,
@@ -42,8 +47,9 @@ def _parser():
     p.add_argument("--n-clips", type=int, default=240,
                    help="generated data only: number of clips (default: 240)")
     p.add_argument("--duration", type=float, default=None,
-                   help="clip length in seconds, cropped or zero-padded (default: 5 for "
-                        "generated data, the longest file otherwise)")
+                   help="clip length in seconds: each file is read from its start for this "
+                        "long and zero-padded when shorter (default: 5 for generated data; "
+                        "for files, the longest file capped at 10 s)")
     p.add_argument("--cv", type=int, default=5, help="number of folds (default: 5)")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS),
                    help=f"comma-separated model names from: {', '.join(MODELS)} "
@@ -59,7 +65,8 @@ def _parser():
                    help="run the folds on a Dask cluster: its scheduler's address, e.g. "
                         "tcp://10.0.0.5:8786 (needs dask.distributed; --n-jobs default: "
                         "all workers)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress output; the results and warnings are still printed")
 
     t = sub.add_parser("tag", help="tag audio files with a shipped network (offline)",
                        description=TAG_DESCRIPTION, epilog=TAG_EPILOG,
@@ -162,10 +169,18 @@ def _listed(list_files, source):
 
 
 def _load(args, log):
-    """X, y, groups and the excluded files (None for generated music)."""
+    """X, y, groups, the excluded files (None for generated music) and notes on the clip
+    length for the report."""
     import numpy as np
 
-    from skmir.io import AudioLoader, load_audio_folder, load_manifest
+    from skmir.io import (
+        AudioLoader,
+        audio_durations,
+        auto_duration,
+        describe_lengths,
+        load_audio_folder,
+        load_manifest,
+    )
     from skmir.model_selection.comparison import drop_unreadable_files
 
     groups = None
@@ -177,7 +192,8 @@ def _load(args, log):
         data = make_music(task=args.task, n_clips=args.n_clips, duration=duration,
                           sr=args.sr, random_state=args.seed)
         # genre names, not indices, so that the report's confusion matrix reads
-        return data.data, np.asarray(data.target_names)[data.target], None, None
+        notes = [f"Clip length: {duration:g} s (generated)."]
+        return data.data, np.asarray(data.target_names)[data.target], None, None, notes
     source = _check_source(args.source)
     if source.is_dir():
         (paths, y), excluded = _listed(load_audio_folder, source)
@@ -189,10 +205,21 @@ def _load(args, log):
     paths, y, groups, bad = drop_unreadable_files(
         paths, y, groups, n_jobs=args.n_jobs, verbose=not args.quiet, caller=str(source))
     excluded += bad
+    # One length for every clip, decided once from the whole folder by the rule that
+    # AudioLoader(duration=None) applies at fit, and said aloud.
+    lengths = audio_durations(paths)
+    duration = args.duration or auto_duration(lengths)
+    summary, warning = describe_lengths(lengths, duration)
+    why = "--duration" if args.duration else "the longest file, capped at 10 s; set --duration"
+    notes = [f"Clip length: {duration:g} s ({why}).", f"Files: {summary}."]
+    log("\n".join(notes))
+    if warning:
+        notes.append(f"Warning: {warning}.")
+        warnings.warn(f"{warning} (--duration).", UserWarning, stacklevel=2)
     log(f"Decoding {len(paths)} files from {str(source)!r} at {args.sr} Hz ...")
-    X = AudioLoader(sr=args.sr, duration=args.duration, n_jobs=args.n_jobs,
-                    verbose=not args.quiet).transform(paths)
-    return X, y, groups, excluded
+    X = AudioLoader(sr=args.sr, duration=duration, n_jobs=args.n_jobs,
+                    verbose=not args.quiet).fit_transform(paths)
+    return X, y, groups, excluded, notes
 
 
 def _check_out(out):
@@ -233,16 +260,30 @@ def _backend(client):
                                                                         n_jobs=-1)
 
 
+def _check_flags(args):
+    """Every numeric flag named in its own error, before any work."""
+    checks = [("--cv", args.cv, 2)]
+    if args.source is None:
+        checks.append(("--n-clips", args.n_clips, 2 * args.cv))
+    for flag, value, least in checks:
+        if value < least:
+            raise ValueError(f"{flag} must be at least {least}, got {value}.")
+    for flag, value in (("--duration", args.duration), ("--sr", args.sr)):
+        if value is not None and not value > 0:
+            raise ValueError(f"{flag} must be a positive number, got {value:g}.")
+    if args.n_jobs == 0:
+        raise ValueError("--n-jobs must be a positive number of jobs or -1 (all CPUs), got 0.")
+
+
 def compare_command(args):
     """Run ``skmir compare`` with parsed arguments; returns the results."""
     from skmir.model_selection import compare
     from skmir.pipelines import make_models
 
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, flush=True))
+    _check_flags(args)
     if args.sr is None:
         args.sr = 16000 if args.source is None else 22050
-    if args.cv < 2:
-        raise ValueError(f"--cv must be at least 2, got {args.cv}.")
     if args.source is None and args.task not in CLASS_TASKS:
         raise ValueError(
             f"--task {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
@@ -252,35 +293,40 @@ def compare_command(args):
         )
     if args.source is not None:
         _check_source(args.source)  # before anything slow
+    created = not Path(args.out).exists()
     _check_out(args.out)
     models = make_models(args.models, sr=args.sr, random_state=args.seed)
     start = time.perf_counter()
     client = _connect(args.scheduler)  # an unreachable cluster fails before any work
     try:
         try:
-            X, y, groups, excluded = _load(args, log)
+            X, y, groups, excluded, notes = _load(args, log)
             with _backend(client):
                 results = compare(models, X, y, cv=args.cv, groups=groups,
                                   n_jobs=args.n_jobs, random_state=args.seed,
                                   verbose=0 if args.quiet else 1)
         except KeyboardInterrupt:
+            if created and not any(Path(args.out).iterdir()):
+                Path(args.out).rmdir()  # leave no empty report folder behind
             raise KeyboardInterrupt(f"no results written to {str(args.out)!r}") from None
     finally:
         if client is not None:
             client.close()
     results.excluded = excluded
+    results.notes = notes
     try:
         written = results.save(args.out)
     except KeyboardInterrupt:
         raise KeyboardInterrupt(
             f"while writing the report: the files in {str(args.out)!r} may be missing or "
             "from an earlier run") from None
-    log("")
-    log(results.to_markdown())
-    log("")
+    # The results are what was asked for: printed even with --quiet.
+    print(f"\n{results.to_markdown()}\n")
     for name, row in results.versus_baseline().items():
-        log(f"{name} vs {results.baseline}: {row['difference']:+.3f} "
-            f"(corrected paired t-test p={row['p_value']:.3f}): {row['verdict']}")
+        print(f"{name} vs {results.baseline}: {row['difference']:+.3f} "
+              f"(corrected paired t-test p={row['p_value']:.3f}): {row['verdict']}")
+    for line in results.report_lines():
+        print(line)
     if excluded:
         log(f"\nExcluded {len(excluded)} file(s) that cannot be read as audio "
             f"(also in {Path(args.out) / 'excluded.csv'}):")

@@ -35,7 +35,8 @@ def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
     sr : int, default=22050
         Sample rate, shared by the loader and the MFCC so that they agree.
     duration : float or None, default=None
-        Clip length in seconds for the loader (None keeps the longest clip).
+        Clip length in seconds for the loader; None: the longest training file,
+        capped at 10 s (:class:`~skmir.AudioLoader`).
     n_mfcc : int, default=20
         Number of MFCCs.
     stats : sequence of str, default=("mean", "std")
@@ -169,6 +170,16 @@ MODELS = {
     "conv2d": lambda sr, seed: _neural_pipeline("conv2d", sr, random_state=seed),
     "crnn": lambda sr, seed: _neural_pipeline("crnn", sr, random_state=seed),
 }
+# What each model of MODELS is, in one line, for `skmir compare --help`.
+MODEL_HELP = {
+    "mfcc-svm": "the baseline: MFCC mean and std over time -> SVM",
+    "random-weights": "pooled outputs of a convnet with random weights -> SVM",
+    "transfer": "pooled layer outputs of the shipped choi2017-tags network -> SVM",
+    "musicnn": "the same with the shipped musicnn (trained on the MSD) -> SVM, 16 kHz",
+    "conv1d": "1D convnet on log-mel spectrograms, trained here (fig. 13)",
+    "conv2d": "2D convnet on log-mel spectrograms, trained here (fig. 13)",
+    "crnn": "convolutional recurrent network on log-mel spectrograms, trained here",
+}
 DEFAULT_MODELS = ("mfcc-svm", "random-weights", "transfer", "conv1d", "conv2d", "crnn")
 BASELINE = "mfcc-svm"
 
@@ -207,5 +218,5 @@ def make_models(names=DEFAULT_MODELS, *, sr=22050, random_state=0):
     return {name: MODELS[name](sr, random_state) for name in names}
 
 
-__all__ = ["BASELINE", "DEFAULT_MODELS", "MODELS", "make_logmel_frontend", "make_mfcc_baseline",
-           "make_models"]
+__all__ = ["BASELINE", "DEFAULT_MODELS", "MODELS", "MODEL_HELP", "make_logmel_frontend",
+           "make_mfcc_baseline", "make_models"]

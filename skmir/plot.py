@@ -5,12 +5,10 @@ matplotlib with librosa.display for spectrograms; every function takes an option
 ``ax`` (or ``fig``) and returns what it drew on, and works headless (Agg backend when
 no display is set).
 
-Labels in any script: the text of every figure falls back, glyph by glyph, from the
-user's font (``rcParams["font.family"]``) to installed fonts that cover more
-scripts (DejaVu Sans, which matplotlib ships, covers Latin, Greek and Cyrillic; Noto
-Sans CJK and similar fonts cover Chinese, Japanese and Korean where installed). A
-label with characters that no installed font has draws, with one warning that says
-which font to install.
+Labels in any script: text falls back, glyph by glyph, from ``rcParams["font.family"]``
+to installed fonts covering more scripts (DejaVu Sans: Latin, Greek, Cyrillic; Noto Sans
+CJK and similar: Chinese, Japanese, Korean). Characters that no installed font has
+draw, with one warning naming the font to install.
 """
 
 import functools
@@ -264,8 +262,9 @@ def plot_scores(results, ax=None):
     75th percentile), the orange line is the median, the green triangle the mean,
     and the whiskers reach the lowest and highest folds within 1.5 box heights of
     the box. Each model's tick label gives its mean ± standard deviation over the
-    folds, and a dashed line marks the baseline's mean. A legend to the right of the
-    axes, clear of the data, says all this.
+    folds, a dashed line marks the baseline's mean and red lines the chance levels
+    (:meth:`~skmir.model_selection.ComparisonResults.chance_levels`). A legend to the
+    right of the axes, clear of the data, says all this.
 
     Parameters
     ----------
@@ -325,6 +324,9 @@ def plot_scores(results, ax=None):
         line = ax.axhline(np.mean(results.scores[results.baseline]), ls="--", lw=1,
                           color="gray", label=f"{results.baseline} mean (baseline)")
         handles.append(line)
+    for (label, s), style in zip(results.chance_levels().items(), (":", "-.")):
+        handles.append(ax.axhline(np.mean(s), ls=style, lw=1, color="tab:red",
+                                  label=f"{label} ({np.mean(s):.3f})"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
               fontsize="small", title="Reading the boxes", title_fontsize="small")
     ax.set(ylabel=results.scoring, xlabel="model: mean ± standard deviation over the folds",

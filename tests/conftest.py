@@ -12,6 +12,22 @@ def tone(freq, seconds, sr, harmonics=1, seed=0):
 
 
 
+def write_mixed_lengths_folder(root, n_per_class=6, longest=15.0):
+    """A user's folder in miniature: three classes of tones that overlap in pitch, files
+    of 0.5 s to ``longest`` s (a scaled-down 1-60 s) in WAV, FLAC and OGG, mono and
+    stereo, at 8-16 kHz. Each class has its lengths spread evenly, so that every
+    training fold of a 3-fold split holds files longer than 10 s."""
+    rng = np.random.default_rng(0)
+    classes = {"low": (150, 400, 2), "mid": (300, 800, 4), "high": (600, 1600, 6)}
+    for label, (low, high, harmonics) in classes.items():
+        (root / label).mkdir(parents=True)
+        for i, seconds in enumerate(rng.permutation(np.linspace(0.5, longest, n_per_class))):
+            sr = (8000, 11025, 16000)[i % 3]
+            y = tone(rng.uniform(low, high), seconds, sr, harmonics, seed=i)
+            y = np.stack([y, 0.8 * y], axis=1) if i % 2 else y
+            sf.write(root / label / f"{label}{i}.{('wav', 'flac', 'ogg')[i % 3]}", y, sr)
+
+
 def write_dataset(root, n_per_class=8, sr=16000):
     """Two audibly distinct classes (low pure tones, bright high tones) plus junk."""
     rng = np.random.default_rng(1)

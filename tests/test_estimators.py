@@ -243,6 +243,21 @@ def test_early_stopping_splits_stratified_stops_and_restores_the_best_weights():
     assert loss == pytest.approx(history[best, "valid_loss"], rel=1e-4)
 
 
+def test_small_data_validation_holds_three_clips_a_class_or_none():
+    # 48 training clips of 4 classes: 10% would be 5 clips, one or two a class (issue 25)
+    X, y = banded_clips(n_per_class=12, n_classes=4)
+    clf = NeuralClassifier("c1-d1", max_epochs=2, **TINY).fit(X, y)
+    split = clf.net_.train_split
+    _, valid = split(clf.net_.get_dataset(clf._check_X(X, reset=False), y), y)
+    assert split.stratified and np.bincount(y[valid.indices]).tolist() == [3, 3, 3, 3]
+    # 2 clips a class: no split that can decide, train on all and stop on train_loss
+    X, y = banded_clips(n_per_class=2, n_classes=4)
+    with pytest.warns(UserWarning, match="too few clips of each class"):
+        clf = NeuralClassifier("c1-d1", max_epochs=2, **TINY).fit(X, y)
+    assert clf.net_.train_split is None and "valid_loss" not in clf.history_[-1]
+    assert dict(clf.net_.callbacks_)["early_stopping"].monitor == "train_loss"
+
+
 class _Interrupt(Callback):
     """Record the weights after every epoch and press Ctrl-C after ``at`` epochs."""
 
@@ -285,6 +300,25 @@ def test_verbose_prints_the_epoch_table_and_zero_is_silent(capsys):
     NeuralClassifier(max_epochs=2, verbose=1, **TINY).fit(X3, Y3)
     out = capsys.readouterr().out
     assert "epoch" in out and "train_loss" in out and "valid_acc" in out
+
+
+def test_progress_by_default_when_someone_watches(capsys, monkeypatch):
+    import sys
+
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmir.model_selection import compare
+
+    NeuralClassifier(max_epochs=2, **TINY).fit(X3, Y3)  # a test run: nobody watches
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    NeuralClassifier(max_epochs=2, **TINY).fit(X3, Y3)  # a terminal: epoch lines
+    assert "train_loss" in capsys.readouterr().out
+    # compare counts the epochs on its own bar: no epoch table from its folds
+    model = make_pipeline(FunctionTransformer(), NeuralClassifier(max_epochs=2, **TINY))
+    compare({"net": model}, X3, Y3, cv=2, verbose=0)
+    assert "train_loss" not in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------- errors

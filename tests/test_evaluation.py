@@ -450,7 +450,11 @@ def test_the_command_exits_130_and_writes_no_results(tmp_path, monkeypatch, caps
     assert code == 130
     assert capsys.readouterr().err.strip() == (
         f"skmir compare: interrupted: no results written to {str(out)!r}")
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # the folder the command made is removed (issue 25)
+    out.mkdir()  # a folder the user made stays
+    assert main(["compare", "--task", "mode", "--n-clips", "12", "--duration", "1.5", "--cv",
+                 "2", "--out", str(out), "--quiet"]) == 130
+    assert out.is_dir()
 
 
 def test_the_command_stops_when_a_networks_training_is_interrupted(tmp_path, monkeypatch):

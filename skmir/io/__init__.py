@@ -6,6 +6,9 @@ audio
     :func:`load_audio`, :class:`AudioLoader` (paths or waveforms in, fixed-length
     waveforms out) and :class:`Waveforms` (an array that carries its sample rate), and
     :func:`check_audio_files` (which files cannot be read as audio, and why).
+lengths
+    :func:`auto_duration` (the clip length when none is given), :func:`audio_durations`
+    and :func:`describe_lengths` (what cropping and padding do to a folder).
 folders
     :func:`load_audio_folder`, :func:`load_manifest` and :func:`write_audio_folder`.
 
@@ -23,7 +26,9 @@ from skmir.io.audio import (
     load_audio,
 )
 from skmir.io.folders import load_audio_folder, load_manifest, write_audio_folder
+from skmir.io.lengths import MAX_AUTO_DURATION, audio_durations, auto_duration, describe_lengths
 
 __all__ = ["AUDIO_EXTENSIONS", "AudioFileError", "AudioFileWarning", "AudioLoader",
            "Waveforms", "check_audio_files", "is_paths", "load_audio", "load_audio_folder",
-           "load_manifest", "write_audio_folder"]
+           "load_manifest", "write_audio_folder", "MAX_AUTO_DURATION", "audio_durations",
+           "auto_duration", "describe_lengths"]

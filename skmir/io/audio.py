@@ -17,8 +17,12 @@ from sklearn.utils._param_validation import Interval
 from tqdm.auto import tqdm
 
 from skmir._validation import check_finite, check_sr, check_waveforms
+from skmir.io.lengths import audio_durations, auto_duration
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".au")
+# Listed by extension, then checked by decoding: an .opus or .m4a file the installed
+# libsndfile cannot read is excluded with its decoder's reason, not for its name.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aiff", ".aif",
+                    ".au")
 
 
 class AudioFileError(ValueError):
@@ -404,8 +408,12 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         Downmix to one channel. With False, every file must have the same number of
         channels and the output is ``(n_clips, n_channels, n_samples)``.
     duration : float or None, default=None
-        Length of every output clip in seconds (crop or zero-pad). None pads every
-        clip of a call to the longest clip of that call.
+        Length of every output clip in seconds: files are read from ``offset`` for
+        this long, and zero-padded when shorter. None fixes it at ``fit`` to the
+        longest fitted file, capped at 10 s (:func:`skmir.io.auto_duration`, from
+        the headers), so that training and test clips share one length whatever
+        the number of files in a call; decoded waveforms keep their length.
+        ``transform`` before ``fit`` takes it from the files it is given.
     offset : float, default=0.0
         Start reading each file this many seconds in.
     n_jobs : int or None, default=None
@@ -420,6 +428,8 @@ class AudioLoader(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    duration_ : float
+        The clip length in seconds: ``duration``, or the one chosen at ``fit``.
     n_features_in_ : int
         Clip length seen in ``fit`` when fitted on waveforms (not set for paths).
 
@@ -469,8 +479,13 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        if not is_paths(X):
-            check_waveforms(self, X, reset=True, sr=None if self.resample else self.sr)
+        if is_paths(X):
+            self.duration_ = self.duration or auto_duration(
+                audio_durations(np.asarray(X).tolist(), self.offset))
+        else:
+            x_sr = getattr(X, "sr", None) or self.sr
+            X = check_waveforms(self, X, reset=True, sr=None if self.resample else self.sr)
+            self.duration_ = self.duration or X.shape[-1] / x_sr
         return self
 
     def transform(self, X):
@@ -489,7 +504,10 @@ class AudioLoader(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         if is_paths(X):
-            clips = self._load_files(list(np.asarray(X).tolist()))
+            paths = list(np.asarray(X).tolist())
+            duration = self.duration or getattr(self, "duration_", None) or auto_duration(
+                audio_durations(paths, self.offset))
+            clips = self._load_files(paths, duration)
         else:
             x_sr = getattr(X, "sr", None)
             if not self.resample:
@@ -501,8 +519,9 @@ class AudioLoader(TransformerMixin, BaseEstimator):
                 X = librosa.resample(X, orig_sr=int(x_sr), target_sr=self.sr, axis=-1)
                 X = X.astype(np.float32, copy=False)
             clips = X.mean(axis=1) if (self.mono and X.ndim == 3) else X
-            return Waveforms(self._to_length(clips, clips.shape[-1]), self.sr)
-        n_samples = max(c.shape[-1] for c in clips)
+            if self.duration is not None:
+                clips = _fix_length(clips, int(round(self.duration * self.sr)))
+            return Waveforms(clips, self.sr)
         channels = {c.shape[0] for c in clips if c.ndim == 2}
         if not self.mono and (len(channels) > 1 or any(c.ndim == 1 for c in clips)):
             raise ValueError(
@@ -512,23 +531,18 @@ class AudioLoader(TransformerMixin, BaseEstimator):
             )
         if not self.mono and not channels:  # all files are mono: keep a channel axis
             clips = [c[None] for c in clips]
-        out = np.zeros((len(clips), *clips[0].shape[:-1], self._length(n_samples)), np.float32)
+        out = np.zeros((len(clips), *clips[0].shape[:-1], int(round(duration * self.sr))),
+                       np.float32)
         for i, c in enumerate(clips):
             out[i] = _fix_length(c, out.shape[-1])
         return Waveforms(out, self.sr)
 
-    def _length(self, longest):
-        return longest if self.duration is None else int(round(self.duration * self.sr))
-
-    def _to_length(self, X, longest):
-        return _fix_length(X, self._length(longest))
-
-    def _load_files(self, paths):
+    def _load_files(self, paths, duration):
         if len(paths) == 0:
             raise ValueError("AudioLoader: X is an empty list of paths; pass at least one file.")
         jobs = (
             delayed(load_audio)(p, sr=self.sr, mono=self.mono, offset=self.offset,
-                                duration=self.duration)
+                                duration=duration)
             for p in tqdm(paths, desc="AudioLoader", disable=not self.verbose, unit="file")
         )
         clips = [y for y, _ in Parallel(n_jobs=self.n_jobs)(jobs)]

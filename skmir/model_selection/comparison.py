@@ -75,6 +75,14 @@ class _FoldPredictions:
         return self._Xt[0]
 
 
+def _quiet(model):
+    """``model`` with every ``verbose="auto"`` parameter set to 0: compare's own bar
+    counts the epochs, and a fold in a worker process cannot tell who is watching."""
+    auto = {k: 0 for k, v in model.get_params().items()
+            if k.rsplit("__", 1)[-1] == "verbose" and isinstance(v, str) and v == "auto"}
+    return model.set_params(**auto)
+
+
 def _fit_and_score(model, X, y, train, test, scorer):
     """Fit on the training fold, predict the test fold once, score that prediction."""
     X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
@@ -106,7 +114,7 @@ def clipwise_prefix(model, X):
     :class:`~skmir.LogCompression`; librosa backend) give every clip the same output
     whichever fold it lands in and whichever clips share its call, so :func:`compare`
     runs them once on all of X, not in every fold of every model. A loader of files
-    with ``duration=None`` is not one: it pads a call's clips to that call's longest.
+    with ``duration=None`` is not one: it learns its clip length from the training files.
     The final step is never counted.
 
     Parameters
@@ -124,7 +132,7 @@ def clipwise_prefix(model, X):
     --------
     >>> from skmir import make_mfcc_baseline
     >>> from skmir.model_selection.comparison import clipwise_prefix
-    >>> clipwise_prefix(make_mfcc_baseline(), ["a.wav", "b.wav"])  # loader pads per call
+    >>> clipwise_prefix(make_mfcc_baseline(), ["a.wav", "b.wav"])  # loader learns its length
     0
     >>> clipwise_prefix(make_mfcc_baseline(duration=30), ["a.wav", "b.wav"])  # + MFCC
     2
@@ -330,7 +338,8 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
 
         with epoch_progress(show_epoch if verbose else None):
             for k, fold in enumerate(parallel(
-                    delayed(_fit_and_score)(clone(rest), X_model, y, train, test, scorer)
+                    delayed(_fit_and_score)(_quiet(clone(rest)), X_model, y, train, test,
+                                            scorer)
                     for train, test in splits), start=1):
                 folds.append(fold)
                 bar.update()

@@ -75,6 +75,9 @@ class ComparisonResults:
     excluded : list of (str, str) or None
         Files left out because they cannot be read as audio, each with the reason;
         None when the clips were not files.
+    notes : list of str
+        Lines for the report about the data, e.g. the clip length ``skmir compare``
+        chose and the files' length distribution.
 
     Examples
     --------
@@ -92,7 +95,7 @@ class ComparisonResults:
     """
 
     def __init__(self, scores, fit_time, score_time, predictions, y, baseline, scoring,
-                 splits, excluded=None):
+                 splits, excluded=None, notes=()):
         self.scores = scores
         self.fit_time = fit_time
         self.score_time = score_time
@@ -102,6 +105,7 @@ class ComparisonResults:
         self.scoring = scoring
         self.splits = splits
         self.excluded = excluded
+        self.notes = list(notes)
         # Mean fold sizes, for the corrected t-test
         self.n_train = float(np.mean([len(train) for train, _ in splits]))
         self.n_test = float(np.mean([len(test) for _, test in splits]))
@@ -159,6 +163,92 @@ class ComparisonResults:
             })
         return sorted(rows, key=lambda r: -r["mean"])
 
+    def chance_levels(self):
+        """Scores of two guessers on the same folds, the floor any model must beat.
+
+        "majority class" always answers the most frequent class of the training
+        fold; "uniform" guesses uniformly at random (expected score 1 / n_classes).
+        Defined for single-label classification scored by accuracy or balanced
+        accuracy; empty otherwise.
+
+        Returns
+        -------
+        levels : dict of str to ndarray of shape (n_folds,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmir.model_selection import ComparisonResults
+        >>> y = np.array([0, 0, 0, 1, 0, 0, 0, 1])
+        >>> splits = [(np.arange(4, 8), np.arange(4)), (np.arange(4), np.arange(4, 8))]
+        >>> res = ComparisonResults({}, {}, {}, {}, y, None, "accuracy", splits)
+        >>> {k: v.tolist() for k, v in res.chance_levels().items()}
+        {'chance: majority class': [0.75, 0.75], 'chance: uniform': [0.5, 0.5]}
+        """
+        y = np.asarray(self.y)
+        if (self.scoring not in ("accuracy", "balanced_accuracy")
+                or type_of_target(y) not in ("binary", "multiclass")):
+            return {}
+        n_classes = len(np.unique(y))
+        majority = []
+        for train, test in self.splits:
+            values, counts = np.unique(y[train], return_counts=True)
+            hit = np.mean(y[test] == values[np.argmax(counts)])
+            # a constant answer recalls one class fully and no other
+            majority.append(hit if self.scoring == "accuracy"
+                            else 1 / len(np.unique(y[test])))
+        return {"chance: majority class": np.array(majority),
+                "chance: uniform": np.full(len(self.splits), 1 / n_classes)}
+
+    def class_counts(self):
+        """Clips per class in all the data and in the smallest test fold.
+
+        Returns
+        -------
+        total : dict
+            Class to number of clips.
+        smallest : dict
+            Class to its fewest clips in any test fold.
+        """
+        y = np.asarray(self.y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            return {}, {}
+        classes, counts = np.unique(y, return_counts=True)
+        smallest = {c: min(int(np.sum(y[test] == c)) for _, test in self.splits)
+                    for c in classes}
+        return {c: int(n) for c, n in zip(classes, counts)}, smallest
+
+    def warnings(self, min_per_class=5):
+        """What makes these results weak evidence, as sentences for the report.
+
+        Parameters
+        ----------
+        min_per_class : int, default=5
+            Fewer clips of a class in a test fold than this gives a warning: fold
+            scores then move in coarse steps and the paired test over folds says
+            little.
+
+        Returns
+        -------
+        lines : list of str
+        """
+        lines = []
+        _, smallest = self.class_counts()
+        if smallest and min(smallest.values()) < min_per_class:
+            label = min(smallest, key=smallest.get)
+            lines.append(
+                f"A test fold holds only {smallest[label]} clip(s) of class '{label}' "
+                f"(fewer than {min_per_class}): fold scores move in coarse steps and the "
+                "paired t-test over folds means little; use more clips per class or "
+                "fewer folds.")
+        chance = self.chance_levels()
+        if chance:
+            floor = max(float(np.mean(v)) for v in chance.values())
+            below = [n for n, s in self.scores.items() if np.mean(s) <= floor]
+            if below:
+                lines.append(f"At or below chance ({floor:.3f}): {', '.join(below)}.")
+        return lines
+
     def best(self):
         """Name of the model with the highest mean score."""
         return self.summary()[0]["model"]
@@ -181,6 +271,8 @@ class ComparisonResults:
                 f"| {r['model']} | {r['mean']:.3f} ± {r['std']:.3f} | {r['fit_time']:.1f} "
                 f"| {r['score_time']:.2f} | {r['vs_baseline']} | {p} |"
             )
+        for name, s in self.chance_levels().items():
+            lines.append(f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | | | | |")
         return "\n".join(lines)
 
     def to_csv(self, path):
@@ -196,6 +288,21 @@ class ComparisonResults:
                 rows.append(f"{name},{k},{v:.6f},{self.fit_time[name][k]:.3f},"
                             f"{self.score_time[name][k]:.3f}")
         atomic_write_text(path, "\n".join(rows) + "\n")
+
+    def report_lines(self):
+        """The lines results.md gives below the table: :attr:`notes`, clips per class
+        and :meth:`warnings`.
+
+        Returns
+        -------
+        lines : list of str
+        """
+        total, smallest = self.class_counts()
+        lines = list(self.notes)
+        if total:
+            lines.append("Clips per class: " + ", ".join(f"{c} {n}" for c, n in total.items())
+                         + f"; fewest of a class in a test fold: {min(smallest.values())}.")
+        return lines + [f"Warning: {w}" for w in self.warnings()]
 
     def _excluded_note(self):
         if self.excluded is None:
@@ -229,7 +336,9 @@ class ComparisonResults:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         self.to_csv(out / "results.csv")
-        atomic_write_text(out / "results.md", self.to_markdown() + "\n" + self._excluded_note())
+        atomic_write_text(out / "results.md", self.to_markdown() + "\n"
+                          + "".join(f"\n{line}\n" for line in self.report_lines())
+                          + self._excluded_note())
         paths = [out / "results.csv", out / "results.md"]
         if self.excluded:
             buf = io.StringIO()

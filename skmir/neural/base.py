@@ -21,6 +21,7 @@ in ``fit``.
 """
 
 import copy
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -33,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import ValidSplit
 
+from skmir._progress import resolve_verbose
 from skmir.neural.inputs import input_mode
 from skmir.neural.persistence import PersistenceMixin
 from skmir.neural.validation import InputValidationMixin, ndim
@@ -43,6 +45,9 @@ from skmir.nn.training import ArrayDataset, SkmirNet, collate_batch
 from skmir.pretrained import is_shipped
 
 _OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD"}
+# Fewest validation clips of each class that early stopping decides from (see the
+# early_stopping entry of skmir.neural.docstrings).
+MIN_VALID_PER_CLASS = 3
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         "device": [str],
         "mixed_precision": ["boolean", StrOptions({"auto"})],
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "verbose": ["verbose", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -284,24 +289,44 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
         return self._codec.single_label and not self._time_scale.frame_targets
 
     def _stratify(self, y_enc):
+        """The validation split of a fit: False (plain random split of
+        ``validation_fraction``), or for one class per clip ``(stratified, cv)`` where
+        ``cv`` is the held-out fraction, None when the data are too few to hold out
+        :data:`MIN_VALID_PER_CLASS` clips of every class."""
         if not self._per_class_split():
             return False
         counts = np.bincount(y_enc)
-        n = len(y_enc)
+        n, k = len(y_enc), len(counts)
         n_valid = int(np.ceil(self.validation_fraction * n))
-        k = len(counts)
-        # StratifiedShuffleSplit needs two clips per class and room for every class
-        # on both sides; with fewer, the split is a plain random one.
-        return bool(counts.min() >= 2 and n_valid >= k and n - n_valid >= k)
+        # A few validation clips make the stopping epoch a coin toss (4 clips of 4
+        # classes once kept epoch 1 of 11): hold out MIN_VALID_PER_CLASS of each class,
+        # up to a third of the data, whatever validation_fraction says.
+        wanted = max(n_valid, min(MIN_VALID_PER_CLASS * k, n // 3))
+        if wanted < 2 * k or counts.min() < 3:
+            return (False, None)
+        cv = self.validation_fraction if wanted == n_valid else (wanted - 0.5) / n
+        return (True, cv)
 
     # ------------------------------------------------------------- the network
     def _callbacks(self, mode, seed, stratify):
-        """Callbacks and split: early stopping on a held-out part, or no split."""
+        """Callbacks and split: early stopping on a held-out part; on data too small
+        for one, on the training loss (as sklearn's MLP without early_stopping);
+        without early stopping, no split."""
         callbacks = list(mode.callbacks())
         train_split = None
-        if self.early_stopping:
-            train_split = ValidSplit(cv=self.validation_fraction, stratified=stratify,
-                                     random_state=seed)
+        stratified, cv = stratify if stratify else (False, self.validation_fraction)
+        if self.early_stopping and cv is None:
+            warnings.warn(
+                f"{type(self).__name__}(early_stopping=True): too few clips of each class "
+                "for a validation split that can choose the stopping epoch (2 held-out "
+                "clips of every class at least); training on all of them until the "
+                "training loss has not improved for "
+                f"n_iter_no_change={self.n_iter_no_change} epochs. Pass "
+                "early_stopping=False to train for max_epochs.", UserWarning, stacklevel=5)
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="train_loss", patience=self.n_iter_no_change, load_best=True)))
+        elif self.early_stopping:
+            train_split = ValidSplit(cv=cv, stratified=stratified, random_state=seed)
             if self._per_class_split():
                 callbacks.append(("valid_acc", EpochScoring(
                     _accuracy, name="valid_acc", lower_is_better=False, use_caching=True)))
@@ -344,7 +369,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             mixed_precision=mixed,
             predict_nonlinearity=None,
             device=device,
-            verbose=self.verbose,
+            verbose=resolve_verbose(self.verbose),
             torch_load_kwargs={"weights_only": True},
             callbacks__divergence__owner=type(self).__name__,
             **self._callbacks(mode, seed, stratify),

@@ -167,7 +167,7 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
@@ -306,7 +306,7 @@ class NeuralTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
@@ -451,7 +451,7 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,

@@ -143,7 +143,12 @@ early_stopping : bool, default=True
     (also when training is interrupted with Ctrl-C). With False, all the data is
     trained on for ``max_epochs`` (no hidden split).
 validation_fraction : float, default=0.1
-    The fraction of the training clips held out with ``early_stopping``.
+    The fraction of the training clips held out with ``early_stopping``. With one
+    class per clip the split is stratified and holds at least 3 clips of every
+    class (up to a third of the data), because a stopping epoch chosen from one or
+    two clips a class is chance; data too few for 2 a class are all trained on,
+    stopping when the training loss stalls (as sklearn's ``MLPClassifier``), with
+    a warning.
 n_iter_no_change : int, default=10
     Epochs without a lower validation loss before early stopping ends training.
 callbacks : list of skorch callbacks or None, default=None
@@ -157,8 +162,11 @@ mixed_precision : bool or "auto", default="auto"
 random_state : int, RandomState instance or None, default=None
     Seeds the weights, the split, the shuffling and the augmentation: the same
     value gives the same model and predictions on the CPU, bit for bit.
-verbose : int, default=0
-    > 0 prints skorch's epoch table.
+verbose : int or "auto", default="auto"
+    > 0 prints skorch's epoch table, one line per epoch, and says where early
+    stopping stopped; 0 is silent. "auto" prints when someone is watching: a
+    terminal or a Jupyter notebook, not a log, a test run or a docs build, and
+    not inside :func:`skmir.compare`, whose progress bar counts the epochs.
 ''')
 
 # What an entry says at each time scale (skmir.neural.base.CLIP, FRAME): the

@@ -150,7 +150,7 @@ class FrameClassifier(ClassifierMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
@@ -297,7 +297,7 @@ class FrameTagger(ThresholdMixin, ClassifierMixin, BaseNeuralEstimator):
         device="auto",
         mixed_precision="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         super().__init__(
             architecture, frontend=frontend, channels=channels, kernel_size=kernel_size, pool=pool,
