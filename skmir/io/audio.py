@@ -7,6 +7,9 @@ resampling uses librosa (soxr).
 
 import os
 import struct
+import sys
+import threading
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -123,6 +126,44 @@ def _declared_frames(path):
     return None
 
 
+_MUTED = {"lock": threading.Lock(), "depth": 0, "saved": None, "sink": None}
+
+
+@contextmanager
+def _decoder_messages_muted():
+    """Send the C decoders' own messages to /dev/null while a file is open.
+
+    libmpg123 (inside libsndfile) prints a line such as ``[src/libmpg123/layer3.c:...]
+    error: part2_3_length (128) too large for available bit count`` to the process's
+    standard error (file descriptor 2, out of Python's reach) whenever it resyncs over
+    an MP3 frame, about twenty per folder of MP3s, although the files decode fine; a
+    file that really cannot be read makes libsndfile raise, and skmir reports it, once
+    and by name. Descriptor 2 is shared by the process: the first file to open mutes
+    it, the last to close restores it, so threads that read files at once do not undo
+    each other (anything else written to it meanwhile is muted too)."""
+    state = _MUTED
+    with state["lock"]:
+        if state["depth"] == 0:
+            try:
+                sys.stderr.flush()
+                state["saved"] = os.dup(2)
+                state["sink"] = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(state["sink"], 2)
+            except (OSError, ValueError, AttributeError):  # no descriptor 2 to mute
+                state["saved"] = None
+        state["depth"] += 1
+    try:
+        yield
+    finally:
+        with state["lock"]:
+            state["depth"] -= 1
+            if state["depth"] == 0 and state["saved"] is not None:
+                os.dup2(state["saved"], 2)
+                os.close(state["saved"])
+                os.close(state["sink"])
+                state["saved"] = None
+
+
 def _seconds(frames, sr):
     return f"{frames} frames ({frames / sr:.2f} s)"
 
@@ -170,7 +211,7 @@ def _file_problem(path, decode=False):
     if os.path.getsize(path) == 0:
         return "an empty file (0 bytes)"
     try:
-        with sf.SoundFile(path) as f:
+        with _decoder_messages_muted(), sf.SoundFile(path) as f:
             problem = _integrity_problem(f, path)
             if f.frames == 0 and not problem:
                 return "holds no samples"
@@ -347,7 +388,7 @@ def load_audio(path, sr=22050, mono=True, offset=0.0, duration=None):
     advice = ("re-export or re-download it, or leave it out (load_audio_folder, "
               "load_manifest and compare exclude such files with a warning)")
     try:
-        with sf.SoundFile(path) as f:
+        with _decoder_messages_muted(), sf.SoundFile(path) as f:
             native_sr = f.samplerate
             problem = _integrity_problem(f, path)
             if problem is None:
