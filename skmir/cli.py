@@ -124,6 +124,9 @@ def tag_command(args):
     if args.top < 1:
         raise ValueError(f"--top must be at least 1, got {args.top}.")
     files = _audio_files(args.files)
+    if sys.stdout is None or sys.stdout.closed:  # e.g. `skmir tag song.wav >&-`
+        raise OSError("standard output is closed: the tags would be written nowhere; "
+                      "redirect it to a file instead (skmir tag ... > tags.txt).")
     tagger = PretrainedTagger(args.model).fit()
     sr = int(tagger.card_["sr"])
     results, failed = {}, 0
@@ -233,6 +236,11 @@ def _check_out(out):
         raise OSError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}.") from exc
 
 
+#: Seconds ``--scheduler`` waits for the scheduler to answer (a port that accepts the
+#: connection and never answers would otherwise hang the command for good).
+CONNECT_TIMEOUT = 10
+
+
 def _connect(address):
     """A client of the Dask scheduler at ``address`` (None for None)."""
     if address is None:
@@ -243,10 +251,12 @@ def _connect(address):
         raise ImportError(f"--scheduler {address!r} needs dask.distributed: pip install "
                           "'dask[distributed]'.") from exc
     try:
-        return Client(address)
-    except OSError as exc:  # distributed's connection timeouts are OSErrors
+        return Client(address, timeout=CONNECT_TIMEOUT)
+    except Exception as exc:
+        # OSError, TimeoutError, a TLS address without security settings, ...: whatever
+        # distributed raises, the user gets one line and exit code 2
         raise OSError(f"--scheduler {address!r}: cannot reach a Dask scheduler there "
-                      f"({exc}).") from exc
+                      f"within {CONNECT_TIMEOUT} s ({type(exc).__name__}: {exc}).") from exc
 
 
 def _backend(client):

@@ -126,3 +126,41 @@ def test_cli_runs_its_folds_on_a_scheduler(client, capsys, tmp_path):
     assert code == 2
     err = capsys.readouterr().err
     assert "--scheduler 'tcp://127.0.0.1:9'" in err and "cannot reach" in err
+
+
+def test_cli_scheduler_errors_are_one_line_and_a_silent_port_times_out(capsys, tmp_path,
+                                                                         monkeypatch):
+    import socket
+
+    from skmir import cli
+
+    monkeypatch.setattr(cli, "CONNECT_TIMEOUT", 2)
+    args = ["compare", "--n-clips", "12", "--duration", "1.5", "--sr", str(SR), "--cv", "2",
+            "--quiet", "--models", "mfcc-svm", "--out", str(tmp_path / "x")]
+    # a TLS address without security settings: distributed raised past _connect before
+    assert cli.main([*args, "--scheduler", "tls://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "skmir compare: error: --scheduler 'tls://127.0.0.1:1': cannot reach")
+    # a port that accepts the connection and never answers: it used to hang for good
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        assert cli.main([*args, "--scheduler", address]) == 2
+    err = capsys.readouterr().err
+    assert f"--scheduler '{address}': cannot reach a Dask scheduler there within 2 s" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_skmir_tag_fails_when_it_cannot_write_its_output(tmp_path):
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(16000, np.float32), 16000)
+    run = subprocess.run(f"'{sys.executable}' -m skmir.cli tag '{tmp_path / 'a.wav'}' >&-",
+                         shell=True, capture_output=False, stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 2
+    assert "skmir tag: error: standard output is closed" in run.stderr
