@@ -250,13 +250,28 @@ def _connect(address):
     except ImportError as exc:
         raise ImportError(f"--scheduler {address!r} needs dask.distributed: pip install "
                           "'dask[distributed]'.") from exc
-    try:
-        return Client(address, timeout=CONNECT_TIMEOUT)
-    except Exception as exc:
-        # OSError, TimeoutError, a TLS address without security settings, ...: whatever
-        # distributed raises, the user gets one line and exit code 2
-        raise OSError(f"--scheduler {address!r}: cannot reach a Dask scheduler there "
-                      f"within {CONNECT_TIMEOUT} s ({type(exc).__name__}: {exc}).") from exc
+    import threading
+
+    # distributed's own timeouts do not cover a port that accepts the connection and
+    # never answers its handshake: the client is made in a thread we stop waiting for.
+    result = {}
+
+    def connect():
+        try:
+            result["client"] = Client(address, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:  # whatever distributed raises: one line, exit code 2
+            result["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True, name="skmir-connect")
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 1)
+    if "client" in result:
+        return result["client"]
+    why = result.get("error")
+    raise OSError(f"--scheduler {address!r}: cannot reach a Dask scheduler there within "
+                  f"{CONNECT_TIMEOUT} s ("
+                  + (f"{type(why).__name__}: {why}" if why is not None else "no answer")
+                  + ").") from why
 
 
 def _backend(client):
@@ -305,10 +320,10 @@ def compare_command(args):
         _check_source(args.source)  # before anything slow
     created = not Path(args.out).exists()
     _check_out(args.out)
-    models = make_models(args.models, sr=args.sr, random_state=args.seed)
-    start = time.perf_counter()
-    client = _connect(args.scheduler)  # an unreachable cluster fails before any work
     try:
+        models = make_models(args.models, sr=args.sr, random_state=args.seed)
+        start = time.perf_counter()
+        client = _connect(args.scheduler)  # an unreachable cluster fails before any work
         try:
             X, y, groups, excluded, notes = _load(args, log)
             with _backend(client):
@@ -316,12 +331,14 @@ def compare_command(args):
                                   n_jobs=args.n_jobs, random_state=args.seed,
                                   verbose=0 if args.quiet else 1)
         except KeyboardInterrupt:
-            if created and not any(Path(args.out).iterdir()):
-                Path(args.out).rmdir()  # leave no empty report folder behind
             raise KeyboardInterrupt(f"no results written to {str(args.out)!r}") from None
-    finally:
-        if client is not None:
-            client.close()
+        finally:
+            if client is not None:
+                client.close()
+    except BaseException:  # an error or Ctrl-C before any result: no empty folder left
+        if created and Path(args.out).is_dir() and not any(Path(args.out).iterdir()):
+            Path(args.out).rmdir()
+        raise
     results.excluded = excluded
     results.notes = notes
     try:

@@ -256,8 +256,9 @@ class WaveformInput(SpectrogramInput):
         window = self.frontend.grid().window
         if n_samples < window and not (self.waveforms_ or self.frontend.sr_free):
             raise ValueError(
-                f"{self.owner}: X has clips of {n_samples} samples, fewer than the "
-                f"{window} of frontend={est.frontend!r}'s window: with a frontend, X must "
+                f"{self.owner}: X has clips of {n_samples} sample(s) ({n_samples} "
+                f"feature(s) per clip), fewer than the {window} of "
+                f"frontend={est.frontend!r}'s window: with a frontend, X must "
                 "be waveforms (n_clips, [n_channels,] n_samples); are these spectrograms? "
                 "They are the input of frontend=None. (Short clips given as skmir.Waveforms "
                 "are padded as librosa pads them.)"
