@@ -23,7 +23,7 @@ from skmir.store.format import (
     MANIFEST,
     ROWS,
     chunk_ok,
-    read_json,
+    read_manifest,
     rows_digest,
 )
 from skmir.store.lock import build_lock
@@ -211,18 +211,8 @@ def _start(root, frontend, X, chunk_size, identity_input, rows_text):
     rows = {"file": ROWS, "sha256": rows_digest(rows_text.encode("utf-8"))}
     described = _describe(frontend)
     if (root / MANIFEST).is_file():
-        manifest = read_json(root / MANIFEST)
-        if manifest.get("format") != FORMAT:
-            raise ValueError(
-                f"build_store: {MANIFEST} = {str(root / MANIFEST)!r} is not a feature "
-                "store's manifest; pass a new or empty folder."
-            )
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"build_store: path = {str(root)!r} holds a store of format version "
-                f"{manifest.get('format_version')}, and this skmir writes version "
-                f"{FORMAT_VERSION}; delete the folder to rebuild it, or pass another path."
-            )
+        manifest = read_manifest(root, "build_store", "delete the folder to rebuild it, "
+                                 "or pass a new or empty folder.")
         wanted = dict(manifest, chunk_size=chunk_size, frontend=described,
                       input=identity_input, shape=[n, *manifest["shape"][1:]], rows=rows)
         old, new = _identity(manifest), _identity(wanted)

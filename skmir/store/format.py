@@ -7,6 +7,7 @@ Shared by :mod:`skmir.store.build` (which writes a store) and
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,34 @@ def read_json(path):
     """The JSON document in ``path`` (the manifest)."""
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def read_manifest(root, owner, what_to_do):
+    """The manifest of the store at ``root``, refused unless it is a feature store's of
+    this skmir's format version (``what_to_do`` ends the errors: the caller's advice).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skmir.store.format import read_manifest
+    >>> root = tempfile.mkdtemp()
+    >>> _ = open(f"{root}/store.json", "w").write('{"format": "other"}')
+    >>> read_manifest(root, "f", "pass a new folder.")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: f: store.json = '.../store.json' is not a feature store's manifest; pass ...
+    """
+    root = Path(root)
+    manifest = read_json(root / MANIFEST)
+    if manifest.get("format") != FORMAT:
+        raise ValueError(f"{owner}: {MANIFEST} = {str(root / MANIFEST)!r} is not a feature "
+                         f"store's manifest; {what_to_do}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{owner}: path = {str(root)!r} holds a store of format version "
+            f"{manifest.get('format_version')}, and this skmir uses version "
+            f"{FORMAT_VERSION}; {what_to_do}")
+    return manifest
 
 
 def rows_digest(data):

@@ -12,12 +12,10 @@ import numpy as np
 
 from skmir._files import sha256
 from skmir.store.format import (
-    FORMAT,
-    FORMAT_VERSION,
     MANIFEST,
     chunk_ok,
     from_column,
-    read_json,
+    read_manifest,
     read_rows,
 )
 
@@ -106,18 +104,8 @@ class FeatureStore:
                 f"FeatureStore: {str(root)!r} is not a feature store (no {MANIFEST}); make "
                 "one with skmir.build_store."
             )
-        manifest = read_json(root / MANIFEST)
-        if manifest.get("format") != FORMAT:
-            raise ValueError(
-                f"FeatureStore: {MANIFEST} = {str(root / MANIFEST)!r} is not a feature "
-                "store's manifest; make a store with skmir.build_store."
-            )
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"FeatureStore: path = {str(root)!r} holds a store of format version "
-                f"{manifest.get('format_version')}, and this skmir reads version "
-                f"{FORMAT_VERSION}; delete the folder and rebuild it with build_store."
-            )
+        manifest = read_manifest(root, "FeatureStore", "delete the folder and rebuild it "
+                                 "with skmir.build_store.")
         if not manifest["complete"]:
             done = sum(c["status"] == "done" for c in manifest["chunks"])
             raise ValueError(
