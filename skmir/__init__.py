@@ -20,7 +20,7 @@ _NAMES = {
     "io": ["AudioFileError", "AudioFileWarning", "AudioLoader", "Waveforms", "load_audio",
            "load_audio_folder", "load_manifest"],
     "model_selection": ["ComparisonResults", "compare"],
-    "pipelines": ["make_mfcc_baseline"],
+    "pipelines": ["make_key_baseline", "make_mfcc_baseline"],
     "preprocessing": ["SpectralWhitening", "SpectrogramScaler", "TimeSummary"],
     "pretrained": ["list_pretrained"],
     "representations": ["CQT", "MFCC", "STFT", "Chromagram", "LogCompression",
@@ -31,11 +31,12 @@ _NAMES = {
                "FrameTagger"],
     "tagging": ["PretrainedTagger"],
     "features": ["RandomWeightsFeatures", "TransferFeatures"],
+    "tonality": ["KeyTemplateClassifier", "weighted_key_score"],
 }
 # Reachable as attributes (``skmir.plot.plot_kernels``); the command (skmir.cli) is not.
 _SUBMODULES = ["augmentation", "datasets", "features", "frames", "io", "model_selection",
                "neural", "nn", "pipelines", "plot", "preprocessing", "pretrained",
-               "representations", "store", "tagging"]
+               "representations", "store", "tagging", "tonality"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)

@@ -15,8 +15,9 @@ from sklearn.svm import SVC
 from skmir.io import AudioLoader
 from skmir.preprocessing import SpectrogramScaler, TimeSummary
 from skmir.pretrained import model_card
-from skmir.representations import MFCC, LogCompression, MelSpectrogram
+from skmir.representations import MFCC, Chromagram, LogCompression, MelSpectrogram
 from skmir.representations.named import LOGMEL
+from skmir.tonality import KeyTemplateClassifier
 
 
 def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
@@ -64,6 +65,49 @@ def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
         ("timesummary", TimeSummary(stats=stats)),
         ("standardscaler", StandardScaler()),
         ("classifier", SVC() if classifier is None else classifier),
+    ])
+    return pipe.set_params(**params)
+
+
+def make_key_baseline(*, sr=22050, duration=None, profile="krumhansl", **params):
+    """The conventional key baseline: AudioLoader -> Chromagram -> KeyTemplateClassifier.
+
+    Chroma from the CQT (librosa's ``chroma_cqt`` with its per-clip tuning
+    estimate), averaged over time and correlated with the 24 rotated key profiles
+    (:class:`skmir.tonality.KeyTemplateClassifier`). Nothing is learnt: it is what a
+    deep key or mode model must beat, as :func:`make_mfcc_baseline` is for genre.
+    Steps: ``"audioloader"``, ``"chromagram"``, ``"classifier"``.
+
+    Parameters
+    ----------
+    sr : int, default=22050
+        Sample rate, shared by the loader and the chromagram.
+    duration : float or None, default=None
+        Clip length in seconds for the loader (see :class:`~skmir.AudioLoader`).
+    profile : {"krumhansl", "temperley"}, default="krumhansl"
+        The key profiles.
+    **params
+        Further parameters of the steps, as ``<step>__<param>``.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import make_key_baseline
+    >>> t = np.arange(2 * 22050) / 22050
+    >>> def chord(*midi):
+    ...     return sum(np.sin(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t) for m in midi)
+    >>> X = np.stack([chord(60, 64, 67, 72), chord(57, 60, 64, 69)])  # C major, A minor
+    >>> make_key_baseline().fit(X, ["major", "minor"]).predict(X).tolist()
+    ['major', 'minor']
+    """
+    pipe = Pipeline([
+        ("audioloader", AudioLoader(sr=sr, duration=duration)),
+        ("chromagram", Chromagram(source="cqt", sr=sr)),
+        ("classifier", KeyTemplateClassifier(profile=profile)),
     ])
     return pipe.set_params(**params)
 

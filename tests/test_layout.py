@@ -35,7 +35,7 @@ LAYERS = [
     ["skmir._*"],
     # 1: the signal side, no torch
     ["skmir.io", "skmir.representations", "skmir.preprocessing", "skmir.datasets",
-     "skmir.frames", "skmir.store", "skmir.augmentation"],
+     "skmir.frames", "skmir.store", "skmir.augmentation", "skmir.tonality"],
     # 2: torch modules
     ["skmir.nn"],
     # 3: shipped weights, cards, the one loader
