@@ -23,6 +23,7 @@ def test_fig13_strings():
         "dnn": "d2-d2-d2-d1",
         "birnn": "r1-r1-d1",
         "conv2d_tv": "c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1",
+        "keycnn": "c2-c2-p1-c2-c2-p1-c2-k1",  # not fig. 13: after Korzeniowski & Widmer
     }
 
 

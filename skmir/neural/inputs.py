@@ -27,6 +27,7 @@ from numbers import Real
 import numpy as np
 import torch
 
+from skmir.neural.targets import key_head_targets
 from skmir.nn.augmentation import BatchAugmentation, WaveformAugmentation
 from skmir.nn.builder import ArchitectureNet
 from skmir.nn.frontends import declares_sr, resolve_frontend
@@ -110,10 +111,11 @@ class SpectrogramInput:
     def module(self, seed):
         """The torch module class and its parameters (skorch's ``module__*``)."""
         est = self.est
+        layers = est._layout()
         return ArchitectureNet, dict(
-            layers=est._layout(), input_shape=tuple(est.input_shape_),
+            layers=layers, input_shape=tuple(est.input_shape_),
             n_outputs=est.n_outputs_, output=est._time_scale.name,
-            global_pool=est.global_pool)
+            global_pool=est.global_pool, key_targets=key_head_targets(est, layers))
 
     def augmentation(self, seed):
         """The training-batch augmentation of the parameters."""
@@ -314,10 +316,12 @@ class WaveformInput(SpectrogramInput):
         est = self.est
         if self.built_ is None:  # a network to load weights into: no data to measure
             self.built_ = self.frontend.build(est.n_audio_channels_)
+        layers = est._layout()
         return WaveformNet, dict(
-            frontend=self.built_, layers=est._layout(),
+            frontend=self.built_, layers=layers,
             input_shape=tuple(est.input_shape_), n_outputs=est.n_outputs_,
-            output=est._time_scale.name, global_pool=est.global_pool)
+            output=est._time_scale.name, global_pool=est.global_pool,
+            key_targets=key_head_targets(est, layers))
 
     def augmentation(self, seed):
         est = self.est

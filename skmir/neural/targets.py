@@ -23,6 +23,8 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.preprocessing import LabelBinarizer, LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
+from skmir.tonality import key_targets
+
 
 def softmax(z):
     """Softmax over the last axis (float64 logits in, probabilities out)."""
@@ -144,6 +146,21 @@ class ClassLabels(TargetCodec):
 
     def decide(self, est, out):
         return est.classes_[out.argmax(axis=-1)]
+
+
+def key_head_targets(est, layers):
+    """What the outputs of a network ending in the key head ``k1`` are: ``(kind,
+    index)`` from :func:`skmir.tonality.key_targets` of ``est.classes_``; None for any
+    other network."""
+    if not layers or layers[-1].token != "k1":
+        return None
+    owner = type(est).__name__
+    if not isinstance(est._codec, ClassLabels):
+        raise ValueError(
+            f"{owner}: architecture={est.architecture!r} ends in the key head 'k1', which "
+            "scores one key or mode per clip; use NeuralClassifier with key or mode labels."
+        )
+    return key_targets(est.classes_, owner)
 
 
 class LabelIndicators(TargetCodec):

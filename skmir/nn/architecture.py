@@ -20,9 +20,19 @@ Tokens
 ``p2``  2D max pooling over frequency and time (frequency only, frame-level)
 ``r1``  recurrent layer (GRU or LSTM), many-to-many: one output per frame
 ``r2``  recurrent layer, many-to-one: one output per clip (collapses time)
+``k1``  key head (clip-level output layer): the frequency axis read as semitones and
+        folded into 12 pitch classes, time and octaves pooled, and every (tonic,
+        mode) scored by one set of weights rotated to each tonic
 ======  ==========================================================================
 
-The last token, when it is a dense layer, is the output layer (its width is the
+``k1`` makes a network equivariant to transposition: convolutions and time pooling
+(``c2``, ``p1``) before it shift with the music, and its weights are shared by the
+12 tonics, so what it learns about a key in C serves every key. Its input must keep
+the pitch axis at 12 bins per octave (a ``CQT(bins_per_octave=12)`` or a chromagram,
+and no ``p2``, which pools frequency); a key task predicts one of the keys it saw,
+a mode task the mode whose best key scores highest.
+
+The last token, when it is a dense layer or ``k1``, is the output layer (its width is the
 number of classes, tags or targets): ``"c1-p1-c1-p1-d1-d1-d1"`` has two hidden dense
 layers, as in the paper. A string that ends otherwise gets a dense output layer
 appended.
@@ -40,6 +50,7 @@ TOKENS = {
     "p2": "2D pooling",
     "r1": "recurrent layer, many-to-many",
     "r2": "recurrent layer, many-to-one",
+    "k1": "key head (transposition-equivariant output layer)",
 }
 
 #: Named structures of the paper's fig. 13. Time-invariant (clip-level) structures
@@ -51,6 +62,9 @@ PRESETS = {
     "dnn": "d2-d2-d2-d1",
     "birnn": "r1-r1-d1",
     "conv2d_tv": "c2-c2-p1-c2-c2-p1-c2-p1-d1-d1-d1",
+    # After Korzeniowski & Widmer (2017, 2018): convolutions over log-frequency that
+    # keep the pitch axis, then a head shared by the 12 tonics (key and mode).
+    "keycnn": "c2-c2-p1-c2-c2-p1-c2-k1",
 }
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
@@ -138,8 +152,9 @@ def parse_architecture(architecture, output="clip"):
     Parameters
     ----------
     architecture : str
-        Tokens ``d1 d2 c1 c2 p1 p2 r1 r2`` joined by ``-``, or a preset name
-        (``conv1d``, ``conv2d``, ``crnn``, ``dnn``, ``birnn``, ``conv2d_tv``).
+        Tokens ``d1 d2 c1 c2 p1 p2 r1 r2 k1`` joined by ``-``, or a preset name
+        (``conv1d``, ``conv2d``, ``crnn``, ``dnn``, ``birnn``, ``conv2d_tv``,
+        ``keycnn``).
     output : {"clip", "frame"}, default="clip"
         Clip-level networks end in one vector per clip; frame-level ones keep time.
 
@@ -177,6 +192,19 @@ def parse_architecture(architecture, output="clip"):
             )
             _fail(architecture, _allowed(f"token {tok!r} at position {pos} {what}"))
         kind = tok[0]
+        if "k1" in last:
+            _fail(architecture, f"token {tok!r} at position {pos} comes after the key "
+                  f"head 'k1' at position {last['k1'][1]}; k1 is the output layer and "
+                  "must come last.")
+        if tok == "k1":
+            before = [t for t in tokens[:pos - 1] if t not in ("c2", "p1", "p2")]
+            if output == "frame":
+                _fail(architecture, f"token 'k1' at position {pos} scores one key per "
+                      "clip, but a frame-level network must keep one output per frame.")
+            if before:
+                _fail(architecture, f"token 'k1' at position {pos} reads a pitch axis, "
+                      f"which {before[0]!r} removes; only c2, p1 and p2 layers may come "
+                      "before k1 (e.g. 'c2-p1-c2-p1-k1').")
         if kind in "cp":
             for prev in ("r", "d"):
                 if prev in last:
@@ -321,7 +349,7 @@ def layout(architecture, *, output="clip", **params):
     tokens = parse_architecture(architecture, output=output)
     string = "-".join(tokens)
     is_output = [False] * len(tokens)
-    if tokens[-1] in _DENSE:
+    if tokens[-1] in _DENSE + ("k1",):
         is_output[-1] = True
     layers = [Layer(tok, pos, out, {}) for pos, (tok, out) in
               enumerate(zip(tokens, is_output, strict=True), start=1)]

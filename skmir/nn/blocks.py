@@ -7,6 +7,7 @@ axis is never fixed at build time: pooling sizes are clamped to the axis length 
 every call, so a clip shorter than training crops (or than the pooling) still runs.
 """
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -152,10 +153,63 @@ class Dense(nn.Module):
         return self.dropout(self.act(self.linear(x)))
 
 
+class KeyHead(nn.Module):
+    """k1: key and mode scores that share one set of weights across the 12 tonics.
+
+    The frequency axis is read as semitones and folded by octave into 12 pitch
+    classes; time and octaves are pooled, giving ``h`` of shape ``(batch, C, 12)``.
+    Key ``(t, m)`` (tonic pitch class ``t``, mode ``m``) scores ``<W_m, roll(h, -t)>
+    + b_m``: the same weights read ``h`` from every tonic, so transposing the input by
+    a semitone rotates the 24 scores by one tonic (equivariance), and a mode's score,
+    the log-sum-exp over its 12 tonics, does not change (invariance).
+
+    Parameters
+    ----------
+    n_channels, n_bins : int
+        Shape of the input (``n_bins`` a multiple of 12).
+    kind : {"key", "mode"}
+        Whether the outputs are keys or modes.
+    index : sequence of int
+        Per output: its key (``tonic + 12 * mode``) or mode (0 major, 1 minor).
+    pool : {"mean", "max"}, default="mean"
+        How time is pooled.
+    """
+
+    def __init__(self, n_channels, n_bins, kind, index, pool="mean"):
+        super().__init__()
+        self.kind, self.pool = kind, pool
+        self.weight = nn.Parameter(torch.empty(2, n_channels, 12))
+        self.bias = nn.Parameter(torch.zeros(2))
+        nn.init.kaiming_uniform_(self.weight.view(2, -1), a=5 ** 0.5)  # as nn.Linear
+        self.register_buffer("index", torch.as_tensor(list(index), dtype=torch.long),
+                             persistent=False)
+        # rotation[t, p] = (t + p) % 12: pitch class p above tonic t
+        rotation = (torch.arange(12)[:, None] + torch.arange(12)[None, :]) % 12
+        self.register_buffer("rotation", rotation, persistent=False)
+        self.n_octaves = n_bins // 12
+
+    def forward(self, x):
+        x = x.amax(dim=3) if self.pool == "max" else x.mean(dim=3)
+        h = x.unflatten(2, (self.n_octaves, 12)).mean(dim=2)  # (batch, C, 12)
+        # Only each channel's profile over pitch classes tells keys apart, as in a
+        # key template's Pearson correlation: its mean and scale are the same for every
+        # tonic, and would leave the 12 tonics' scores nearly equal at the start.
+        h = h - h.mean(dim=2, keepdim=True)
+        h = h / (h.square().mean(dim=2, keepdim=True) + 1e-5).sqrt()
+        relative = h[:, :, self.rotation]  # (batch, C, tonic, pitch above the tonic)
+        scores = torch.einsum("bctp,mcp->bmt", relative, self.weight) + self.bias[:, None]
+        if self.kind == "mode":
+            return scores.logsumexp(dim=2)[:, self.index]
+        return scores.flatten(1)[:, self.index]  # key index = tonic + 12 * mode
+
+    def extra_repr(self):
+        return f"kind={self.kind!r}, n_outputs={len(self.index)}, pool={self.pool!r}"
+
+
 def as_4d(x):
     """``(batch, bins, frames)`` -> ``(batch, 1, bins, frames)``; 4-D passes through."""
     return x.unsqueeze(1) if x.ndim == 3 else x
 
 
-__all__ = ["BatchNorm2d", "Conv2d", "Dense", "GlobalPool", "Pool", "Recurrent",
+__all__ = ["BatchNorm2d", "Conv2d", "Dense", "GlobalPool", "KeyHead", "Pool", "Recurrent",
            "TimeConv", "activation", "as_4d"]

@@ -64,6 +64,9 @@ class ArchitectureNet(nn.Module):
     output : {"clip", "frame"}, default="clip"
     global_pool : {"mean", "max"}, default="mean"
         How clip-level networks pool the remaining frames.
+    key_targets : tuple (kind, index) or None, default=None
+        For a network ending in the key head ``k1``: whether its outputs are keys or
+        modes and which (from :func:`skmir.tonality.key_targets` of the classes).
 
     Attributes
     ----------
@@ -80,7 +83,8 @@ class ArchitectureNet(nn.Module):
     (torch.Size([2, 3]), torch.Size([2, 3]))
     """
 
-    def __init__(self, layers, input_shape, n_outputs, output="clip", global_pool="mean"):
+    def __init__(self, layers, input_shape, n_outputs, output="clip", global_pool="mean",
+                 key_targets=None):
         super().__init__()
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")
@@ -97,7 +101,11 @@ class ArchitectureNet(nn.Module):
             act = None if layer.output else _get(layer, "activation")
             dropout = 0.0 if layer.output else _get(layer, "dropout")
             width = n_outputs if layer.output else None
-            if tok == "c2":
+            if tok == "k1":
+                modules.append(_key_head(layers, channels, bins, n_outputs, key_targets,
+                                         global_pool))
+                flat = n_outputs
+            elif tok == "c2":
                 width = _get(layer, "channels")
                 modules.append(blocks.Conv2d(channels, width, _get(layer, "kernel_size"),
                                              _get(layer, "batch_norm"), act, dropout))
@@ -144,8 +152,25 @@ class ArchitectureNet(nn.Module):
         return y
 
 
+def _key_head(layers, channels, bins, n_outputs, key_targets, global_pool):
+    string = "-".join(layer.token for layer in layers)
+    if bins % 12:
+        raise ValueError(
+            f"architecture={string!r}: the key head 'k1' reads its input's frequency axis "
+            f"as semitones, 12 bins per octave, but it receives {bins} bins (not a multiple "
+            "of 12); give the network a CQT with bins_per_octave=12 (n_bins a multiple of "
+            "12) or a chromagram, and pool time only (p1) before k1."
+        )
+    if key_targets is None or len(key_targets[1]) != n_outputs:
+        raise ValueError(
+            f"architecture={string!r}: the key head 'k1' needs key_targets (kind, index) "
+            f"for its {n_outputs} outputs (skmir.tonality.key_targets of the classes)."
+        )
+    return blocks.KeyHead(channels, bins, *key_targets, pool=global_pool)
+
+
 def build_network(architecture, input_shape, n_outputs, *, output="clip", global_pool="mean",
-                  **params):
+                  key_targets=None, **params):
     """Parse ``architecture`` and build the module for inputs of ``input_shape``.
 
     Parameters
@@ -157,6 +182,8 @@ def build_network(architecture, input_shape, n_outputs, *, output="clip", global
     n_outputs : int
     output : {"clip", "frame"}, default="clip"
     global_pool : {"mean", "max"}, default="mean"
+    key_targets : tuple (kind, index) or None, default=None
+        For an architecture ending in ``k1`` (see :class:`ArchitectureNet`).
     **params
         Layer hyper-parameters, one value or one per layer (see
         :func:`skmir.nn.architecture.layout`).
@@ -179,4 +206,4 @@ def build_network(architecture, input_shape, n_outputs, *, output="clip", global
         input_shape = (1, *input_shape)
     layers = layout(architecture, output=output, **params)
     return ArchitectureNet(layers, input_shape, n_outputs, output=output,
-                           global_pool=global_pool)
+                           global_pool=global_pool, key_targets=key_targets)

@@ -50,14 +50,14 @@ class WaveformNet(nn.Module):
     """
 
     def __init__(self, frontend, layers, input_shape, n_outputs, output="clip",
-                 global_pool="mean"):
+                 global_pool="mean", key_targets=None):
         super().__init__()
         self.frontend = frontend
         shape = (int(input_shape[0]), int(input_shape[1]))
         self.register_buffer("mean", torch.zeros(shape))
         self.register_buffer("scale", torch.ones(shape))
         self.network = ArchitectureNet(layers, input_shape, n_outputs, output=output,
-                                       global_pool=global_pool)
+                                       global_pool=global_pool, key_targets=key_targets)
 
     def features(self, x):
         """The standardised representation ``(batch, channels, bins, frames)``."""
