@@ -32,7 +32,7 @@ NAME = "choi2017-tags"
 SR = 16000
 DURATION = 5.0
 # Input representation: the network computes nothing itself, so the loader
-# (skmir.pretrained.choi2017) rebuilds exactly this front end from the card.
+# (skmir.pretrained.native) rebuilds exactly this front end from the card.
 MEL = dict(sr=SR, n_fft=1024, hop_length=512, n_mels=64, fmin=0.0, fmax=SR / 2, htk=False,
            norm="slaney", power=2.0)
 LOG = dict(method="log", eps=1e-6)

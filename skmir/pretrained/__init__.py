@@ -7,8 +7,9 @@ checked by the loader once per process and file version) and ``<name>.md`` for
 people. Nothing is downloaded.
 
 - ``choi2017-tags``: a convnet in the style of Choi et al. (2017) trained on
-  :func:`skmir.datasets.make_music` by ``tools/train_choi2017.py``; see
-  :mod:`skmir.pretrained.choi2017`.
+  :func:`skmir.datasets.make_music` by ``tools/train_choi2017.py``, and
+  ``keycnn-key``: the transposition-equivariant ``keycnn`` trained on generated keys
+  by ``tools/train_keycnn.py``; see :mod:`skmir.pretrained.native`.
 - ``musicnn-mtt``, ``musicnn-msd``, ``vgg-mtt``, ``vgg-msd``: the four networks of
   musicnn 0.1.0 (Pons and Serra, 2019), trained on real music (MagnaTagATune, the
   Million Song Dataset), converted to safetensors by
@@ -45,12 +46,13 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['choi2017', 'musicnn', 'vgg']
+    ['choi2017', 'musicnn', 'skmir', 'vgg']
     """
-    from skmir.pretrained.choi2017 import Choi2017Network
     from skmir.pretrained.musicnn import MusicnnNetwork
+    from skmir.pretrained.native import NativeNetwork
 
-    return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": Choi2017Network}
+    return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
+            "skmir": NativeNetwork}
 
 
 def load_pretrained(name, device="cpu"):
