@@ -18,6 +18,13 @@ secondary dominants, inversions, non-chord tones, tuning within +-50 cents):
 - ``keycnn without k1``: the same convolutions with a dense output layer
   (c2-c2-p1-c2-c2-p1-c2-d1), i.e. without the equivariant structure.
 
+On mode, two more models transfer the shipped ``keycnn-key`` (trained on the keys of
+other generated clips, in five of the eight styles, by ``tools/train_keycnn.py``):
+``keycnn-key tags + LR`` (its 24 key probabilities, :class:`skmir.PretrainedTagger`,
+into a logistic regression) and ``keycnn-key features + LR`` (its channels' averages,
+:class:`skmir.TransferFeatures`). Their accuracy on the clips of the three styles the
+network never saw is printed apart.
+
 Key (24 classes) is scored by accuracy and by the MIREX weighted score
 (:func:`skmir.weighted_key_score`: 0.5 for a fifth, 0.3 relative, 0.2 parallel);
 mode (2 classes) by accuracy. Each model is tested against the key template with
@@ -36,6 +43,7 @@ import argparse
 import time
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
@@ -49,8 +57,8 @@ from skmir.datasets import make_music
 HOP = 4096
 
 
-def make_models(sr, max_epochs, random_state):
-    """The five models, by name, for clips at ``sr``."""
+def make_models(task, sr, max_epochs, random_state):
+    """The models of ``task``, by name, for clips at ``sr``."""
     def network(architecture):
         return Pipeline([
             ("audioloader", skmir.AudioLoader(sr=sr)),
@@ -58,12 +66,17 @@ def make_models(sr, max_epochs, random_state):
             ("logcompression", skmir.LogCompression()),
             # freq_mask off: masking a band can hide the third that makes the mode
             ("classifier", skmir.NeuralClassifier(
-                architecture, channels=8, max_epochs=max_epochs, freq_mask=0, mixup=0,
-                crop_frames=None, early_stopping=False, random_state=random_state,
-                verbose=0)),
+                architecture, channels=8, lr=3e-3, max_epochs=max_epochs, freq_mask=0,
+                mixup=0, crop_frames=None, early_stopping=False,
+                random_state=random_state, verbose=0)),
         ])
 
-    return {
+    def transfer(extractor):
+        return Pipeline([("audioloader", skmir.AudioLoader(sr=sr)), ("features", extractor),
+                         ("standardscaler", StandardScaler()),
+                         ("classifier", LogisticRegression(max_iter=1000))])
+
+    models = {
         "mfcc + svc": skmir.make_mfcc_baseline(sr=sr),
         "chroma + svc": Pipeline([
             ("audioloader", skmir.AudioLoader(sr=sr)),
@@ -76,6 +89,10 @@ def make_models(sr, max_epochs, random_state):
         "keycnn": network("keycnn"),
         "keycnn without k1": network("c2-c2-p1-c2-c2-p1-c2-d1"),
     }
+    if task == "mode":
+        models["keycnn-key tags + LR"] = transfer(skmir.PretrainedTagger("keycnn-key"))
+        models["keycnn-key features + LR"] = transfer(skmir.TransferFeatures("keycnn-key"))
+    return models
 
 
 def fold_scores(results, metric):
@@ -93,7 +110,7 @@ def run(task, args, sr):
           f"{args.duration:g} s ({time.perf_counter() - start:.0f} s)")
     cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
     scoring = make_scorer(skmir.weighted_key_score) if task == "key" else "accuracy"
-    results = skmir.compare(make_models(sr, args.max_epochs, args.random_state),
+    results = skmir.compare(make_models(task, sr, args.max_epochs, args.random_state),
                             music.data, music.target, cv=cv, scoring=scoring,
                             baseline="key template", sr=sr, verbose=0)
     accuracy = fold_scores(results, lambda a, b: float(np.mean(a == b)))
@@ -110,6 +127,13 @@ def run(task, args, sr):
         row += f"{np.mean(results.fit_time[name]):>9.1f}  {verdict}"
         print(row)
     print(f"chance: {1 / len(music.target_names):.3f}")
+    if task == "mode":
+        trained_on = skmir.pretrained.model_card("keycnn-key")["training"]["train_genres"]
+        unseen = ~np.isin(music.metadata["genre"], trained_on)
+        y = np.asarray(results.y)
+        print(f"on the {unseen.sum()} clips of styles keycnn-key never saw:")
+        for name, pred in results.predictions.items():
+            print(f"  {name:<26} {np.mean(pred[unseen] == y[unseen]):.3f}")
     return results
 
 
@@ -121,7 +145,7 @@ def main(argv=None):
     parser.add_argument("--n-clips", type=int, default=480)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--n-jobs", type=int, default=None, help="clips generated in parallel")
     parser.add_argument("--random-state", type=int, default=0)
     args = parser.parse_args(argv)

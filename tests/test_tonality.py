@@ -224,3 +224,50 @@ def test_k1_needs_key_or_mode_labels():
         NeuralClassifier("k1", max_epochs=1, early_stopping=False).fit(X, ["cat", "dog"] * 4)
     with pytest.raises(ValueError, match="NeuralRegressor: architecture='k1' ends in the key"):
         NeuralRegressor("k1", max_epochs=1, early_stopping=False).fit(X, np.arange(8.0))
+
+
+# --- the shipped key network --------------------------------------------------------
+
+def _cadence(tonic_midi, minor, sr=22050):
+    """I-IV-V-I (i-iv-V-i in minor) as triads with the root doubled below, 4 s."""
+    third = 3 if minor else 4
+    chords = [(0, third, 7), (5, 5 + third, 12), (7, 11, 14), (0, third, 7)]
+    return np.concatenate([_chord_audio([tonic_midi + c[0] - 12] + [tonic_midi + i
+                                                                    for i in c],
+                                        duration=1.0, sr=sr) for c in chords])
+
+
+def test_the_shipped_key_network_is_equivariant_to_transposition():
+    from skmir import PretrainedTagger, TransferFeatures, Waveforms
+    from skmir.pretrained import load_pretrained
+
+    network = load_pretrained("keycnn-key")
+    assert sorted(network.tags) == sorted(KEY_NAMES) and network.sr == 22050
+    X = Waveforms(np.stack([_cadence(60 + s, minor) for minor in (False, True)
+                            for s in (0, 2, 7)]).astype(np.float32), 22050)
+    tagger = PretrainedTagger("keycnn-key").fit(X)
+    proba = tagger.predict_proba(X)
+    assert proba.shape == (6, 24)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    best = [key_targets([k])[1][0] for k in tagger.tags_[proba.argmax(axis=1)]]
+    for i in (0, 3):  # each cadence moved up 2 and 7 semitones moves its key with it
+        tonic, mode = best[i] % 12, best[i] // 12
+        assert [b % 12 for b in best[i:i + 3]] == [tonic, (tonic + 2) % 12, (tonic + 7) % 12]
+        assert [b // 12 for b in best[i:i + 3]] == [mode] * 3
+    features = TransferFeatures("keycnn-key").fit_transform(X)
+    assert features.shape == (6, sum(c for c, _ in network.layers.values()))
+
+
+def test_the_shipped_key_network_hears_mode_in_styles_it_never_saw():
+    from skmir import PretrainedTagger
+    from skmir.pretrained import model_card
+
+    unseen = set(model_card("keycnn-key")["training"]["train_genres"])
+    music = make_music("mode", n_clips=64, duration=6.0, sr=22050, harmony="rich",
+                       random_state=7)
+    keep = ~np.isin(music.metadata["genre"], list(unseen))
+    tagger = PretrainedTagger("keycnn-key").fit(music.data[:1])
+    keys = tagger.tags_[tagger.predict_proba(music.data[keep]).argmax(axis=1)]
+    modes = np.array([k.split()[1] for k in keys])
+    truth = music.target_names[music.target[keep]]
+    assert keep.sum() >= 16 and np.mean(modes == truth) > 0.75

@@ -259,7 +259,8 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
         Group labels for the splitter.
     scoring : str, callable or None, default=None
         sklearn scorer name (or a scorer callable); None means accuracy for
-        classification, R² otherwise.
+        classification, R² otherwise. For keys, the MIREX weighted key score:
+        ``sklearn.metrics.make_scorer(skmir.weighted_key_score)``.
     baseline : str or None, default="mfcc-svm"
         Model tested against; ignored when not among the models.
     sr : int, default=22050
