@@ -25,6 +25,7 @@ from skmir.datasets._instruments import (
     vibrato_cents,
 )
 from skmir.datasets._styles import GENRES, TEMPO_RANGE, draw_clip_plan
+from skmir.datasets._tonality import TIMBRE, TUNING, TUNING_CENTS, bass_label, colour, streams, uses
 from skmir.io import Waveforms
 
 TASKS = ("genre", "instrument", "key", "mode", "tempo", "tags")
@@ -127,11 +128,13 @@ mode        2       0.532 +- 0.028   0.500
         "random_state": ["random_state"],
         "return_X_y": ["boolean"],
         "n_jobs": [Integral, None],
+        "harmony": [StrOptions({"plain", "rich"})],
     },
     prefer_skip_nested_validation=True,
 )
 def make_music(task="genre", n_clips=200, duration=10.0, sr=22050, *, drums=True,
-               accompaniment=True, random_state=None, return_X_y=False, n_jobs=None):
+               accompaniment=True, random_state=None, return_X_y=False, n_jobs=None,
+               harmony="plain"):
     """Generate music clips with exact labels for every task of the paper's table 1.
 
     The music is composed and synthesised (no download, no white-noise classes): a
@@ -248,7 +251,7 @@ def make_music(task="genre", n_clips=200, duration=10.0, sr=22050, *, drums=True
         )
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     forced = _deal(task, n_clips, seed)
-    args = (seed, float(duration), int(sr), bool(drums), bool(accompaniment))
+    args = (seed, float(duration), int(sr), bool(drums), bool(accompaniment), harmony)
     if n_jobs in (None, 1):
         clips = (_make_clip(i, f, *args) for i, f in enumerate(forced))
     else:
@@ -334,7 +337,7 @@ def _target(task, meta):
     return np.array([index[v] for v in meta[column]], dtype=np.int64), np.asarray(classes)
 
 
-def _make_clip(i, forced, seed, duration, sr, drums, accompaniment):
+def _make_clip(i, forced, seed, duration, sr, drums, accompaniment, harmony):
     """Compose, synthesise, mix and annotate clip i; depends on (seed, i) only.
 
     Separate random streams for the plan, each part and the mix keep a part's notes
@@ -343,6 +346,11 @@ def _make_clip(i, forced, seed, duration, sr, drums, accompaniment):
     rng = np.random.default_rng([seed, 0, i])
     genre = forced.get("genre") or GENRES[rng.integers(len(GENRES))]
     plan = draw_clip_plan(genre, rng, forced)
+    # Rich harmony draws from streams of its own (seed, 5, i, ...): the plain clips,
+    # which never touch them, stay bit-identical to those of earlier releases.
+    plan["rich"] = streams(seed, i) if harmony == "rich" else None
+    if uses(plan, "tuning"):
+        plan["tuning"] = plan["rich"](TUNING).uniform(-TUNING_CENTS, TUNING_CENTS)
     score = compose(plan, duration, rng)
     n = int(round(duration * sr))
     n_pre = int(math.ceil(score["grid"].t_pre * sr)) + int(0.05 * sr)
@@ -353,10 +361,14 @@ def _make_clip(i, forced, seed, duration, sr, drums, accompaniment):
     parts["melody"] = _render_part(score["melody"], plan["lead"], plan, sr, n_pre, n_buf,
                                    np.random.default_rng([seed, 1, i, 0]), tuning,
                                    monophonic=True)
+    if uses(plan, "timbre"):
+        parts["melody"] = colour(parts["melody"], sr, plan["rich"](TIMBRE, 0))
     if accompaniment:
         for k, (inst, notes) in enumerate(zip(plan["comp"], score["comp"])):
             parts[f"comp{k}"] = _render_part(notes, inst, plan, sr, n_pre, n_buf,
                                              np.random.default_rng([seed, 1, i, 1 + k]), tuning)
+            if uses(plan, "timbre"):
+                parts[f"comp{k}"] = colour(parts[f"comp{k}"], sr, plan["rich"](TIMBRE, 1 + k))
             sounding.append(inst)
             onsets.append(notes)
         if plan["bass"]:
@@ -383,7 +395,7 @@ def _make_clip(i, forced, seed, duration, sr, drums, accompaniment):
         progression=plan["progression"], lead=plan["lead"],
         instruments=tuple(dict.fromkeys(sounding)), drums=bool(has_drums),
         drum_pattern=plan["drum_pattern"] if has_drums else "", distortion=bool(distorted),
-        rt60=float(plan["rt60"]),
+        rt60=float(plan["rt60"]), tuning=float(tuning),
     )
     return y.astype(np.float32), annotations, meta
 
@@ -453,11 +465,11 @@ def _annotate(score, onsets, duration, tuning):
     beats = score["beats"][(score["beats"] >= 0) & (score["beats"] < duration)]
     downbeats = score["downbeats"][(score["downbeats"] >= 0) & (score["downbeats"] < duration)]
     intervals, labels = [], []
-    for a, b, root, q in score["chords"]:
+    for a, b, root, q, bass in score["chords"]:
         a, b = max(a, 0.0), min(b, duration)
         if b > a:
             intervals.append((a, b))
-            labels.append(chord_label(root, q))
+            labels.append(chord_label(root, q) + bass_label(bass))
     frames = np.arange(int(math.ceil(duration / MELODY_HOP))) * MELODY_HOP
     f0 = np.zeros(len(frames))
     note_iv, note_hz = [], []
