@@ -160,7 +160,7 @@ def _melody(plan, grid, chords, n_bars, rng, humanise):
             strong = abs(s - round(s)) < 1e-6
             last = phrase_end and i == len(rhythm) - 1
             if last and uses(plan, "cadence"):  # the phrase closes on the tonic or dominant
-                ends = tones & {tonic, (tonic + 7) % 12} or tones & {root} or tones
+                ends = tones & {tonic} or tones & {(tonic + 7) % 12} or tones & {root} or tones
                 pitch = nearest_in(ends, prev, lo, hi)
             elif last:
                 pitch = nearest_in(tones & {tonic, root} or tones, prev, lo, hi)

@@ -350,7 +350,7 @@ def _make_clip(i, forced, seed, duration, sr, drums, accompaniment, harmony):
     # which never touch them, stay bit-identical to those of earlier releases.
     plan["rich"] = streams(seed, i) if harmony == "rich" else None
     if uses(plan, "tuning"):
-        plan["tuning"] = plan["rich"](TUNING).uniform(-TUNING_CENTS, TUNING_CENTS)
+        plan["tuning"] = plan["rich"](TUNING).triangular(-TUNING_CENTS, 0, TUNING_CENTS)
     score = compose(plan, duration, rng)
     n = int(round(duration * sr))
     n_pre = int(math.ceil(score["grid"].t_pre * sr)) + int(0.05 * sr)

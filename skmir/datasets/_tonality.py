@@ -40,18 +40,17 @@ CHORDS, MELODY, COMP, TIMBRE, TUNING = range(5)
 # Borrowed chords: (semitones above the tonic, quality in the piece's mode) ->
 # replacement from the parallel mode.
 _MIXTURE = {
-    "major": {(5, "maj"): (5, "min"), (9, "min"): (8, "maj"), (2, "min"): (2, "hdim7"),
-              (7, "maj"): (7, "min")},
+    "major": {(5, "maj"): (5, "min"), (9, "min"): (8, "maj"), (2, "min"): (2, "hdim7")},
     "minor": {(5, "min"): (5, "maj"), (7, "min"): (7, "maj"), (7, "min7"): (7, "7"),
               (5, "min7"): (5, "7")},
 }
-P_MIXTURE = 0.3
-P_SECONDARY = 0.35
-P_CADENCE = 0.6
+P_MIXTURE = 0.15
+P_SECONDARY = 0.1
+P_CADENCE = 0.4
 P_INVERSION = 0.25
 P_OPEN = 0.5
-P_APPOGGIATURA = 0.3
-P_CHROMATIC = 0.25
+P_APPOGGIATURA = 0.15
+P_CHROMATIC = 0.1
 # Harte interval names of the chord tones a bass can take.
 _DEGREE = {3: "b3", 4: "3", 6: "b5", 7: "5", 10: "b7", 11: "7"}
 
@@ -83,7 +82,7 @@ def enrich_chords(chords, plan, per_bar, n_beats):
             bar = k // per_bar
             if bar % 4 != 3 or k % per_bar or u[k, 0] >= P_CADENCE:
                 continue
-            authentic = u[k, 1] < 0.6
+            authentic = u[k, 1] < 0.75
             last = chords[k:k + per_bar]
             before = chords[k - 1] if k > 0 else None
             if authentic:
@@ -109,9 +108,9 @@ def enrich_chords(chords, plan, per_bar, n_beats):
                 continue
             if u[k, 4] < P_SECONDARY:
                 c[2:4] = [(nxt[2] + 7) % 12, "7" if u[k, 5] < 0.7 else "maj"]
-    if uses(plan, "inversion"):
-        inv = rng.uniform(size=len(chords))
-        pick = rng.integers(2, size=len(chords))
+    inv = rng.uniform(size=len(chords))
+    pick = rng.integers(2, size=len(chords))
+    if uses(plan, "inversion") and (plan["bass"] or plan["comp"]):  # someone plays it
         for k, c in enumerate(chords):
             if inv[k] < P_INVERSION:
                 c[4] = QUALITIES[c[3]][1 + pick[k]]  # the third or the fifth
@@ -179,6 +178,6 @@ def colour(buf, sr, rng):
     if peak == 0:
         return buf
     if choice == 0:
-        drive = 1.5 + 6 * amount
+        drive = 1.5 + 3 * amount
         return np.tanh(drive * buf / peak) * peak / np.tanh(drive)
     return lowpass(buf, 500 + 1500 * amount, sr)
