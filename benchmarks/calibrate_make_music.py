@@ -7,14 +7,19 @@ to chance (the classes are balanced). ``genre`` is meant to land between 0.45 an
 
     python benchmarks/calibrate_make_music.py                     # 600 clips of 10 s
     python benchmarks/calibrate_make_music.py --n-clips 200 --duration 5   # quicker
+    python benchmarks/calibrate_make_music.py --tasks key mode --n-clips 240 --duration 8 \
+        --sr 16000 --chroma --harmony rich     # key/mode: also chroma template and SVC
 """
 
 import argparse
 import time
 
+import librosa
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.preprocessing import OrdinalEncoder
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder, StandardScaler
+from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from skmir import make_mfcc_baseline
@@ -29,15 +34,23 @@ def main():
     parser.add_argument("--sr", type=int, default=22050)
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--n-jobs", type=int, default=1, help="clips generated / folds in parallel")
+    parser.add_argument("--harmony", choices=["plain", "rich"], default="plain",
+                        help="make_music's harmony (rich: chromatic chords, inversions, "
+                             "non-chord tones, +-50 cent tuning)")
+    parser.add_argument("--chroma", action="store_true",
+                        help="key and mode: also a Krumhansl-Kessler template on mean chroma "
+                             "and mean+std chroma + StandardScaler + SVC")
     args = parser.parse_args()
 
     print(f"make_music: {args.n_clips} clips of {args.duration:g} s at {args.sr} Hz, "
-          f"random_state={args.random_state}; make_mfcc_baseline(), 5-fold stratified CV\n")
-    rows = []
+          f"random_state={args.random_state}, harmony={args.harmony!r}; make_mfcc_baseline(), "
+          "5-fold stratified CV\n")
+    rows, tonal = [], []
     for task in args.tasks:
         t0 = time.perf_counter()
         music = make_music(task, n_clips=args.n_clips, duration=args.duration, sr=args.sr,
-                           random_state=args.random_state, n_jobs=args.n_jobs)
+                           random_state=args.random_state, n_jobs=args.n_jobs,
+                           harmony=args.harmony)
         t1 = time.perf_counter()
         cv = StratifiedKFold(5, shuffle=True, random_state=0)
         scores = cross_val_score(make_mfcc_baseline(sr=args.sr), music.data, music.target,
@@ -47,6 +60,8 @@ def main():
         rows.append((task, k, scores.mean(), scores.std(), 1 / k))
         if task == "genre":
             cues = single_cues(music, cv)
+        if args.chroma and task in ("key", "mode"):
+            tonal.append((task, *chroma_scores(music, cv)))
         print(f"  {task}: generated in {t1 - t0:.0f} s, cross-validated in {t2 - t1:.0f} s",
               flush=True)
     print()
@@ -61,7 +76,42 @@ def main():
         print("piece of the generator's own metadata at a time (an oracle for that cue):")
         for cue, acc in cues:
             print(f"  {cue:<14} {acc:.3f}")
+    if tonal:
+        print("\nChroma: KK template on mean chroma (no training; accuracy over the same test")
+        print("folds), mean+std chroma + StandardScaler + SVC (5-fold CV):\n")
+        print("=========== ================ ================")
+        print("task        KK template      chroma + SVC")
+        print("=========== ================ ================")
+        for task, t, c in tonal:
+            print(f"{task:<11} {t.mean():.3f} +- {t.std():.3f}   {c.mean():.3f} +- {c.std():.3f}")
+        print("=========== ================ ================")
     return rows
+
+
+# Krumhansl-Kessler key profiles (Krumhansl 1990), C major and C minor.
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def chroma_scores(music, cv):
+    """Per-fold accuracy of the KK template and of chroma statistics + SVC (key, mode)."""
+    feats = []
+    for x in music.data:
+        c = librosa.feature.chroma_cqt(y=np.asarray(x), sr=music.sr, hop_length=512)
+        feats.append(np.concatenate([c.mean(axis=1), c.std(axis=1)]))
+    feats = np.array(feats)
+    # Rows follow make_music's key classes: 12 major keys from C, then 12 minor keys.
+    profiles = np.array([np.roll(p, k) for p in (KK_MAJOR, KK_MINOR) for k in range(12)])
+
+    def z(a):
+        return (a - a.mean(axis=-1, keepdims=True)) / a.std(axis=-1, keepdims=True)
+
+    best = np.argmax(z(feats[:, :12]) @ z(profiles).T, axis=1)
+    pred = best if music.task == "key" else (best >= 12).astype(int)  # the key's mode
+    folds = list(cv.split(feats, music.target))
+    template = np.array([np.mean(pred[te] == music.target[te]) for _, te in folds])
+    svc = cross_val_score(make_pipeline(StandardScaler(), SVC()), feats, music.target, cv=folds)
+    return template, svc
 
 
 def single_cues(music, cv):

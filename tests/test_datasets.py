@@ -6,15 +6,19 @@ cannot hide behind a self-consistent generator. Clips are short and at 8-16 kHz 
 keep the file fast.
 """
 
+import hashlib
+import json
 import os
 
 import librosa
 import mir_eval
 import numpy as np
 import pytest
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skmir import AudioLoader, Waveforms, load_audio_folder
 from skmir.datasets import TAGS, TASKS, make_music, write_audio_folder
+from skmir.datasets._harmony import SCALES
 from skmir.datasets._instruments import (
     BASS_INSTRUMENTS,
     COMP_INSTRUMENTS,
@@ -208,7 +212,152 @@ def test_key_label_matches_chroma_templates():
     assert accuracy >= 0.25, accuracy  # chance is 0.042
 
 
+# --- harmony: plain stays as published, rich keeps its labels exact -------------------
+
+# SHA-256 of make_music(task, n_clips=4, duration=2.0, sr=8000, random_state=0): the
+# waveforms' bytes and the JSON of the chord labels. Fixed because the README's
+# published figures were measured on harmony="plain" clips: adding harmony="rich" (or
+# anything later) must not change a single plain sample. Recorded with numpy 2.4 and
+# scipy 1.17 before "rich" existed; a numpy/scipy whose floating point differs would
+# change them without any change to skmir.
+PLAIN_DIGESTS = {
+    "genre": ("a3f40731b7a9634a106c861f3418bceb8d71891e12408f4bf99ba859615c356c",
+              "7154874ff759069567767157ca914c4f4859615420198105278502f1d243aaaf"),
+    "key": ("25ec874252505f0d9c6e45a1a62ad73df9e85a56446f7f46967a39d3c210b699",
+            "1df572466369f4327e893a36649d0de7c4147d664285b7bb387ca8640c37761e"),
+    "mode": ("106f86da440ac72a24d13c484357c19663d4f8f95210ce85cf068386afa2f7db",
+             "2b5032797c0ebdc883504a9224ee0f0f74d6f37b91d0d0cf6e906a0907206874"),
+}
+
+
+@pytest.mark.parametrize("task", sorted(PLAIN_DIGESTS))
+def test_plain_harmony_is_bit_identical_to_the_published_clips(task):
+    music = make_music(task, n_clips=4, duration=2.0, sr=8000, random_state=0)
+    labels = [ann["chords"]["labels"] for ann in music.annotations]
+    data = hashlib.sha256(music.data.tobytes()).hexdigest()
+    chords = hashlib.sha256(json.dumps(labels).encode()).hexdigest()
+    assert (data, chords) == PLAIN_DIGESTS[task]
+    explicit = make_music(task, n_clips=4, duration=2.0, sr=8000, random_state=0,
+                          harmony="plain")
+    np.testing.assert_array_equal(explicit.data, music.data)
+
+
+@pytest.fixture(scope="module")
+def rich_pair():
+    """The same dealt keys with plain and rich harmony (no drums: cleaner chroma)."""
+    kw = dict(n_clips=24, duration=4.0, sr=8000, drums=False, random_state=5)
+    return make_music("key", **kw), make_music("key", harmony="rich", **kw)
+
+
+def _chord_tones(label):
+    root, bitmap, bass = mir_eval.chord.encode(label)
+    return {int(root + k) % 12 for k in np.flatnonzero(bitmap)}, (root + bass) % 12
+
+
+def _chord_at(ann, t):
+    iv, labels = ann["chords"]["intervals"], ann["chords"]["labels"]
+    k = np.searchsorted(iv[:, 0], t, side="right") - 1
+    return labels[max(k, 0)]
+
+
+def test_rich_harmony_keeps_the_key_label_and_tunes_within_50_cents(rich_pair):
+    plain, rich = rich_pair
+    np.testing.assert_array_equal(rich.target, plain.target)
+    assert list(rich.metadata["key"]) == list(plain.metadata["key"])
+    assert list(rich.metadata["mode"]) == list(plain.metadata["mode"])
+    assert np.all(np.abs(plain.metadata["tuning"]) <= 10)
+    tuning = rich.metadata["tuning"]
+    assert np.all(np.abs(tuning) <= 50) and np.abs(tuning).max() > 10
+    for ann, cents in zip(rich.annotations, tuning):  # the notes carry the tuning
+        midi = 69 + 12 * np.log2(ann["notes"]["pitches"] / 440) - cents / 100
+        np.testing.assert_allclose(midi, np.round(midi), atol=1e-6)
+
+
+def test_rich_chord_labels_parse_and_are_the_chords_played(rich_pair):
+    """Each chord's tones hold more chroma over its span than the other pitch classes."""
+    _, rich = rich_pair
+    hop, sr = 256, rich.sr
+    hits = spans = 0
+    for x, ann, cents in zip(rich.data, rich.annotations, rich.metadata["tuning"]):
+        mir_eval.chord.encode_many(ann["chords"]["labels"])
+        chroma = librosa.feature.chroma_cqt(y=np.asarray(x), sr=sr, hop_length=hop,
+                                            fmin=librosa.note_to_hz("C2"), n_octaves=5,
+                                            tuning=cents / 100)
+        for (a, b), label in zip(ann["chords"]["intervals"], ann["chords"]["labels"]):
+            frames = chroma[:, int(a * sr / hop) + 1 : int(b * sr / hop)]
+            if frames.shape[1] < 3:
+                continue
+            tones, _ = _chord_tones(label)
+            mean = frames.mean(axis=1)
+            others = [pc for pc in range(12) if pc not in tones]
+            spans += 1
+            hits += mean[sorted(tones)].mean() > mean[others].mean()
+    assert spans > 50 and hits / spans >= 0.9, (hits, spans)
+
+
+def _progressions(music):
+    """Per clip: the key (tonic, mode) and the chords as (root, tones, bass, label)."""
+    for ann, tonic, mode in zip(music.annotations, music.metadata["tonic"],
+                                music.metadata["mode"]):
+        chords = []
+        for label in ann["chords"]["labels"]:
+            tones, bass = _chord_tones(label)
+            chords.append((mir_eval.chord.encode(label)[0], tones, bass, label))
+        yield tonic, mode, chords
+
+
+def test_rich_harmony_plays_secondary_dominants_borrowed_chords_and_inversions(rich_pair):
+    counts = []
+    for music in rich_pair:
+        secondary = borrowed = inverted = 0
+        for tonic, mode, chords in _progressions(music):
+            scale = set((tonic + SCALES[mode]) % 12)
+            if mode == "minor":  # the raised leading tone of V is no borrowing
+                scale.add((tonic + 11) % 12)
+            for (root, tones, bass, _), nxt in zip(chords, chords[1:] + [None]):
+                major = (root + 4) % 12 in tones
+                # V/x: a chromatic major chord a fifth above the next chord (not I).
+                secondary += bool(nxt and tones - scale and major and nxt[0] != tonic
+                                  and (root - nxt[0]) % 12 == 7)
+                degree = (root - tonic) % 12
+                borrowed += bool(tones - scale) and (
+                    (mode == "major" and (degree, major) in {(5, False), (8, True)})
+                    or (mode == "minor" and (degree, major) == (5, True)))
+                inverted += bass != root
+        counts.append((secondary, borrowed, inverted))
+    (plain_sec, plain_bor, plain_inv), (sec, bor, inv) = counts
+    assert plain_sec == plain_bor == plain_inv == 0, counts
+    assert sec >= 3 and bor >= 3 and inv >= 5, counts
+
+
+def test_rich_melody_has_non_chord_tones():
+    """The notes annotation holds chromatic non-chord tones; plain melodies have none.
+
+    Chromatic: outside both the key's scale and the chord under the note (the
+    diatonic passing and neighbour tones that plain melodies have are not counted).
+    """
+    counts = []
+    for harmony in ("plain", "rich"):
+        music = make_music("key", n_clips=24, duration=8.0, sr=8000, drums=False,
+                           accompaniment=False, random_state=5, harmony=harmony)
+        chromatic = 0
+        for ann, tonic, mode, cents in zip(music.annotations, music.metadata["tonic"],
+                                           music.metadata["mode"], music.metadata["tuning"]):
+            scale = set((tonic + SCALES[mode]) % 12)
+            for (on, _), hz in zip(ann["notes"]["intervals"], ann["notes"]["pitches"]):
+                pc = int(round(69 + 12 * np.log2(hz / 440) - cents / 100)) % 12
+                tones, _ = _chord_tones(_chord_at(ann, on))
+                chromatic += pc not in scale | tones
+        counts.append(chromatic)
+    assert counts[0] == 0 and counts[1] >= 5, counts
+
+
 # --- errors ---------------------------------------------------------------------------
+
+def test_harmony_is_validated_by_sklearn():
+    with pytest.raises(InvalidParameterError, match="'harmony' parameter"):
+        make_music(harmony="x", **SMALL)
+
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(task="chords"), r"'task' parameter .*'genre'.*Got 'chords'"),
@@ -217,9 +366,10 @@ def test_key_label_matches_chroma_templates():
     (dict(duration=1.0), r"duration=1.0 s is too short.*>= 1.33 s"),
     (dict(sr=4000), r"sr=4000 Hz is too low.*sr >= 8000"),
     (dict(drums="yes"), r"'drums' parameter"),
+    (dict(harmony="x"), r"'harmony' parameter .*'plain'.*Got 'x'"),
 ])
 def test_errors_name_the_parameter(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=match):  # InvalidParameterError is a ValueError
         make_music(**{**SMALL, **kwargs})
 
 

@@ -20,6 +20,15 @@ from skmir.datasets._harmony import (
 )
 from skmir.datasets._instruments import LEAD_RANGES, VIBRATO
 from skmir.datasets._styles import CELLS, DRUM_PATTERNS, METERS
+from skmir.datasets._tonality import (
+    COMP,
+    MELODY,
+    enrich_chords,
+    melody_pcs,
+    open_voicing,
+    ornament,
+    uses,
+)
 
 DRUM_VELOCITY = {"x": 0.8, "X": 1.0, "g": 0.3, "o": 0.8}
 
@@ -67,10 +76,12 @@ def compose(plan, duration, rng):
         per_bar = 1
     span = n_beats // per_bar
     start = int(rng.integers(len(prog))) if rng.uniform() < 0.3 else 0
-    chords = []  # (start beat, end beat, root pc, quality)
+    chords = []  # (start beat, end beat, root pc, quality, bass interval above the root)
     for k in range(n_bars * per_bar):
         deg, q = prog[(start + k) % len(prog)]
-        chords.append((k * span, (k + 1) * span, (plan["tonic"] + deg) % 12, q))
+        chords.append((k * span, (k + 1) * span, (plan["tonic"] + deg) % 12, q, 0))
+    if plan.get("rich") is not None:
+        chords = enrich_chords(chords, plan, per_bar, n_beats)
 
     jitter = plan["humanise"]
 
@@ -83,7 +94,7 @@ def compose(plan, duration, rng):
     drums = _drums(plan, grid, n_bars, rng, humanise)
     return dict(
         grid=grid, duration=duration, beats=beat_times, downbeats=down,
-        chords=[(grid.time(a), grid.time(b), r, q) for a, b, r, q in chords],
+        chords=[(grid.time(a), grid.time(b), r, q, inv) for a, b, r, q, inv in chords],
         melody=melody, comp=comp, bass=bass, drums=drums,
     )
 
@@ -125,6 +136,8 @@ def _melody(plan, grid, chords, n_bars, rng, humanise):
     if vib_range and vib_range[1] > 0:
         vib_clip = (rng.uniform(*vib_range), rng.uniform(4.5, 6.5), rng.uniform(0.08, 0.3))
 
+    rich = plan.get("rich") is not None
+    ornaments = plan["rich"](MELODY) if rich else None
     notes = []
     prev = nearest_in({tonic}, center, lo, hi)
     for b in range(n_bars):
@@ -137,14 +150,19 @@ def _melody(plan, grid, chords, n_bars, rng, humanise):
             rhythm = keep[:-1] + [(s0, max(1.0, n_beats - 1 - s0))]
         for i, (s, d) in enumerate(rhythm):
             beat = b * n_beats + s
-            _, _, root, q = _chord_at(chords, beat)
+            _, _, root, q, _ = _chord_at(chords, beat)
             tones = set(chord_tones(root, q))
             allowed = set(scale)
-            if mode == "minor" and (root - tonic) % 12 == 7 and 4 in QUALITIES[q]:
+            if rich:
+                allowed = melody_pcs(scale, root, q)
+            elif mode == "minor" and (root - tonic) % 12 == 7 and 4 in QUALITIES[q]:
                 allowed = (allowed - {(tonic + 10) % 12}) | {(tonic + 11) % 12}
             strong = abs(s - round(s)) < 1e-6
             last = phrase_end and i == len(rhythm) - 1
-            if last:
+            if last and uses(plan, "cadence"):  # the phrase closes on the tonic or dominant
+                ends = tones & {tonic} or tones & {(tonic + 7) % 12} or tones & {root} or tones
+                pitch = nearest_in(ends, prev, lo, hi)
+            elif last:
                 pitch = nearest_in(tones & {tonic, root} or tones, prev, lo, hi)
             elif strong and rng.uniform() < 0.7:
                 pitch = nearest_in(tones, prev + rng.integers(-4, 5), lo, hi)
@@ -159,15 +177,22 @@ def _melody(plan, grid, chords, n_bars, rng, humanise):
                     step = abs(step)
                 pitch = cands[int(np.clip(idx + step, 0, len(cands) - 1))]
             prev = pitch
-            on = grid.time(beat)
-            off = grid.time(beat + d)
-            dur = max(0.04, (off - on) * plan["legato"])
-            dur = min(dur, off - on - 0.02) if off - on > 0.08 else dur
-            vel = float(np.clip(0.75 + (0.12 if strong else 0) + rng.normal(0, 0.05), .3, 1))
-            vib = None
-            if vib_clip is not None and dur > 0.25:
-                vib = (*vib_clip, rng.uniform(0, 2 * np.pi))
-            notes.append((humanise(on), dur, pitch, vel, vib))
+            played = [(pitch, 1.0)]
+            if rich and not last:
+                played = ornament(pitch, strong, tones, allowed, d, ornaments)
+            frac = 0.0
+            for pitch, f in played:
+                t_on = grid.time(beat + frac * d)
+                t_off = grid.time(beat + (frac + f) * d)
+                frac += f
+                dur = max(0.04, (t_off - t_on) * plan["legato"])
+                dur = min(dur, t_off - t_on - 0.02) if t_off - t_on > 0.08 else dur
+                vel = float(np.clip(0.75 + (0.12 if strong else 0) + rng.normal(0, 0.05),
+                                    .3, 1))
+                vib = None
+                if vib_clip is not None and dur > 0.25:
+                    vib = (*vib_clip, rng.uniform(0, 2 * np.pi))
+                notes.append((humanise(t_on), dur, pitch, vel, vib))
     # Monophonic: a note ends before the next one starts, whatever the jitter did.
     notes.sort(key=lambda n: n[0])
     out = []
@@ -183,14 +208,17 @@ def _comp(plan, grid, chords, pattern, rng, humanise):
     n_beats, steps = grid.n_beats, grid.steps
     center = int(rng.integers(55, 65))
     notes, prev = [], None
+    voicings = plan["rich"](COMP) if plan.get("rich") is not None else None
     legato = plan["legato"]
     strum_spread = rng.uniform(0.008, 0.025)
     # Jazz comping: a few syncopated stabs per bar, the same rhythm for the whole clip.
     options = [x for x in (0, .5, 1.5, 2, 2.5, 3.5) if x < n_beats]
     stabs = sorted(rng.choice(options, size=min(3, len(options)), replace=False))
-    for a, b, root, q in chords:
+    for a, b, root, q, inv in chords:
         voicing = voice_chord(root, q, center, prev)
         prev = voicing
+        if voicings is not None:
+            voicing = open_voicing(voicing, (root + inv) % 12 if inv else None, voicings)
         length = b - a
         hits = []  # (start beat, length in beats, strum direction)
         if pattern == "pad":
@@ -248,9 +276,11 @@ def _bass(plan, grid, chords, rng, humanise):
     if 0 not in sync:
         sync = [0.0] + list(sync[1:])
     notes = []
-    for ci, (a, b, root, q) in enumerate(chords):
+    for ci, (a, b, root, q, inv) in enumerate(chords):
         r = nearest_in({root}, center, lo, hi)
         fifth = r + 7 if r + 7 <= hi else r - 5
+        if inv:  # an inversion: the chord's third or fifth where the root would be
+            r = nearest_in({(root + inv) % 12}, center, lo, hi)
         tones = chord_tones(root, q)
         nxt = chords[ci + 1][2] if ci + 1 < len(chords) else root
         length = b - a
