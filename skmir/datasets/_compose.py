@@ -19,8 +19,7 @@ from skmir.datasets._harmony import (
     voice_chord,
 )
 from skmir.datasets._instruments import LEAD_RANGES, VIBRATO
-from skmir.datasets._styles import CELLS, DRUM_PATTERNS, METERS
-from skmir.datasets._tonality import (
+from skmir.datasets._rich_harmony import (
     COMP,
     MELODY,
     enrich_chords,
@@ -29,6 +28,7 @@ from skmir.datasets._tonality import (
     ornament,
     uses,
 )
+from skmir.datasets._styles import CELLS, DRUM_PATTERNS, METERS
 
 DRUM_VELOCITY = {"x": 0.8, "X": 1.0, "g": 0.3, "o": 0.8}
 

@@ -7,11 +7,7 @@ labels follow Harte et al. (2005) as read by :mod:`mir_eval.chord` ("C:maj",
 
 import numpy as np
 
-# One spelling per pitch class, the common one for key signatures, so that every
-# label of a class is the same string.
-PITCH_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-MODES = ("major", "minor")
-KEY_NAMES = tuple(f"{p} {m}" for m in MODES for p in PITCH_NAMES)
+from skmir.tonality import PITCH_NAMES
 
 SCALES = {
     "major": np.array([0, 2, 4, 5, 7, 9, 11]),
@@ -64,11 +60,6 @@ PROGRESSIONS = {
         "i-VII-i-VII": [(0, "min"), (10, "maj"), (0, "min"), (10, "maj")],
     },
 }
-
-
-def key_name(tonic, mode):
-    """The mir_eval key label of a tonic pitch class and a mode ("C major")."""
-    return f"{PITCH_NAMES[tonic % 12]} {mode}"
 
 
 def chord_label(root, quality):

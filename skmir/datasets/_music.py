@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from skmir.datasets._compose import compose
 from skmir.datasets._drums import DrumKit, highpass, lowpass
-from skmir.datasets._harmony import KEY_NAMES, MODES, chord_label, key_name, midi_to_hz
+from skmir.datasets._harmony import chord_label, midi_to_hz
 from skmir.datasets._instruments import (
     BASS_INSTRUMENTS,
     COMP_INSTRUMENTS,
@@ -24,9 +24,18 @@ from skmir.datasets._instruments import (
     get_instrument,
     vibrato_cents,
 )
+from skmir.datasets._rich_harmony import (
+    TIMBRE,
+    TUNING,
+    TUNING_CENTS,
+    bass_label,
+    colour,
+    streams,
+    uses,
+)
 from skmir.datasets._styles import GENRES, TEMPO_RANGE, draw_clip_plan
-from skmir.datasets._tonality import TIMBRE, TUNING, TUNING_CENTS, bass_label, colour, streams, uses
 from skmir.io import Waveforms
+from skmir.tonality import KEY_NAMES, MODES, key_name
 
 TASKS = ("genre", "instrument", "key", "mode", "tempo", "tags")
 # The tag columns name every instrument the composer can play, in the order of its roles.

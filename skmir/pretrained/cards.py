@@ -68,7 +68,7 @@ def list_pretrained():
     --------
     >>> from skmir import list_pretrained
     >>> list_pretrained()
-    ['choi2017-tags', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
+    ['choi2017-tags', 'keycnn-key', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
     """
     names = []
     for path in sorted(FOLDER.glob("*.json")):
