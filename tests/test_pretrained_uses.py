@@ -331,3 +331,17 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         check(estimator)
+
+
+def test_write_card_writes_a_card_the_loader_accepts(tmp_path, monkeypatch):
+    from skmir.pretrained.cards import write_card
+
+    card = skmir.pretrained.model_card("keycnn-key")
+    del card["card_sha256"]
+    shutil.copy(skmir.pretrained.cards.FOLDER / card["file"], tmp_path)
+    written = write_card(tmp_path, card, lambda c: f"# Model card: {c['name']}\n")
+    assert json.loads((tmp_path / "keycnn-key.json").read_text()) == written
+    assert written["card_sha256"] == skmir.pretrained.card_digest(written)
+    assert (tmp_path / "keycnn-key.md").read_text() == "# Model card: keycnn-key\n"
+    monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", tmp_path)
+    assert skmir.pretrained.load_pretrained("keycnn-key").tags == written["tags"]

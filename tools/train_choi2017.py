@@ -21,7 +21,6 @@ Each run is reproducible on a CPU: fixed seeds for the data and the network.
 """
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -124,10 +123,10 @@ def main(argv=None):
     from sklearn.metrics import f1_score, roc_auc_score
 
     import skmir
-    from skmir._files import atomic_write_text, sha256
+    from skmir._files import sha256
     from skmir.neural import NeuralTagger
     from skmir.pipelines import make_logmel_frontend
-    from skmir.pretrained.cards import FORMAT, card_digest
+    from skmir.pretrained.cards import FORMAT, write_card
 
     train = dict(TRAIN, n_clips=60) if args.quick else TRAIN
     test = dict(TEST, n_clips=30) if args.quick else TEST
@@ -199,10 +198,7 @@ def main(argv=None):
         },
         "scores": scores,
     }
-    card["card_sha256"] = card_digest(card)  # the loader checks the card as well
-
-    atomic_write_text(out / f"{NAME}.json", json.dumps(card, indent=1) + "\n")
-    atomic_write_text(out / f"{NAME}.md", card_markdown(card))
+    write_card(out, card, card_markdown)
     print(f"wrote {weights} ({weights.stat().st_size / 1e3:.0f} kB) and its model card")
     return card
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from skmir._files import sha256
+from skmir._files import atomic_write_text, sha256
 
 #: Where the shipped cards and weights are (tests point it at a copy).
 FOLDER = Path(__file__).parent
@@ -136,6 +136,32 @@ def model_card(name):
     (16000, 'c2-p2-c2-p2-c2-p2-c2-p2-c2')
     """
     return copy.deepcopy(read_card(name))
+
+
+def write_card(folder, card, markdown):
+    """Write a model card: ``<name>.json`` (with its ``card_sha256``) and ``<name>.md``.
+
+    The one writer of cards, for the scripts that make shipped networks; each file is
+    written atomically, so a card is never half written.
+
+    Parameters
+    ----------
+    folder : path-like
+    card : dict
+        The card, without ``card_sha256`` (set here, in place).
+    markdown : callable
+        ``markdown(card) -> str``: the card for people.
+
+    Returns
+    -------
+    card : dict
+    """
+    card["card_sha256"] = card_digest(card)  # the loader checks the card as well
+    folder = Path(folder)
+    atomic_write_text(folder / f"{card['name']}.json",
+                      json.dumps(card, indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(folder / f"{card['name']}.md", markdown(card))
+    return card
 
 
 def card_digest(card):

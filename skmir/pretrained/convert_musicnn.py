@@ -222,7 +222,7 @@ def convert(wheel, out_dir=HERE):
     from safetensors.torch import save
 
     from skmir.nn.musicnn import VGG, Musicnn
-    from skmir.pretrained.cards import FORMAT, card_digest
+    from skmir.pretrained.cards import FORMAT, write_card
 
     wheel, out_dir = Path(wheel), Path(out_dir)
     wheel_bytes = wheel.read_bytes()
@@ -300,12 +300,9 @@ def convert(wheel, out_dir=HERE):
                 "training_audio": TRAINING_AUDIO,
             },
         }
-        card["card_sha256"] = card_digest(card)
         n_params = sum(int(np.prod(v.shape)) for v in state.values())
-        write_atomic(out_dir / f"{name}.json",
-                     (json.dumps(card, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
-        write_atomic(out_dir / f"{name}.md",
-                     _markdown(card, n_params, len(weights)).encode("utf-8"))
+        size = len(weights)
+        write_card(out_dir, card, lambda c, n=n_params, size=size: _markdown(c, n, size))
         cards[name] = card
         print(f"{name}: {folder} -> {name}.safetensors ({len(weights):,} bytes, "
               f"{n_params:,} parameters)")
