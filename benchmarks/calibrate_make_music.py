@@ -97,7 +97,9 @@ def chroma_scores(music, cv):
     """Per-fold accuracy of the KK template and of chroma statistics + SVC (key, mode)."""
     feats = []
     for x in music.data:
-        c = librosa.feature.chroma_cqt(y=np.asarray(x), sr=music.sr, hop_length=512)
+        # librosa's default 7 octaves from C1 pass the Nyquist frequency below 16 kHz.
+        c = librosa.feature.chroma_cqt(y=np.asarray(x), sr=music.sr, hop_length=512,
+                                       n_octaves=7 if music.sr >= 16000 else 6)
         feats.append(np.concatenate([c.mean(axis=1), c.std(axis=1)]))
     feats = np.array(feats)
     # Rows follow make_music's key classes: 12 major keys from C, then 12 minor keys.
