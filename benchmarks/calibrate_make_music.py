@@ -24,6 +24,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skmir import make_mfcc_baseline
 from skmir.datasets import make_music
+from skmir.tonality import KeyTemplateClassifier
 
 
 def main():
@@ -88,11 +89,6 @@ def main():
     return rows
 
 
-# Krumhansl-Kessler key profiles (Krumhansl 1990), C major and C minor.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
-
-
 def chroma_scores(music, cv):
     """Per-fold accuracy of the KK template and of chroma statistics + SVC (key, mode)."""
     feats = []
@@ -102,16 +98,10 @@ def chroma_scores(music, cv):
                                        n_octaves=7 if music.sr >= 16000 else 6)
         feats.append(np.concatenate([c.mean(axis=1), c.std(axis=1)]))
     feats = np.array(feats)
-    # Rows follow make_music's key classes: 12 major keys from C, then 12 minor keys.
-    profiles = np.array([np.roll(p, k) for p in (KK_MAJOR, KK_MINOR) for k in range(12)])
-
-    def z(a):
-        return (a - a.mean(axis=-1, keepdims=True)) / a.std(axis=-1, keepdims=True)
-
-    best = np.argmax(z(feats[:, :12]) @ z(profiles).T, axis=1)
-    pred = best if music.task == "key" else (best >= 12).astype(int)  # the key's mode
     folds = list(cv.split(feats, music.target))
-    template = np.array([np.mean(pred[te] == music.target[te]) for _, te in folds])
+    # the Krumhansl-Kessler template on the mean chroma (the first 12 features)
+    template = np.array([KeyTemplateClassifier().fit(feats[tr, :12], music.target[tr])
+                         .score(feats[te, :12], music.target[te]) for tr, te in folds])
     svc = cross_val_score(make_pipeline(StandardScaler(), SVC()), feats, music.target, cv=folds)
     return template, svc
 
