@@ -5,7 +5,7 @@ which sit above :mod:`skmir.pretrained`). Reproduces ``skmir/pretrained/keycnn-k
 and its model card (``keycnn-key.json``, read by
 :func:`skmir.pretrained.load_pretrained`, and ``keycnn-key.md`` for people)::
 
-    python tools/train_keycnn.py              # the shipped network (2-core CPU, ~15 min)
+    python tools/train_keycnn.py              # the shipped network (2-core CPU, ~8 min)
     python tools/train_keycnn.py --quick --out /tmp/pretrained   # a smoke run
 
 The network is the ``keycnn`` preset (c2-c2-p1-c2-c2-p1-c2-k1: 3x3 convolutions that
