@@ -230,6 +230,20 @@ PLAIN_DIGESTS = {
 }
 
 
+# Which numpy and scipy the digests were recorded with (major.minor).
+DIGEST_VERSIONS = {"numpy": "2.4", "scipy": "1.17"}
+
+
+def _other_floating_point():
+    import scipy
+
+    found = {"numpy": np.__version__, "scipy": scipy.__version__}
+    return any(not found[k].startswith(v + ".") for k, v in DIGEST_VERSIONS.items())
+
+
+@pytest.mark.skipif(_other_floating_point(),
+                    reason="digests recorded with numpy 2.4 / scipy 1.17; other versions "
+                           "may round differently without any change to skmir")
 @pytest.mark.parametrize("task", sorted(PLAIN_DIGESTS))
 def test_plain_harmony_is_bit_identical_to_the_published_clips(task):
     music = make_music(task, n_clips=4, duration=2.0, sr=8000, random_state=0)
