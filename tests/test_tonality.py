@@ -262,10 +262,10 @@ def test_the_shipped_key_network_hears_mode_in_styles_it_never_saw():
     from skmir import PretrainedTagger
     from skmir.pretrained import model_card
 
-    unseen = set(model_card("keycnn-key")["training"]["train_genres"])
+    trained_on = model_card("keycnn-key")["training"]["train_genres"]
     music = make_music("mode", n_clips=64, duration=6.0, sr=22050, harmony="rich",
                        random_state=7)
-    keep = ~np.isin(music.metadata["genre"], list(unseen))
+    keep = ~np.isin(music.metadata["genre"], trained_on)  # 23 clips; 20 right here
     tagger = PretrainedTagger("keycnn-key").fit(music.data[:1])
     keys = tagger.tags_[tagger.predict_proba(music.data[keep]).argmax(axis=1)]
     modes = np.array([k.split()[1] for k in keys])
