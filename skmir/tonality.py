@@ -63,6 +63,8 @@ def key_name(tonic, mode):
 
 def _parse(label, kind, owner):
     """(tonic, mode index) of one label of a ``kind`` ("key" or "mode") task."""
+    if isinstance(label, np.generic):  # a numpy scalar from an array of labels
+        label = label.item()
     if isinstance(label, float) and label.is_integer():  # 1.0 from a float y
         label = int(label)
     if isinstance(label, (Integral, np.integer)) and not isinstance(label, bool):
@@ -127,20 +129,17 @@ def key_targets(classes, owner="key_targets"):
         kind = "mode"
     else:
         kind = "key"
-    index = []
+    seen = {}  # index -> the label that named it
     for c in classes:
-        tonic, mode = _parse(c.item() if isinstance(c, np.generic) else c, kind, owner)
-        index.append(mode if kind == "mode" else tonic + 12 * mode)
-    if len(set(index)) != len(index):
-        seen = {}
-        for c, i in zip(classes, index, strict=True):
-            if i in seen:
-                raise ValueError(
-                    f"{owner}: y holds {seen[i]!r} and {c!r}, two spellings of one "
-                    f"{kind}; use one label per {kind}."
-                )
-            seen[i] = c
-    return kind, tuple(index)
+        tonic, mode = _parse(c, kind, owner)
+        i = mode if kind == "mode" else tonic + 12 * mode
+        if i in seen:
+            raise ValueError(
+                f"{owner}: y holds {seen[i]!r} and {c!r}, two spellings of one {kind}; "
+                f"use one label per {kind}."
+            )
+        seen[i] = c
+    return kind, tuple(seen)
 
 
 def key_templates(profile, n_bins=12):
@@ -242,8 +241,7 @@ def weighted_key_score(y_true, y_pred):
         )
     names = []
     for y in (y_true, y_pred):
-        pairs = [_parse(v.item() if isinstance(v, np.generic) else v, "key",
-                        "weighted_key_score") for v in y]
+        pairs = [_parse(v, "key", "weighted_key_score") for v in y]
         names.append([key_name(t, MODES[m]) for t, m in pairs])
     return float(np.mean([mir_eval.key.weighted_score(r, e)
                           for r, e in zip(*names, strict=True)]))
@@ -292,9 +290,9 @@ class KeyTemplateClassifier(ClassifierMixin, BaseEstimator):
 
     def _profiles(self, X, y=None, reset=False):
         """Validate X (and y at fit); return one pitch-class profile per clip."""
-        if not hasattr(X, "ndim") or X.ndim != 3:
-            X = np.asarray(X) if not hasattr(X, "tocsr") else X
-        if getattr(X, "ndim", 2) == 3:  # chroma over time: its profile is the mean
+        if not hasattr(X, "tocsr"):  # sparse X is refused by validate_data, with its message
+            X = np.asarray(X)
+        if X.ndim == 3:  # chroma over time: its profile is the mean
             X = check_array(X, allow_nd=True, dtype=np.float64,
                             input_name=f"{type(self).__name__} X").mean(axis=2)
         if reset:  # one bin per octave has no pitch-class profile to correlate
