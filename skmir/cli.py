@@ -118,9 +118,9 @@ def tag_command(args):
     from skmir.pretrained import list_pretrained
     from skmir.tagging import PretrainedTagger
 
-    if args.model not in list_pretrained():
-        raise ValueError(f"--model {args.model!r} is not a shipped network; choose one of "
-                         f"{', '.join(list_pretrained())}.")
+    if args.model not in list_pretrained(level="clip"):
+        raise ValueError(f"--model {args.model!r} is not a shipped tagging network; choose "
+                         f"one of {', '.join(list_pretrained(level='clip'))}.")
     if args.top < 1:
         raise ValueError(f"--top must be at least 1, got {args.top}.")
     files = _audio_files(args.files)

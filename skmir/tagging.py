@@ -109,6 +109,7 @@ class PretrainedTagger(TransformerMixin, BaseEstimator):
         self._validate_params()
         self.network_ = load_pretrained(self.source, device=resolve_device(
             self.device, owner=type(self).__name__))
+        self.network_.require_level("clip", type(self).__name__)
         self.card_ = self.network_.card
         self.tags_ = np.asarray(self.card_["tags"], dtype=object)
         self.classes_ = np.arange(len(self.tags_))

@@ -345,3 +345,34 @@ def test_write_card_writes_a_card_the_loader_accepts(tmp_path, monkeypatch):
     assert (tmp_path / "keycnn-key.md").read_text() == "# Model card: keycnn-key\n"
     monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", tmp_path)
     assert skmir.pretrained.load_pretrained("keycnn-key").tags == written["tags"]
+
+
+def test_a_frame_level_network_is_listed_apart_and_refused_by_the_clip_consumers(
+        tmp_path, monkeypatch):
+    folder = tmp_path / "pretrained"
+    shutil.copytree(skmir.pretrained.cards.FOLDER, folder,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    card = json.loads((folder / "choi2017-tags.json").read_text())
+    card.update(level="frame", task="chords", frame_rate=10.0, frame_offset=0.05)
+    card["card_sha256"] = skmir.pretrained.card_digest(card)
+    (folder / "choi2017-tags.json").write_text(json.dumps(card))
+    monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", folder)
+    assert skmir.list_pretrained(level="frame") == ["choi2017-tags"]
+    assert "choi2017-tags" not in skmir.list_pretrained(level="clip")
+    assert len(skmir.list_pretrained()) == len(skmir.list_pretrained(level="clip")) + 1
+    with pytest.raises(ValueError, match="level = 'beats'"):
+        skmir.list_pretrained(level="beats")
+    network = load_pretrained("choi2017-tags")
+    np.testing.assert_allclose(network.frame_times(3), [0.05, 0.15, 0.25])
+    message = (r"{}: source = 'choi2017-tags': a frame-level network \(chords\), and {} "
+               r"takes clip-level ones only")
+    X = _audio(1, 1.0)
+    with pytest.raises(ValueError, match=message.format("TransferFeatures", "TransferFeatures")):
+        TransferFeatures("choi2017-tags").fit(X)
+    with pytest.raises(ValueError, match=message.format("PretrainedTagger", "PretrainedTagger")):
+        PretrainedTagger("choi2017-tags").fit()
+    clip = load_pretrained("vgg-mtt")
+    with pytest.raises(ValueError, match="vgg-mtt.frame_outputs: source = 'vgg-mtt': a "
+                                         "clip-level network"):
+        clip.frame_outputs(X)
+    assert clip.level == "clip" and clip.frame_rate is None

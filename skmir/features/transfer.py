@@ -170,6 +170,7 @@ class TransferFeatures(DeepFeatures):
 
             network = load_pretrained(self.source, device=resolve_device(
                 self.device, owner=type(self).__name__))
+            network.require_level("clip", owner)
             return network.frontend, network, network.device
         frontend, estimator = _unwrap(self.source)
         if not isinstance(estimator, BaseNeuralEstimator):

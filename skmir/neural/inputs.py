@@ -182,6 +182,7 @@ class ShippedInput(SpectrogramInput):
         """The shipped network (:func:`skmir.pretrained.load_pretrained`), loaded once."""
         if getattr(self, "network_", None) is None:
             self.network_ = load_pretrained(self.est._resolved("architecture"))
+            self.network_.require_level("clip", type(self.est).__name__)
         return self.network_
 
     def module(self, seed):

@@ -55,14 +55,20 @@ def _card_path(name):
     return FOLDER / f"{name}.json"
 
 
-def list_pretrained():
+def list_pretrained(level=None):
     """Names of the pretrained networks shipped with skmir.
+
+    Parameters
+    ----------
+    level : {"clip", "frame"} or None, default=None
+        Only the networks of this level (the card's ``level``): ``"clip"``, the valid
+        ``source`` of :class:`skmir.TransferFeatures` and of
+        :class:`skmir.PretrainedTagger`; ``"frame"``, networks with outputs per frame.
+        None: all of them.
 
     Returns
     -------
     names : list of str
-        Each one is a valid ``source`` of :class:`skmir.TransferFeatures` and of
-        :class:`skmir.PretrainedTagger`.
 
     Examples
     --------
@@ -70,10 +76,13 @@ def list_pretrained():
     >>> list_pretrained()
     ['choi2017-tags', 'keycnn-key', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
     """
+    if level not in (None, "clip", "frame"):
+        raise ValueError(f"list_pretrained: level = {level!r}: choose 'clip', 'frame' "
+                         "or None (all).")
     names = []
     for path in sorted(FOLDER.glob("*.json")):
         card = _parse(*_stamp(path))
-        if _is_card(card, path.stem):
+        if _is_card(card, path.stem) and level in (None, card.get("level", "clip")):
             names.append(card["name"])
     return sorted(names)
 

@@ -82,6 +82,59 @@ class ShippedNetwork:
         """The tag of each output, in order."""
         return list(self.card["tags"])
 
+    @property
+    def level(self):
+        """``"clip"``: one output per clip (or per patch of one), tags or keys, as
+        :class:`skmir.TransferFeatures` and :class:`skmir.PretrainedTagger` take; or
+        ``"frame"``: outputs per frame of a time grid (chords, beats, notes, f0), read
+        with :meth:`frame_outputs`. The card's ``level``, ``"clip"`` when absent."""
+        return self.card.get("level", "clip")
+
+    def require_level(self, level, owner):
+        """Refuse, naming ``owner``, a network of another :attr:`level` than ``level``."""
+        if self.level != level:
+            use = ("its frame_outputs (skmir.pretrained.load_pretrained(name))"
+                   if self.level == "frame" else "a frame-level network")
+            raise ValueError(
+                f"{owner}: source = {self.name!r}: a {self.level}-level network "
+                f"({self.card.get('task', 'tags')}), and {owner} takes {level}-level "
+                f"ones only (skmir.list_pretrained(level={level!r})); use {use}."
+            )
+
+    @property
+    def frame_rate(self):
+        """Frames per second of a frame-level network's outputs (the card's
+        ``frame_rate``); None for a clip-level network."""
+        rate = self.card.get("frame_rate")
+        return None if rate is None else float(rate)
+
+    def frame_times(self, n_frames):
+        """Time in seconds of each of ``n_frames`` output frames of a frame-level
+        network: ``frame_offset + i / frame_rate`` (the card's, offset 0 when absent)."""
+        self.require_level("frame", f"{self.name}.frame_times")
+        return float(self.card.get("frame_offset", 0.0)) + np.arange(n_frames) / self.frame_rate
+
+    def frame_outputs(self, waveforms, layer=None, *, batch_size=8):
+        """Per-frame outputs of a frame-level network over mono waveforms at :attr:`sr`.
+
+        Parameters
+        ----------
+        waveforms : ndarray of shape (n_clips, n_samples)
+            Mono audio at :attr:`sr`, validated by the caller.
+        layer : str or None, default=None
+            None: the network's output activations (the card's ``tags`` name their
+            columns); otherwise one of :attr:`layers`.
+        batch_size : int, default=8
+            Clips per forward pass.
+
+        Returns
+        -------
+        outputs : ndarray of float32, shape (n_clips, n_frames, k)
+            Frame ``i`` lies at ``frame_times(n_frames)[i]``.
+        """
+        self.require_level("frame", f"{self.name}.frame_outputs")
+        raise NotImplementedError
+
     def n_patches(self, n_samples, patch_hop=None):
         """How many network inputs :meth:`patches` cuts from a clip of ``n_samples``."""
         return 1
