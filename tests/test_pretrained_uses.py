@@ -43,7 +43,7 @@ def _audio(n_clips=3, seconds=7.0, seed=0):
 
 
 def test_every_shipped_network_is_listed_and_has_a_card():
-    names = skmir.list_pretrained()
+    names = skmir.list_pretrained(level="clip")
     assert names == ["choi2017-tags", "keycnn-key", "musicnn-msd", "musicnn-mtt", "vgg-msd",
                      "vgg-mtt"]
     for name in names:
