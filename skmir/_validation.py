@@ -5,11 +5,208 @@ spirit of ``librosa.util.valid_audio`` and ``sklearn.utils.validation``: every e
 names the estimator, the parameter or input, the value received and what is allowed.
 """
 
+import functools
+import re
 from contextlib import contextmanager
+from contextvars import ContextVar
+from os import PathLike
 
 import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
+
+# "<owner>: ..." where owner is a name, optionally called or dotted:
+# "STFT", "TransferFeatures('vgg-mtt')", "PretrainedTagger.top_tags"
+_NAMED = re.compile(r"^[A-Za-z_][\w.]*(\([^)]*\))?(\.\w+)?: ")
+_SKLEARN_PARAM = re.compile(r"^The '(\w+)' parameter of \S+ must be (.*)\. Got (.*) instead\.$",
+                            re.DOTALL)
+# the methods whose refusals are named by the class alone, as sklearn's are
+_VERBS = frozenset({"fit", "transform", "fit_transform", "predict", "predict_proba",
+                    "predict_log_proba", "decision_function", "score", "inverse_transform",
+                    "partial_fit", "fit_predict"})
+
+
+def shown(value, limit=80):
+    """A value as a refusal shows it: arrays by shape and dtype, paths and strings
+    quoted, anything else by its repr, cut at ``limit`` characters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir._validation import shown
+    >>> shown(np.zeros((8, 16, 20), "float32")), shown("c2-zz"), shown(-1)
+    ('float32 array of shape (8, 16, 20)', "'c2-zz'", '-1')
+    """
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{value.dtype} array of shape {tuple(value.shape)}"
+    text = repr(str(value)) if isinstance(value, PathLike) else repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def refusal(owner, what, value, allowed):
+    """The one form of skmir's refusals: ``<owner>: <what> = <value>: <allowed>``.
+
+    Parameters
+    ----------
+    owner : str or None
+        The estimator or function that refuses (``"STFT"``,
+        ``"PretrainedTagger.top_tags"``); None in a helper whose caller's entry
+        point (:func:`entry_point`, :class:`NamedRefusals`) names the owner.
+    what : str
+        The parameter, input or file refused (``"n_fft"``, ``"X"``, ``"file"``).
+    value : object
+        What was received, shown by :func:`shown`.
+    allowed : str
+        What is allowed, or what to do.
+
+    Returns
+    -------
+    message : str
+
+    Examples
+    --------
+    >>> from skmir._validation import refusal
+    >>> refusal("STFT", "n_fft", -1, "an integer >= 1.")
+    'STFT: n_fft = -1: an integer >= 1.'
+    """
+    body = f"{what} = {shown(value)}: {allowed}"
+    return body if owner is None else f"{owner}: {body}"
+
+
+def _named_error(err, owner):
+    """``err`` with its message in the refusal form, naming ``owner``; None when it
+    names an owner already (the innermost skmir step that refused keeps its name)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    message = str(err.args[0]) if len(err.args) == 1 else str(err)
+    if _NAMED.match(message):
+        return None
+    parameter = _SKLEARN_PARAM.match(message)
+    if isinstance(err, InvalidParameterError) and parameter:
+        # sklearn's own sentence stays: its estimator checks look for it
+        name, _, value = parameter.groups()
+        return InvalidParameterError(f"{owner}: {name} = {value}: {message}")
+    message = f"{owner}: {message}"
+    import librosa
+
+    if isinstance(err, librosa.util.exceptions.ParameterError):
+        return ValueError(message)  # librosa's is no ValueError; sklearn expects one
+    if not isinstance(err, OSError) and type(err).__str__ is BaseException.__str__ \
+            and not isinstance(err, KeyError):
+        err.args = (message,)  # same object: its type, attributes and traceback stay
+        return err
+    try:
+        return type(err)(message)
+    except Exception:  # an exception type that takes other arguments
+        return ValueError(message)
+
+
+# Whether the code runs inside an entry point: only the outermost names the owner,
+# the function or estimator the user called.
+_INSIDE = ContextVar("skmir_inside_entry_point", default=False)
+
+
+@contextmanager
+def refusals(owner):
+    """Name ``owner`` in any error raised inside: an error from numpy, torch, librosa,
+    sklearn, joblib or the OS, or one of skmir's that names no owner, gets the form
+    of :func:`refusal` (``<owner>: <message>``), keeping its type where it can
+    (librosa's ParameterError becomes a ValueError); an error that already names
+    its owner passes unchanged. Nested entry points leave the naming to the
+    outermost: the function or estimator the user called.
+
+    Examples
+    --------
+    >>> from skmir._validation import refusals
+    >>> with refusals("load_thing"):  # doctest: +ELLIPSIS
+    ...     int("fast")
+    Traceback (most recent call last):
+    ...
+    ValueError: load_thing: invalid literal for int() with base 10: 'fast'
+    """
+    if _INSIDE.get():
+        yield
+        return
+    token = _INSIDE.set(True)
+    try:
+        yield
+    except Exception as err:
+        named = _named_error(err, owner)
+        if named is None or named is err:
+            raise
+        raise named from err
+    finally:
+        _INSIDE.reset(token)
+
+
+def entry_point(func=None, *, owner=None):
+    """Decorate a public function so that its refusals name it (:func:`refusals`).
+
+    Examples
+    --------
+    >>> from skmir._validation import entry_point
+    >>> @entry_point
+    ... def parse(text):
+    ...     return int(text)
+    >>> parse("x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: parse: invalid literal for int() with base 10: 'x'
+    """
+    if func is None:
+        return functools.partial(entry_point, owner=owner)
+    name = owner or func.__name__
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with refusals(name):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _method_entry(func, classmethod_=False):
+    verb = func.__name__ in _VERBS
+
+    @functools.wraps(func)
+    def wrapper(first, *args, **kwargs):
+        cls = first if classmethod_ else type(first)
+        with refusals(cls.__name__ if verb else f"{cls.__name__}.{func.__name__}"):
+            return func(first, *args, **kwargs)
+
+    wrapper.__skmir_entry__ = True
+    return wrapper
+
+
+class NamedRefusals:
+    """Mixin: every public method of a subclass names its owner when it refuses
+    (:func:`refusals`): ``"<Class>"`` for sklearn's verbs (fit, transform,
+    predict, ...), ``"<Class>.<method>"`` for the others.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> from skmir._validation import NamedRefusals
+    >>> class Halver(NamedRefusals, BaseEstimator):
+    ...     def fit(self, X, y=None):
+    ...         self.n_ = len(X) // 0
+    >>> Halver().fit([1, 2])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ZeroDivisionError: Halver: integer division or modulo by zero
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, attr in list(vars(cls).items()):
+            if name.startswith("_"):
+                continue
+            if isinstance(attr, classmethod):
+                if not getattr(attr.__func__, "__skmir_entry__", False):
+                    setattr(cls, name, classmethod(_method_entry(attr.__func__, True)))
+            elif callable(attr) and type(attr).__name__ == "function" \
+                    and not getattr(attr, "__skmir_entry__", False):
+                setattr(cls, name, _method_entry(attr))
 
 
 def check_finite(X, owner, what="X"):
@@ -20,11 +217,10 @@ def check_finite(X, owner, what="X"):
     finite = np.isfinite(X)
     bad = np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1)) if X.ndim > 1 else [0]
     kind = "NaN" if np.isnan(X).any() else "inf"
-    raise ValueError(
-        f"{owner}: {what} contains {kind} values (NaN or inf) in {len(bad)} clip(s), "
+    raise ValueError(refusal(
+        owner, what, X, f"contains {kind} values (NaN or inf) in {len(bad)} clip(s), "
         f"first at index {int(bad[0])}; audio and spectrograms must be finite. "
-        "Check the decoding, or clean the clips with np.nan_to_num."
-    )
+        "Check the decoding, or clean the clips with np.nan_to_num."))
 
 
 def check_sr(X, sr, owner, *, declared=True):
@@ -58,20 +254,18 @@ def check_sr(X, sr, owner, *, declared=True):
     >>> check_sr(np.zeros((1, 100)), 16000, "f", declared=False)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: f: X is a plain array, which does not say its sample rate, and f reads ...
+    ValueError: f: X = float64 array of shape (1, 100): a plain array, which does not say ...
     """
     x_sr = getattr(X, "sr", None)
     if x_sr is not None and sr is not None and int(x_sr) != int(sr):
-        raise ValueError(
-            f"{owner}: sr={sr} but the waveforms were loaded at sr={x_sr}. skmir never "
-            f"resamples silently: set sr={x_sr} here, or load the audio at sr={sr}."
-        )
+        raise ValueError(refusal(
+            owner, "sr", sr, f"but the waveforms were loaded at sr={x_sr}. skmir never "
+            f"resamples silently: set sr={x_sr} here, or load the audio at sr={sr}."))
     if x_sr is None and sr is not None and not declared:
-        raise ValueError(
-            f"{owner}: X is a plain array, which does not say its sample rate, and "
+        raise ValueError(refusal(
+            owner, "X", X, f"a plain array, which does not say its sample rate, and "
             f"{owner} reads audio at sr={sr} Hz; pass skmir.Waveforms(X, sr={sr}) if "
-            f"that is its rate, or load the audio with skmir.AudioLoader(sr={sr})."
-        )
+            f"that is its rate, or load the audio with skmir.AudioLoader(sr={sr})."))
 
 
 def fixed_rate_input(X, sr, rate, owner):
@@ -88,20 +282,19 @@ def fixed_rate_input(X, sr, rate, owner):
     >>> fixed_rate_input(np.zeros((1, 10)), 22050, 16000, "f")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: f: sr=22050, but f reads audio at 16000 Hz only ...
+    ValueError: f: sr = 22050: f reads audio at 16000 Hz only ...
     """
     if sr is not None and int(sr) != int(rate):
-        raise ValueError(
-            f"{owner}: sr={sr}, but {owner} reads audio at {rate} Hz only (the rate its "
+        raise ValueError(refusal(
+            owner, "sr", sr, f"{owner} reads audio at {rate} Hz only (the rate its "
             f"network was trained at), and skmir never resamples silently; load the audio "
-            f"at {rate} Hz (skmir.AudioLoader(sr={rate})) and pass sr={rate} or None."
-        )
+            f"at {rate} Hz (skmir.AudioLoader(sr={rate})) and pass sr={rate} or None."))
     x_sr = getattr(X, "sr", None)
     if x_sr is not None and int(x_sr) != int(rate):
-        raise ValueError(
-            f"{owner} expects audio at sr={rate} Hz (its model card) but the waveforms "
-            f"were loaded at sr={x_sr}; load them with AudioLoader(sr={rate})."
-        )
+        raise ValueError(refusal(
+            owner, "X.sr", x_sr, f"the waveforms were loaded at sr={x_sr}, but {owner} "
+            f"reads audio at {rate} Hz only (its model card); load them with "
+            f"AudioLoader(sr={rate})."))
     check_sr(X, rate, owner, declared=sr is not None)
 
 
@@ -157,18 +350,16 @@ def check_waveforms(estimator, X, *, reset=True, min_samples=1, sr=None, sr_decl
     check_sr(X, sr, owner, declared=sr_declared)
     X = validate_array(estimator, pcm_to_float(X), reset=reset, owner=owner)
     if X.ndim not in (2, 3):
-        raise ValueError(
-            f"{owner}: expected waveforms of shape (n_clips, n_samples) or "
-            f"(n_clips, n_channels, n_samples), got an array of shape {X.shape}."
-        )
+        raise ValueError(refusal(
+            owner, "X", X, "expected waveforms of shape (n_clips, n_samples) or "
+            "(n_clips, n_channels, n_samples)."))
     n_samples = X.shape[-1]
     if n_samples < min_samples:
-        raise ValueError(
-            f"{owner}: clips have {n_samples} sample(s) ({n_samples} feature(s) per "
-            f"clip), fewer than the {min_samples} this transform needs (n_fft or the "
+        raise ValueError(refusal(
+            owner, "X", X, f"clips have {n_samples} sample(s) ({n_samples} feature(s) "
+            f"per clip), fewer than the {min_samples} this transform needs (n_fft or the "
             "longest filter). Use longer clips (AudioLoader(duration=...) pads) or a "
-            "smaller n_fft."
-        )
+            "smaller n_fft."))
     check_finite(X, owner)
     return X
 
@@ -230,17 +421,6 @@ def validate_array(estimator, X, *, reset, owner):
         # transform, so n_features_in_ is recorded at fit but not enforced.
         return check_array(X, estimator=estimator, **kwargs)
     return validate_data(estimator, X, reset=reset, **kwargs)
-
-
-@contextmanager
-def librosa_errors(owner):
-    """Re-raise librosa's ParameterError (not a ValueError) as a ValueError."""
-    import librosa
-
-    try:
-        yield
-    except librosa.util.exceptions.ParameterError as exc:
-        raise ValueError(f"{owner}: {exc}") from exc
 
 
 def is_lazy(X):

@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 
-from skmir._validation import check_finite, check_sr, librosa_errors
+from skmir._validation import check_finite, check_sr, entry_point, refusals
 
 # Clips per librosa call: one STFT over a block of clips, small enough to keep the
 # complex intermediate of a block modest.
@@ -30,7 +30,7 @@ def _crop_or_pad(y, n_samples, offsets):
 def _transform_block(block, kind, value, sr, offsets):
     import librosa
 
-    with librosa_errors("augment"):
+    with refusals("augment"):
         if kind == "time_stretch":
             out = librosa.effects.time_stretch(block, rate=value)
         else:
@@ -61,6 +61,7 @@ def _check_values(name, values, positive):
     return values
 
 
+@entry_point
 def augment(X, y, sr, *, time_stretch=(0.9, 1.1), pitch_shift=(-1, 1), random_state=None,
             n_jobs=None, return_groups=False):
     """Augment waveforms offline by time stretching and pitch shifting.

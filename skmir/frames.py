@@ -10,6 +10,8 @@ with mir_eval.
 
 import numpy as np
 
+from skmir._validation import entry_point
+
 #: The 25 chord classes of major/minor chord estimation: 12 major and 12 minor
 #: triads in Harte syntax, then "N" (no chord).
 MAJMIN_CHORDS = tuple(
@@ -25,6 +27,7 @@ def _check_grid(n_frames, sr, hop_length):
             raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
+@entry_point
 def frame_times(n_frames, sr=22050, hop_length=512):
     """Centre time in seconds of each frame.
 
@@ -52,6 +55,7 @@ def _nearest_frame(times, sr, hop_length):
     return np.rint(np.asarray(times, dtype=float) * sr / hop_length).astype(int)
 
 
+@entry_point
 def events_to_frames(times, n_frames, sr=22050, hop_length=512, width=0):
     """Binary target that marks the frame nearest to each event (onset, beat).
 
@@ -85,6 +89,7 @@ def events_to_frames(times, n_frames, sr=22050, hop_length=512, width=0):
     return target
 
 
+@entry_point
 def segments_to_frames(intervals, labels, n_frames, sr=22050, hop_length=512,
                        classes=None, fill=None):
     """Label of the segment that holds each frame's centre (e.g. chords).
@@ -131,6 +136,7 @@ def segments_to_frames(intervals, labels, n_frames, sr=22050, hop_length=512,
     return np.array([index[v] for v in out], dtype=np.int64)
 
 
+@entry_point
 def reduce_to_majmin(label):
     """Map a Harte chord label onto :data:`MAJMIN_CHORDS`.
 
@@ -164,6 +170,7 @@ def reduce_to_majmin(label):
     return "N"
 
 
+@entry_point
 def chroma_targets(intervals, labels, n_frames, sr=22050, hop_length=512):
     """Pitch classes sounding in each frame, from chord annotations (learned chroma).
 
@@ -199,6 +206,7 @@ def chroma_targets(intervals, labels, n_frames, sr=22050, hop_length=512):
     return target
 
 
+@entry_point
 def f0_to_frames(times, f0, n_frames, sr=22050, hop_length=512):
     """Melody f0 at each frame centre (nearest annotation), 0 where unvoiced.
 
@@ -235,6 +243,7 @@ def f0_to_frames(times, f0, n_frames, sr=22050, hop_length=512):
     return out.astype(np.float32)
 
 
+@entry_point
 def pick_events(activation, sr=22050, hop_length=512, threshold=0.5, wait=1):
     """Times of the local maxima of an activation that exceed ``threshold`` (onsets).
 
@@ -273,6 +282,7 @@ def pick_events(activation, sr=22050, hop_length=512, threshold=0.5, wait=1):
     return np.asarray(kept, dtype=float) * hop_length / sr
 
 
+@entry_point
 def frames_to_segments(frame_labels, sr=22050, hop_length=512, classes=None):
     """Merge runs of equal frame labels into segments (e.g. chords for mir_eval).
 
@@ -313,6 +323,7 @@ def frames_to_segments(frame_labels, sr=22050, hop_length=512, classes=None):
     return np.stack([t_start, t_end], axis=1), frame_labels[starts].tolist()
 
 
+@entry_point
 def template_chords(chroma, median=9):
     """Major/minor chord per frame by template matching: the conventional baseline.
 

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from skmir._validation import entry_point
 from skmir.io import AudioLoader
 from skmir.preprocessing import SpectrogramScaler, TimeSummary
 from skmir.pretrained import model_card
@@ -20,6 +21,7 @@ from skmir.representations.named import LOGMEL
 from skmir.tonality import KeyTemplateClassifier
 
 
+@entry_point
 def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
                        stats=("mean", "std"), **params):
     """The conventional baseline: AudioLoader -> MFCC -> TimeSummary -> StandardScaler -> SVC.
@@ -69,6 +71,7 @@ def make_mfcc_baseline(classifier=None, *, sr=22050, duration=None, n_mfcc=20,
     return pipe.set_params(**params)
 
 
+@entry_point
 def make_key_baseline(*, sr=22050, duration=None, profile="krumhansl", **params):
     """The conventional key baseline: AudioLoader -> Chromagram -> KeyTemplateClassifier.
 
@@ -112,6 +115,7 @@ def make_key_baseline(*, sr=22050, duration=None, profile="krumhansl", **params)
     return pipe.set_params(**params)
 
 
+@entry_point
 def make_logmel_frontend(sr=22050, n_mels=LOGMEL["n_mels"], *, log_compression=None,
                          **mel_params):
     """The log-mel front end: MelSpectrogram -> LogCompression -> SpectrogramScaler.
@@ -228,6 +232,7 @@ DEFAULT_MODELS = ("mfcc-svm", "random-weights", "transfer", "conv1d", "conv2d", 
 BASELINE = "mfcc-svm"
 
 
+@entry_point
 def make_models(names=DEFAULT_MODELS, *, sr=22050, random_state=0):
     """Build the named models of :data:`MODELS` (for ``compare`` and the command).
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from skmir._validation import entry_point
+
 
 def _pyplot():
     import matplotlib
@@ -161,6 +163,7 @@ def _font_fallback(plot):
     return wrapper
 
 
+@entry_point
 def save_figure(fig, path, dpi=120, close=True):
     """Save a figure atomically (temporary file, then rename), and close it.
 
@@ -193,6 +196,7 @@ def save_figure(fig, path, dpi=120, close=True):
     return path
 
 
+@entry_point
 @_font_fallback
 def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
     """The paper's fig. 4 for one clip: waveform, STFT, mel-spectrogram, CQT, chromagram.
@@ -253,6 +257,7 @@ def plot_representations(y, sr=22050, hop_length=512, n_mels=128, fig=None):
     return fig
 
 
+@entry_point
 @_font_fallback
 def plot_scores(results, ax=None):
     """Box plot of the per-fold scores of every model of a :func:`skmir.compare` run.
@@ -344,6 +349,7 @@ _NORMALISATION = {
 }
 
 
+@entry_point
 @_font_fallback
 def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=None, ax=None):
     """Confusion matrix, rows normalised by default, with a colour bar.
@@ -398,6 +404,7 @@ def plot_confusion_matrix(y_true, y_pred, labels=None, normalize="true", title=N
     return ax
 
 
+@entry_point
 @_font_fallback
 def plot_taggram(taggram, tags, seconds_per_patch=187 * 256 / 16000, top=None, ax=None):
     """A taggram: the tag probabilities of a clip over time, as musicnn's demos show.
@@ -457,6 +464,7 @@ def _fitted_net(estimator):
     return net
 
 
+@entry_point
 @_font_fallback
 def plot_history(estimator, ax=None):
     """Training and validation loss per epoch (and validation accuracy when recorded).
@@ -507,6 +515,7 @@ def plot_history(estimator, ax=None):
     return ax
 
 
+@entry_point
 @_font_fallback
 def plot_kernels(estimator, max_kernels=32, fig=None):
     """The first convolutional layer's kernels (the paper's figs. 9 and 10).
@@ -557,6 +566,7 @@ def plot_kernels(estimator, max_kernels=32, fig=None):
     return fig
 
 
+@entry_point
 @_font_fallback
 def plot_frontend_kernels(estimator, max_kernels=16, fig=None):
     """The learned first layer of a waveform front end and its frequency responses

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skmir._validation import check_spectrograms
+from skmir._validation import NamedRefusals, check_spectrograms
 
 # Clips per block when accumulating statistics: bounds the temporaries of fit.
 _BLOCK = 64
@@ -40,7 +40,7 @@ def _row_mean(rows):
     return total / (len(rows) * rows.shape[2])
 
 
-class SpectrogramScaler(TransformerMixin, BaseEstimator):
+class SpectrogramScaler(NamedRefusals, TransformerMixin, BaseEstimator):
     """Standardise each frequency bin to zero mean and unit variance.
 
     The paper's standardisation (sec. 5.1): statistics per bin (and per channel),
@@ -163,7 +163,7 @@ class SpectrogramScaler(TransformerMixin, BaseEstimator):
         return tags
 
 
-class SpectralWhitening(TransformerMixin, BaseEstimator):
+class SpectralWhitening(NamedRefusals, TransformerMixin, BaseEstimator):
     """Decorrelate the frequency bins with a whitening matrix learned in fit.
 
     Spectral whitening (sec. 5.1): every frame of every training clip is a sample
@@ -275,7 +275,7 @@ _STATS = {
 }
 
 
-class TimeSummary(TransformerMixin, BaseEstimator):
+class TimeSummary(NamedRefusals, TransformerMixin, BaseEstimator):
     """Summarise each bin over time: ``(n_clips, n_bins, n_frames)`` to 2-D features.
 
     The bridge from frame-wise features to a shallow classifier in the conventional

@@ -15,10 +15,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from skmir._validation import check_waveforms, fixed_rate_input
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
 
 
-class PretrainedTagger(TransformerMixin, BaseEstimator):
+class PretrainedTagger(NamedRefusals, TransformerMixin, BaseEstimator):
     """Tag clips with a network shipped with skmir (no training).
 
     For a musicnn network, each clip is cut into patches of 3 s (as musicnn's own

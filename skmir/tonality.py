@@ -27,6 +27,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from skmir._validation import NamedRefusals, entry_point
+
 # One spelling per pitch class, the common one for key signatures, so that every
 # label of a class is the same string.
 PITCH_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -49,6 +51,7 @@ PROFILES = {
 }
 
 
+@entry_point
 def key_name(tonic, mode):
     """The mir_eval key label of a tonic pitch class and a mode.
 
@@ -89,6 +92,7 @@ def _parse(label, kind, owner):
     )
 
 
+@entry_point
 def key_targets(classes, owner="key_targets"):
     """Read a task's classes as keys or as modes.
 
@@ -142,6 +146,7 @@ def key_targets(classes, owner="key_targets"):
     return kind, tuple(seen)
 
 
+@entry_point
 def key_templates(profile, n_bins=12):
     """The 24 key profiles, rotated to every tonic, on a pitch-class axis of ``n_bins``.
 
@@ -176,6 +181,7 @@ def key_templates(profile, n_bins=12):
     return np.stack(rows)
 
 
+@entry_point
 def key_scores(profile, chroma):
     """Pearson correlation of pitch-class profiles with the 24 rotated key profiles.
 
@@ -211,6 +217,7 @@ def key_scores(profile, chroma):
     return x @ templates.T
 
 
+@entry_point
 def weighted_key_score(y_true, y_pred):
     """Mean MIREX weighted key score (:func:`mir_eval.key.weighted_score`) over clips.
 
@@ -247,7 +254,7 @@ def weighted_key_score(y_true, y_pred):
                           for r, e in zip(*names, strict=True)]))
 
 
-class KeyTemplateClassifier(ClassifierMixin, BaseEstimator):
+class KeyTemplateClassifier(NamedRefusals, ClassifierMixin, BaseEstimator):
     """Key or mode by template matching: the conventional key baseline.
 
     Each clip's pitch-class profile (its chroma averaged over time) is correlated

@@ -14,6 +14,7 @@ from scipy.signal import fftconvolve
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from skmir._validation import entry_point
 from skmir.datasets._compose import compose
 from skmir.datasets._drums import DrumKit, highpass, lowpass
 from skmir.datasets._harmony import chord_label, midi_to_hz
@@ -137,6 +138,7 @@ mode        2       0.532 +- 0.028   0.500
 =========== ======= ================ ========="""
 
 
+@entry_point
 @validate_params(
     {
         "task": [StrOptions(set(TASKS))],

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skmir._feature_layers import feature_layers, layer_name
-from skmir._validation import LazyClips, check_spectrograms
+from skmir._validation import LazyClips, NamedRefusals, check_spectrograms
 
 POOLINGS = ("avg", "max", "both")
 
@@ -96,7 +96,7 @@ def as_4d(X):
     return X[:, None, :, None] if X.ndim == 2 else X[:, None] if X.ndim == 3 else X
 
 
-class DeepFeatures(TransformerMixin, BaseEstimator):
+class DeepFeatures(NamedRefusals, TransformerMixin, BaseEstimator):
     """Shared machinery: layer choice, pooling, batched extraction, feature names."""
 
     def _set_layers(self, net, architecture, layers=None):

@@ -19,7 +19,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from tqdm.auto import tqdm
 
-from skmir._validation import check_finite, check_sr, check_waveforms
+from skmir._validation import (
+    NamedRefusals,
+    check_finite,
+    check_sr,
+    check_waveforms,
+    entry_point,
+    refusal,
+    refusals,
+)
 from skmir.io.lengths import audio_durations, auto_duration
 
 # Listed by extension, then checked by decoding: an .opus or .m4a file the installed
@@ -240,6 +248,7 @@ def _decoding_error(exc):
     return text.removeprefix("Error : ").rstrip(".") or type(exc).__name__
 
 
+@entry_point
 def check_audio_files(paths, *, decode=False, n_jobs=None, verbose=0):
     """Find the files that cannot be read as audio, and say why.
 
@@ -316,7 +325,11 @@ class Waveforms(np.ndarray):
     """
 
     def __new__(cls, data, sr):
-        obj = np.asarray(data, dtype=np.float32).view(cls)
+        if isinstance(sr, bool) or not isinstance(sr, Integral | np.integer) or sr < 1:
+            raise ValueError(refusal("Waveforms", "sr", sr, "the sample rate in Hz, an "
+                                     "integer >= 1."))
+        with refusals("Waveforms"):
+            obj = np.asarray(data, dtype=np.float32).view(cls)
         obj.sr = int(sr)
         return obj
 
@@ -332,6 +345,7 @@ class Waveforms(np.ndarray):
         super().__setstate__(array_state)
 
 
+@entry_point
 def load_audio(path, sr=22050, mono=True, offset=0.0, duration=None):
     """Decode one audio file, downmix and resample it.
 
@@ -379,12 +393,10 @@ def load_audio(path, sr=22050, mono=True, offset=0.0, duration=None):
 
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"Audio file {path!r} does not exist.")
-    if offset < 0 or (duration is not None and duration < 0):
-        raise ValueError(
-            f"offset and duration must be >= 0 seconds, got offset={offset}, "
-            f"duration={duration}."
-        )
+        raise FileNotFoundError(refusal(None, "file", path, "does not exist."))
+    for name, value in (("offset", offset), ("duration", duration)):
+        if value is not None and value < 0:
+            raise ValueError(refusal(None, name, value, "seconds, >= 0."))
     advice = ("re-export or re-download it, or leave it out (load_audio_folder, "
               "load_manifest and compare exclude such files with a warning)")
     try:
@@ -405,15 +417,16 @@ def load_audio(path, sr=22050, mono=True, offset=0.0, duration=None):
                                f"{_seconds(start + y.shape[1], native_sr)}")
     except Exception as exc:  # libsndfile reports every decoding failure as its own type
         reason = _decoding_error(exc)
-        raise AudioFileError(f"Cannot decode audio file {path!r}: {reason}; {advice}.",
+        raise AudioFileError(refusal(None, "file", path,
+                                     f"cannot be decoded ({reason}); {advice}."),
                              path=path, reason=reason) from exc
     if problem is not None:
-        raise AudioFileError(f"Audio file {path!r} is {problem}; {advice}.",
+        raise AudioFileError(refusal(None, "file", path, f"is {problem}; {advice}."),
                              path=path, reason=problem)
     if not np.isfinite(y).all():
         at = int(np.flatnonzero(~np.isfinite(y).all(axis=0))[0])
         reason = f"holds NaN or inf samples (first at {at / native_sr:.2f} s)"
-        raise AudioFileError(f"Audio file {path!r} {reason}; {advice}.", path=path,
+        raise AudioFileError(refusal(None, "file", path, f"{reason}; {advice}."), path=path,
                              reason=reason)
     if mono:
         y = y.mean(axis=0)
@@ -432,7 +445,7 @@ def _fix_length(y, n_samples):
     return np.pad(y, pad)
 
 
-class AudioLoader(TransformerMixin, BaseEstimator):
+class AudioLoader(NamedRefusals, TransformerMixin, BaseEstimator):
     """Decode audio files into a fixed-length float32 waveform matrix.
 
     The first step of every skmir pipeline that starts from files: the paper's raw

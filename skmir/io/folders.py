@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from skmir._files import atomic_write
+from skmir._validation import entry_point, refusal
 from skmir.io.audio import AUDIO_EXTENSIONS, AudioFileWarning, check_audio_files
 
 
@@ -47,6 +48,7 @@ def _screen(paths, where, extensions=AUDIO_EXTENSIONS):
     return [p for p in paths if p not in reasons]
 
 
+@entry_point
 def load_audio_folder(root, extensions=None):
     """List the audio files of a ``root/<label>/<file>`` tree (GTZAN layout).
 
@@ -84,7 +86,8 @@ def load_audio_folder(root, extensions=None):
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"Audio folder {str(root)!r} does not exist or is not a folder.")
+        raise FileNotFoundError(refusal(None, "root", root, "does not exist or is not a "
+                                        "folder."))
     if isinstance(extensions, str):  # "wav" is one extension, not the letters w, a, v
         extensions = [extensions]
     allowed = AUDIO_EXTENSIONS if extensions is None else tuple(
@@ -111,6 +114,7 @@ def load_audio_folder(root, extensions=None):
     return np.asarray(paths)[mask], np.asarray(labels)[mask]
 
 
+@entry_point
 def write_audio_folder(X, y, root, sr=None, *, subtype="PCM_16"):
     """Write clips as a ``root/<label>/<file>.wav`` tree, the layout of
     :func:`skmir.load_audio_folder`.
@@ -205,6 +209,7 @@ def write_audio_folder(X, y, root, sr=None, *, subtype="PCM_16"):
     return paths
 
 
+@entry_point
 def load_manifest(csv_path):
     """Read a CSV manifest with columns ``path,label[,group]``.
 
@@ -239,16 +244,15 @@ def load_manifest(csv_path):
     """
     csv_path = Path(csv_path)
     if not csv_path.is_file():
-        raise FileNotFoundError(f"Manifest {str(csv_path)!r} does not exist.")
+        raise FileNotFoundError(refusal(None, "file", csv_path, "does not exist."))
     # utf-8-sig: spreadsheet programs start their CSV exports with a byte-order mark
     with open(csv_path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         fields = [c.strip().lower() for c in (reader.fieldnames or [])]
         if "path" not in fields or "label" not in fields:
-            raise ValueError(
-                f"Manifest {str(csv_path)!r} must have a header with columns path,label"
-                f"[,group]; found columns {reader.fieldnames}."
-            )
+            raise ValueError(refusal(
+                None, "file", csv_path, f"a manifest must have a header with columns "
+                f"path,label[,group]; found columns {reader.fieldnames}."))
         rows = [{k.strip().lower(): (v or "").strip() for k, v in r.items() if k} for r in reader]
     has_group = "group" in fields
     for column in ("path", "label", "group") if has_group else ("path", "label"):

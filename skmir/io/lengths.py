@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from skmir._validation import entry_point
+
 # 10 s: AudioSet's clip length, and long enough for the sec. 4 networks' 3-s patches.
 MAX_AUTO_DURATION = 10.0
 # A clip more than half zeros is "mostly padding"; a file cut to less than half of
@@ -20,6 +22,7 @@ MAX_AUTO_DURATION = 10.0
 _HALF = 0.5
 
 
+@entry_point
 def audio_durations(paths, offset=0.0):
     """Seconds of audio in each file after ``offset``, read from the headers only.
 
@@ -55,6 +58,7 @@ def audio_durations(paths, offset=0.0):
     return out
 
 
+@entry_point
 def auto_duration(durations):
     """The clip length, in seconds, used when none is given.
 
@@ -81,6 +85,7 @@ def auto_duration(durations):
     return float(min(np.nanmax(durations), MAX_AUTO_DURATION))
 
 
+@entry_point
 def describe_lengths(durations, duration):
     """What cropping and padding to ``duration`` seconds does to files of ``durations``.
 

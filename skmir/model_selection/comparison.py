@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from skmir._interrupts import interrupts_propagate
 from skmir._progress import epoch_progress
+from skmir._validation import entry_point
 from skmir.io import AudioFileWarning, AudioLoader, check_audio_files, is_paths
 from skmir.model_selection.results import ComparisonResults
 from skmir.pipelines import BASELINE, make_models
@@ -212,6 +213,7 @@ def _default_cv(cv, y, groups, classification, random_state):
     return check_cv(cv, y, classifier=classification)
 
 
+@entry_point
 def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
             sr=22050, n_jobs=None, random_state=0, verbose=1):
     """Cross-validate several models on the same folds and test them against a baseline.

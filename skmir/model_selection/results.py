@@ -8,8 +8,10 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
 from skmir._files import atomic_write_text
+from skmir._validation import NamedRefusals, entry_point
 
 
+@entry_point
 def corrected_ttest(differences, n_train, n_test):
     """Paired t-test over cross-validation folds with Nadeau and Bengio's correction.
 
@@ -50,7 +52,7 @@ def corrected_ttest(differences, n_train, n_test):
     return float(t), float(2 * stats.t.sf(abs(t), df=k - 1))
 
 
-class ComparisonResults:
+class ComparisonResults(NamedRefusals):
     """Cross-validated scores of several models on the same folds.
 
     Returned by :func:`compare`.

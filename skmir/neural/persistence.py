@@ -15,6 +15,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from skmir._files import atomic_write
+from skmir._validation import NamedRefusals, refusal
 
 _FORMAT = "skmir-neural-estimator/1"
 
@@ -29,7 +30,7 @@ def _plain(value):
 
 
 
-class PersistenceMixin:
+class PersistenceMixin(NamedRefusals):
     """:meth:`save` and :meth:`load` for :class:`skmir.neural.base.BaseNeuralEstimator`."""
 
     def save(self, path):
@@ -83,18 +84,19 @@ class PersistenceMixin:
 
         try:
             state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(refusal(None, "path", path, "no such file.")) from exc
         except Exception as exc:  # not a torch file: torch's own errors say little
-            raise ValueError(f"{os.fspath(path)!r} is not a file written by {cls.__name__}.save "
-                             f"({type(exc).__name__}: {exc}).") from exc
+            raise ValueError(refusal(None, "path", path, f"not a file written by "
+                                     f"{cls.__name__}.save ({type(exc).__name__}: {exc})."
+                                     )) from exc
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise ValueError(f"{os.fspath(path)!r} is not a file written by {cls.__name__}.save.")
+            raise ValueError(refusal(None, "path", path,
+                                     f"not a file written by {cls.__name__}.save."))
         if state["estimator"] != cls.__name__:
-            raise ValueError(
-                f"{os.fspath(path)!r} holds a {state['estimator']}, not a {cls.__name__}; "
-                f"load it with {state['estimator']}.load."
-            )
+            raise ValueError(refusal(
+                None, "path", path, f"holds a {state['estimator']}, not a "
+                f"{cls.__name__}; load it with {state['estimator']}.load."))
         params = dict(state["params"])
         if device is not None:
             params["device"] = device
@@ -106,11 +108,11 @@ class PersistenceMixin:
         try:
             est.net_.module_.load_state_dict(state["weights"])
         except RuntimeError as exc:  # e.g. a file from a version whose layers differ
-            raise ValueError(
-                f"{os.fspath(path)!r}: its weights do not fit the network that "
+            raise ValueError(refusal(
+                None, "path", path, f"its weights do not fit the network that "
                 f"{cls.__name__}(**its parameters) builds in this version of skmir "
                 f"(torch: {' '.join(str(exc).split())[:300]}); refit and save it again."
-            ) from exc
+            )) from exc
         mode.finish(est.net_)
         est.net_.history = history
         est.history_ = history

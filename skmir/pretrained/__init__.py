@@ -27,6 +27,7 @@ only if its file changes).
 
 import copy
 
+from skmir._validation import entry_point
 from skmir.pretrained.cards import (
     card_digest,
     checked_weights,
@@ -55,6 +56,7 @@ def families():
             "skmir": NativeNetwork}
 
 
+@entry_point
 def load_pretrained(name, device="cpu"):
     """Load a shipped network, with the front end that computes its input.
 

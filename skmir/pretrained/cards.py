@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from skmir._files import atomic_write_text, sha256
+from skmir._validation import entry_point
 
 #: Where the shipped cards and weights are (tests point it at a copy).
 FOLDER = Path(__file__).parent
@@ -55,6 +56,7 @@ def _card_path(name):
     return FOLDER / f"{name}.json"
 
 
+@entry_point
 def list_pretrained(level=None):
     """Names of the pretrained networks shipped with skmir.
 
@@ -121,6 +123,7 @@ def read_card(name):
     return card
 
 
+@entry_point
 def model_card(name):
     """The model card of a shipped network, as a dict.
 

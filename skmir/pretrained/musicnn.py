@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skmir._validation import check_waveforms, fixed_rate_input
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
 from skmir.pretrained.network import ShippedNetwork
 
 ARCHITECTURES = ("musicnn", "vgg")
@@ -140,7 +140,7 @@ def musicnn_patches(logmel, patch_hop=PATCH_FRAMES):
     return windows[:, ::patch_hop].transpose(0, 1, 3, 2).copy()
 
 
-class MusicnnLogMel(TransformerMixin, BaseEstimator):
+class MusicnnLogMel(NamedRefusals, TransformerMixin, BaseEstimator):
     """musicnn's log-mel front end as a transformer, for fine-tuning a musicnn network.
 
     Waveforms at 16 kHz in, ``(n_clips, 96, n_frames)`` float32 out: the values of

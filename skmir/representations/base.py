@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from threadpoolctl import threadpool_limits
 
-from skmir._validation import check_waveforms, librosa_errors
+from skmir._validation import NamedRefusals, check_waveforms, refusals
 
 # Samples per librosa call: small enough that a block's temporaries (the complex STFT)
 # stay in cache-friendly megabytes instead of growing with the dataset, large enough to
@@ -102,7 +102,7 @@ def torch_transform(transformer, X):
         module, X, device=device, block_samples=torch_block_samples(transformer, device))
 
 
-class Representation(TransformerMixin, BaseEstimator):
+class Representation(NamedRefusals, TransformerMixin, BaseEstimator):
     """Shared machinery: validation, blocking over clips, joblib parallelism.
 
     A subclass defines ``__init__``, ``_parameter_constraints``, ``_compute(X,
@@ -209,7 +209,7 @@ def clip_blocks(start, stop, n_samples, n_jobs, block_samples=BLOCK_SAMPLES):
 
 def compute_block(rep, X, name, out=None):
     """The representation of the clips X, written into ``out`` when given."""
-    with librosa_errors(name), np.errstate(divide="ignore", invalid="ignore"):
+    with refusals(name), np.errstate(divide="ignore", invalid="ignore"):
         if getattr(rep, "tuning", 0.0) is None:
             # librosa estimates one tuning for the whole array it is given: clip by
             # clip, so that a clip's values never depend on its neighbours.

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skmir._validation import check_spectrograms
+from skmir._validation import NamedRefusals, check_spectrograms
 from skmir.representations.base import (
     EXECUTION,
     POSITIVE,
@@ -18,7 +18,7 @@ from skmir.representations.base import (
 )
 
 
-class LogCompression(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class LogCompression(NamedRefusals, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Log compression of magnitudes: ``log(X + eps)``, or decibels.
 
     The paper (sec. 5.1) recommends compressing the dynamic range of spectrograms

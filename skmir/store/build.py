@@ -15,6 +15,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from skmir._files import atomic_write, atomic_write_text, sha256
+from skmir._validation import entry_point
 from skmir._version import __version__
 from skmir.io import AudioFileError, AudioFileWarning, is_paths, load_manifest
 from skmir.store.format import (
@@ -298,6 +299,7 @@ def _fill(root, manifest, frontend, X, tail, n_jobs, verbose):
     return new_bad
 
 
+@entry_point
 def build_store(frontend, X, path, *, y=None, groups=None, chunk_size=256, n_jobs=None,
                 verbose=1):
     """Run a fitted front end over a dataset and write its output to a feature store.

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from skmir._files import sha256
+from skmir._validation import NamedRefusals, entry_point
 from skmir.store.format import (
     MANIFEST,
     chunk_ok,
@@ -28,7 +29,7 @@ def _file_key(expected, st):
     return (expected, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-class FeatureStore:
+class FeatureStore(NamedRefusals):
     """A feature store on disk (made by :func:`build_store`), read batch by batch.
 
     Indexing reads only the chunks the rows live in: ``store[i]`` (one clip),
@@ -365,6 +366,7 @@ class FeatureStore:
                 f"ok={int(self.ok.sum())}/{len(self)}{view})")
 
 
+@entry_point
 def frontend_of(X):
     """The front end that made a feature store, as an estimator records it at fit.
 
@@ -398,6 +400,7 @@ def frontend_of(X):
             "fingerprint": recorded["fingerprint"]}
 
 
+@entry_point
 def check_frontend(X, fitted, owner):
     """Refuse a feature store made by another front end than the fit's store.
 
