@@ -64,11 +64,11 @@ class CQT(Representation):
     n_jobs : int or None, default=None
         Clips processed in parallel (joblib; None means 1); librosa backend only.
     backend : {"librosa", "torch"}, default="librosa"
-        ``"librosa"`` calls ``librosa.cqt`` (``librosa.hybrid_cqt``) on the CPU; ``"torch"`` computes the same
-        values with :class:`skmir.nn.representations.CQT` on ``device``, batch by
-        batch (within 3e-6 of the maximum measured, 1e-4 tested). ``tuning=None``
-        is estimated per clip as librosa does (the same estimate on every clip
-        measured). It needs ``res_type="soxr_hq"`` and a ``pad_mode`` among
+        ``"librosa"`` calls ``librosa.cqt`` (``librosa.hybrid_cqt``) on the CPU;
+        ``"torch"`` computes the same values with :class:`skmir.nn.representations.CQT`
+        on ``device``, batch by batch (within 3e-6 of the maximum measured, 1e-4
+        tested). ``tuning=None`` is estimated per clip as librosa does (the same
+        estimate on every clip measured). It needs ``res_type="soxr_hq"`` and a ``pad_mode`` among
         "constant", "reflect", "edge"; other values raise a ValueError.
     device : str, default="auto"
         Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
