@@ -88,9 +88,9 @@ LAYERS = {"pool1": 16 * 84, "pool2": 32 * 28, "pool3": 64 * 7, "cnn": 80 * 3, "l
           "logits": 100}
 
 TRAINING_AUDIO = (
-    "1217 commercial recordings (Isophonics: the Beatles, Queen, Zweieck, Carole King; "
-    "McGill Billboard; the MARL/RWC-style collection of the authors' 'all_1217' list), "
-    "copyrighted and not distributed; only the chord annotations are public. The "
+    "1217 commercial recordings (the Isophonics, McGill Billboard and MARL collections "
+    "of the package's data/all_1217.csv), copyrighted and not distributed; only the "
+    "chord annotations are public. The "
     "weights are MIT-licensed by their authors; whether training on copyrighted audio "
     "limits their use is for the user to judge."
 )
@@ -281,7 +281,8 @@ def convert(package_dir, out_dir=HERE, parity=None):
     with atomic_write(out_dir / f"{NAME}.safetensors") as tmp:
         tmp.write_bytes(weights)
     atomic_write_text(out_dir / "LICENSE-lvchordia", licence)
-    lines = [line.strip() for line in licence.strip().splitlines() if line.strip()]
+    # paragraphs, each on one line: the title, the copyright line, the notice
+    lines = [" ".join(p.split()) for p in licence.strip().split("\n\n") if p.strip()]
     if lines[0] != "MIT License" or not lines[1].startswith("Copyright"):
         raise ValueError(f"{LICENSE}: unexpected licence text {lines[:2]}")
 
@@ -349,9 +350,9 @@ def convert(package_dir, out_dir=HERE, parity=None):
                          "chord transcription via chord structure decomposition. ISMIR. "
                          "https://archives.ismir.net/ismir2019/paper/000078.pdf"),
             "note": ("the paper reports 5-fold cross-validated weighted chord symbol recall "
-                     "(mir_eval: root, majmin, thirds, triads, sevenths, tetrads, MIREX) on "
-                     "the 1217 songs; its figures could not be read offline when this card "
-                     "was written and are not re-measured here"),
+                     "(mir_eval's chord metrics) on the 1217 songs; its figures could not "
+                     "be read offline when this card was written (to be filled in from "
+                     "the paper) and are not re-measured here"),
         },
         "license": {
             "weights": "MIT",
