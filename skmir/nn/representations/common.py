@@ -16,6 +16,8 @@ TORCH_EXCEPTIONS = {
     "pad_mode": (TORCH_PAD.__contains__, "use pad_mode='constant', 'reflect' or 'edge'"),
     "res_type": ("soxr_hq".__eq__, "use res_type='soxr_hq' (the decimator the torch CQT "
                                    "reproduces)"),
+    "hybrid": ((False).__eq__, "use hybrid=False (the torch CQT computes every bin with "
+                               "the full constant-Q transform, not librosa's hybrid one)"),
 }
 
 

