@@ -46,13 +46,14 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['choi2017', 'musicnn', 'skmir', 'vgg']
+    ['choi2017', 'crepe', 'musicnn', 'skmir', 'vgg']
     """
+    from skmir.pretrained.crepe import CrepeNetwork
     from skmir.pretrained.musicnn import MusicnnNetwork
     from skmir.pretrained.native import NativeNetwork
 
     return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
-            "skmir": NativeNetwork}
+            "skmir": NativeNetwork, "crepe": CrepeNetwork}
 
 
 def load_pretrained(name, device="cpu"):
