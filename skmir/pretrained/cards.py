@@ -73,7 +73,7 @@ def list_pretrained(level=None):
     Examples
     --------
     >>> from skmir import list_pretrained
-    >>> list_pretrained()
+    >>> list_pretrained()  # doctest: +NORMALIZE_WHITESPACE
     ['choi2017-tags', 'crepe-tiny', 'keycnn-key', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd',
      'vgg-mtt']
     """

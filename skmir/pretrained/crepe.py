@@ -14,8 +14,8 @@ padded with 512 zeros on each side and cut into 1024-sample frames every 160 sam
 (time ``i / 100`` s); each frame is centred on its mean and divided by its standard
 deviation (the unbiased one, as ``torch.std``; at least 1e-10): :func:`crepe_frames`,
 or :class:`CrepeFrames` as a transformer. The network gives 360 sigmoid activations
-per frame, one per pitch bin of 20 cents from 1997.38 cents (32.70 Hz, cents above
-10 Hz) to 9177.38 cents (1975.5 Hz): :func:`bin_cents`.
+per frame, one per pitch bin of 20 cents from 1997.38 cents (31.70 Hz; cents above
+10 Hz) to 9177.38 cents (2005.5 Hz): :func:`bin_cents`.
 
 :func:`decode_f0` is torchcrepe's decoding (``torchcrepe.predict`` -> ``postprocess``
 with ``decode.viterbi`` or ``decode.argmax``, ``return_periodicity=True``, and the
@@ -77,8 +77,9 @@ def bin_cents():
     --------
     >>> from skmir.pretrained.crepe import bin_cents
     >>> cents = bin_cents()
-    >>> round(cents[0], 2), round(cents[-1], 2), round(10 * 2 ** (cents[0] / 1200), 2)
-    (1997.38, 9177.38, 32.7)
+    >>> hz = 10 * 2 ** (cents / 1200)
+    >>> [round(float(v), 2) for v in (cents[0], cents[-1], hz[0], hz[-1])]
+    [1997.38, 9177.38, 31.7, 2005.5]
     """
     return CENTS_OF_BIN_0 + CENTS_PER_BIN * np.arange(PITCH_BINS, dtype=np.float64)
 
@@ -391,12 +392,12 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     Examples
     --------
     >>> import numpy as np
-    >>> from skmir.pretrained.crepe import bin_cents, decode_f0
+    >>> from skmir.pretrained.crepe import decode_f0
     >>> act = np.zeros((4, 360), "float32")
-    >>> act[:, 120] = [0.9, 0.8, 0.1, 0.9]
+    >>> act[:, 120] = [0.9, 0.8, 0.1, 0.9]  # bin 120: 4397.38 cents, 126.8 Hz
     >>> f0, periodicity = decode_f0(act, threshold=0.5)
-    >>> np.round(f0, 1).tolist(), periodicity.tolist()
-    ([320.6, 320.6, nan, 320.6], [0.8999999761581421, 0.800000011920929, 0.10000000149011612, 0.8999999761581421])
+    >>> np.round(f0.astype(float), 1).tolist(), np.round(periodicity.astype(float), 2).tolist()
+    ([126.8, 126.8, nan, 126.8], [0.9, 0.8, 0.1, 0.9])
     """
     if decoder not in DECODERS:
         raise ValueError(f"decode_f0: decoder = {decoder!r}: choose one of {DECODERS} "
@@ -413,7 +414,7 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     low, high = max(low, 0), min(high, PITCH_BINS)
     if low >= high:
         raise ValueError(f"decode_f0: fmin = {fmin!r}, fmax = {fmax!r}: no pitch bin lies "
-                         "in this range (CREPE's bins span 32.7 to 1975.5 Hz).")
+                         "in this range (CREPE's bins span 31.7 to 2005.5 Hz).")
     if threshold is not None and (not isinstance(threshold, Real)
                                   or isinstance(threshold, bool)):
         raise ValueError(f"decode_f0: threshold = {threshold!r}: a number or None.")
