@@ -56,7 +56,7 @@ DECODING = {
     "original": ("torchcrepe.predict(audio, 16000, model='tiny', decoder="
                  "torchcrepe.decode.viterbi, return_periodicity=True), then "
                  "torchcrepe.threshold.At(value)(f0, periodicity)"),
-    "decoders": ["viterbi", "argmax"],
+    "decoders": ["viterbi", "argmax", "weighted_argmax"],
     "fmin": 50.0,
     "fmax": 2006.0,
     "viterbi": ("softmax of each frame's activations over the bins in [fmin, fmax], "
@@ -122,6 +122,9 @@ PARITY = {
         "f0": {"max_abs": 2.5e-4, "max_rel": 1.7e-7,
                "of": ("torchcrepe.predict, viterbi (default and 100-800 Hz) and argmax, "
                       "dither seeded: the same bins, f0 to float32 rounding (Hz)")},
+        "f0_weighted_argmax": {"max_abs": 1.3e-3, "max_rel": 8.9e-7,
+                               "of": ("torchcrepe.predict with decode.weighted_argmax, "
+                                      "dither seeded (Hz)")},
         "periodicity": {"max_abs": 2.7e-7, "max_rel": 2.7e-7,
                         "of": "torchcrepe.predict(..., return_periodicity=True)"},
     },

@@ -18,7 +18,8 @@ per frame, one per pitch bin of 20 cents from 1997.38 cents (31.70 Hz; cents abo
 10 Hz) to 9177.38 cents (2005.5 Hz): :func:`bin_cents`.
 
 :func:`decode_f0` is torchcrepe's decoding (``torchcrepe.predict`` -> ``postprocess``
-with ``decode.viterbi`` or ``decode.argmax``, ``return_periodicity=True``, and the
+with ``decode.viterbi``, ``decode.argmax`` or ``decode.weighted_argmax``,
+``return_periodicity=True``, and the
 voicing threshold ``threshold.At``) in numpy: f0 in Hz and periodicity per frame.
 """
 
@@ -44,7 +45,7 @@ FMIN = 50.0
 # frames per forward pass: bounds the memory of the first block's maps
 # (128 channels x 256 positions x 4 bytes = 128 kB a frame)
 FRAMES_PER_CLIP_IN_BATCH = 64
-DECODERS = ("viterbi", "argmax")
+DECODERS = ("viterbi", "argmax", "weighted_argmax")
 # the layers TransferFeatures-like frame transfer takes by default: torchcrepe's
 # ``embed`` (the fifth block)
 AUTO_LAYERS = ("conv5",)
@@ -352,6 +353,24 @@ def _viterbi_transition():
     return transition / transition.sum(axis=1, keepdims=True)
 
 
+def _check_random_state(random_state):
+    from sklearn.utils import check_random_state
+
+    return check_random_state(random_state)
+
+
+def _cents(bins, rng):
+    """torchcrepe's ``convert.bins_to_cents`` in float32, dithered from ``rng`` if any."""
+    cents = (CENTS_PER_BIN * bins).astype(np.float32) + np.float32(CENTS_OF_BIN_0)
+    if rng is None:
+        return cents
+    from scipy.stats import triang
+
+    noise = triang.rvs(c=0.5, loc=-CENTS_PER_BIN, scale=2 * CENTS_PER_BIN,
+                       size=cents.shape, random_state=rng)
+    return cents + noise.astype(np.float32)
+
+
 def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, threshold=None,
               random_state=None):
     """f0 and periodicity from CREPE's activations, as torchcrepe decodes them.
@@ -361,16 +380,21 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     (torchcrepe's default) takes the softmax over bins of each frame's activations
     and the most likely bin path by :func:`librosa.sequence.viterbi` with
     torchcrepe's transition matrix (steps of at most 11 bins, weights falling
-    linearly), ``"argmax"`` the most active bin of each frame. f0 is the bin's
-    frequency; periodicity is the activation of the chosen bin. ``threshold`` is
+    linearly), ``"argmax"`` the most active bin of each frame; f0 is the bin's
+    frequency. ``"weighted_argmax"`` (CREPE's local average) takes the most active
+    bin and the mean of the cents of the 9 bins around it weighted by the sigmoid of
+    their activations (as torchcrepe does: the activations are sigmoid outputs
+    already). Periodicity is the activation of the chosen (most active) bin. ``threshold`` is
     ``torchcrepe.threshold.At``: frames whose periodicity is below it are unvoiced
-    (f0 NaN).
+    (f0 NaN). Each clip's frames are decoded as one sequence, as torchcrepe's
+    ``predict`` does with its default ``batch_size=None`` (with a batch size it runs
+    Viterbi on each batch of frames apart).
 
     Parameters
     ----------
     activations : array-like of shape (n_frames, 360) or (n_clips, n_frames, 360)
         The sigmoid activations, e.g. :meth:`CrepeNetwork.frame_outputs`.
-    decoder : {"viterbi", "argmax"}, default="viterbi"
+    decoder : {"viterbi", "argmax", "weighted_argmax"}, default="viterbi"
     fmin, fmax : float, default=50.0 and 2006.0
         The f0 range in Hz (torchcrepe's ``predict`` defaults).
     threshold : float or None, default=None
@@ -379,9 +403,10 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     random_state : None, int or numpy.random.RandomState, default=None
         torchcrepe adds triangular noise of +-20 cents (one bin) to each f0 ("trade
         quantization error for noise", ``convert.dither``) from numpy's global
-        random state. None: no noise, f0 at the bins' centres; otherwise the noise is
-        drawn from this state exactly as torchcrepe draws it (the same seed gives
-        torchcrepe's f0).
+        random state; ``"weighted_argmax"`` to the 360 bins' cents instead, once per
+        process. None: no noise (f0 at the bins' centres, or averaged from them);
+        otherwise the noise is drawn from this state exactly as torchcrepe draws it
+        (seeding numpy's global state as this one gives torchcrepe's f0).
 
     Returns
     -------
@@ -401,7 +426,7 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     """
     if decoder not in DECODERS:
         raise ValueError(f"decode_f0: decoder = {decoder!r}: choose one of {DECODERS} "
-                         "(torchcrepe's decode.viterbi and decode.argmax).")
+                         "(torchcrepe's decoders).")
     A = np.asarray(activations)
     if A.ndim not in (2, 3) or A.shape[-1] != PITCH_BINS or A.shape[-2] < 1 \
             or not np.issubdtype(A.dtype, np.number):
@@ -421,26 +446,29 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     batch = A.astype(np.float32).reshape(-1, *A.shape[-2:])
     masked = np.full_like(batch, -np.inf)
     masked[..., low:high] = batch[..., low:high]
-    if decoder == "argmax":
-        bins = masked.argmax(axis=-1)
-    else:
+    rng = None if random_state is None else _check_random_state(random_state)
+    if decoder == "viterbi":
         import librosa
 
         transition = _viterbi_transition()
         shifted = np.exp(masked - masked.max(axis=-1, keepdims=True))
         probs = shifted / shifted.sum(axis=-1, keepdims=True)
         bins = np.stack([librosa.sequence.viterbi(p.T, transition) for p in probs])
+    else:
+        bins = masked.argmax(axis=-1)
     bins = bins.astype(np.int64)
     periodicity = np.take_along_axis(masked, bins[..., None], axis=-1)[..., 0]
-    # float32 throughout, as torchcrepe's convert computes it
-    cents = (CENTS_PER_BIN * bins).astype(np.float32) + np.float32(CENTS_OF_BIN_0)
-    if random_state is not None:
-        from scipy.stats import triang
-        from sklearn.utils import check_random_state
-
-        noise = triang.rvs(c=0.5, loc=-CENTS_PER_BIN, scale=2 * CENTS_PER_BIN,
-                           size=cents.shape, random_state=check_random_state(random_state))
-        cents = cents + noise.astype(np.float32)
+    if decoder == "weighted_argmax":
+        # float32 as torchcrepe: cents of every bin (dithered once), then the mean of
+        # the 9 around the peak weighted by the sigmoid of their activations
+        weights = _cents(np.arange(PITCH_BINS), rng)
+        offsets = np.arange(PITCH_BINS) - bins[..., None]
+        window = np.where((offsets >= -4) & (offsets <= 4), masked, -np.inf)
+        with np.errstate(over="ignore"):
+            sigmoid = np.float32(1) / (np.float32(1) + np.exp(-window))
+        cents = (weights * sigmoid).sum(axis=-1) / sigmoid.sum(axis=-1)
+    else:
+        cents = _cents(bins, rng)
     f0 = np.float32(10) * np.float32(2) ** (cents / np.float32(1200))
     if threshold is not None:
         f0[periodicity < threshold] = np.nan

@@ -23,7 +23,9 @@ both sides read); and writes ``crepe-tiny.npz`` (float32 unless said):
 - decoded by ``torchcrepe.predict(..., model='tiny', return_periodicity=True)`` with
   ``np.random.seed(SEED + clip)`` before each call (torchcrepe dithers f0 with numpy's
   global random state): ``f0_viterbi``, ``periodicity_viterbi`` (the default decoder),
-  ``f0_argmax``, ``periodicity_argmax``, ``f0_viterbi_100_800``,
+  ``f0_argmax``, ``periodicity_argmax``, ``f0_weighted_argmax``,
+  ``periodicity_weighted_argmax`` (its bin cents drawn after the seed),
+  ``f0_viterbi_100_800``,
   ``periodicity_viterbi_100_800`` (fmin 100, fmax 800 Hz), ``f0_at_021``
   (``torchcrepe.threshold.At(0.21)`` of the viterbi f0 and periodicity).
 
@@ -92,6 +94,8 @@ def run(out_dir):
     def predict(i, **kwargs):
         # torchcrepe dithers f0 with numpy's global random state: seed that one
         np.random.seed(SEED + i)  # noqa: NPY002
+        # weighted_argmax draws its dithered bin cents once per process: draw them now
+        vars(torchcrepe.decode.weighted_argmax).pop("weights", None)
         f0, periodicity = torchcrepe.predict(audio[i][None], SR, model="tiny",
                                              return_periodicity=True, **kwargs)
         return f0[0].numpy(), periodicity[0].numpy()
@@ -104,6 +108,7 @@ def run(out_dir):
               "activations_full": acts[0].numpy(),
               "embed": np.stack([e.numpy()[index] for e in embed])}
     decoded = {"viterbi": {}, "argmax": {"decoder": torchcrepe.decode.argmax},
+               "weighted_argmax": {"decoder": torchcrepe.decode.weighted_argmax},
                "viterbi_100_800": {"fmin": 100.0, "fmax": 800.0}}
     for key, kwargs in decoded.items():
         out = [predict(i, **kwargs) for i in range(len(pcm))]
