@@ -82,8 +82,8 @@ TRAINING = {
 
 SCORES = {
     "citation": ("Kim, J. W., Salamon, J., Li, P. and Bello, J. P. (2018). CREPE: a "
-                 "convolutional representation for pitch estimation. ICASSP 2018, "
-                 "pp. 161-165. arXiv:1802.06182"),
+                 "convolutional representation for pitch estimation. ICASSP 2018. "
+                 "arXiv:1802.06182"),
     "model": "full capacity, trained and tested per dataset (the paper gives no score "
              "for 'tiny'; marl/crepe's README: smaller models trade 'slightly lower "
              "accuracy' for speed)",
