@@ -18,6 +18,8 @@ training
     The skorch net that trains skmir's estimators (augmentation, AMP, seeding).
 musicnn
     The musicnn and VGG networks of Pons and Serra (2019), and their fine-tuning.
+crepe
+    CREPE, the pitch network of Kim et al. (2018), as torchcrepe builds it.
 representations
     STFT, mel, MFCC, CQT, chroma and log/dB as torch modules equal to librosa;
     :func:`~skmir.nn.representations.from_transformer`.
@@ -42,9 +44,11 @@ _NAMES = {
     "builder": ["ArchitectureNet", "build_network"],
     "training": ["SkmirNet"],
     "musicnn": ["Musicnn", "VGG", "FineTunedMusicnn"],
+    "crepe": ["Crepe"],
 }
-_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "device", "frontends",
-               "losses", "musicnn", "representations", "training", "vocoder", "waveform_net"]
+_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "crepe", "device",
+               "frontends", "losses", "musicnn", "representations", "training", "vocoder",
+               "waveform_net"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)

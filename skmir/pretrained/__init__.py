@@ -51,14 +51,15 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['choi2017', 'lvchordia', 'musicnn', 'skmir', 'vgg']
+    ['choi2017', 'crepe', 'lvchordia', 'musicnn', 'skmir', 'vgg']
     """
+    from skmir.pretrained.crepe import CrepeNetwork
     from skmir.pretrained.lvchordia import LVChordiaNetwork
     from skmir.pretrained.musicnn import MusicnnNetwork
     from skmir.pretrained.native import NativeNetwork
 
     return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
-            "skmir": NativeNetwork, "lvchordia": LVChordiaNetwork}
+            "skmir": NativeNetwork, "lvchordia": LVChordiaNetwork, "crepe": CrepeNetwork}
 
 
 @entry_point
