@@ -46,13 +46,14 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['choi2017', 'musicnn', 'skmir', 'vgg']
+    ['basicpitch', 'choi2017', 'musicnn', 'skmir', 'vgg']
     """
+    from skmir.pretrained.basicpitch import BasicPitchNetwork
     from skmir.pretrained.musicnn import MusicnnNetwork
     from skmir.pretrained.native import NativeNetwork
 
     return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
-            "skmir": NativeNetwork}
+            "skmir": NativeNetwork, "basicpitch": BasicPitchNetwork}
 
 
 def load_pretrained(name, device="cpu"):
