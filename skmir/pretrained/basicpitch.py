@@ -33,7 +33,8 @@ from skmir._validation import check_waveforms, fixed_rate_input
 from skmir.pretrained.network import ShippedNetwork
 
 __all__ = ["BasicPitchNetwork", "BasicPitchWindows", "basicpitch_windows", "frame_times",
-           "n_output_frames", "n_windows", "notes_from_outputs", "unwrap_windows"]
+           "n_output_frames", "n_windows", "notes_from_outputs", "original_frame_times",
+           "unwrap_windows"]
 
 SR = 22050  # basic_pitch.constants.AUDIO_SAMPLE_RATE
 HOP = 256  # FFT_HOP
@@ -93,7 +94,7 @@ def basicpitch_windows(waveforms):
     >>> import numpy as np
     >>> from skmir.pretrained.basicpitch import basicpitch_windows
     >>> w = basicpitch_windows(np.ones((2, 50000), "float32"))
-    >>> w.shape, w[0, 0, 3839:3841].tolist(), w[0, 1, 0]
+    >>> w.shape, w[0, 0, 3839:3841].tolist(), float(w[0, 1, 0])
     ((2, 2, 43844), [0.0, 1.0], 1.0)
     """
     X = np.asarray(waveforms, dtype=np.float32)
@@ -332,3 +333,159 @@ class BasicPitchNetwork(ShippedNetwork):
             self.module.train(was_training)
         out = np.concatenate(out).reshape(n_clips, count, WINDOW_FRAMES, -1)
         return np.ascontiguousarray(unwrap_windows(out, X.shape[1]), dtype=np.float32)
+
+
+def original_frame_times(n_frames):
+    """The frame times basic-pitch's note creation uses (``note_creation.
+    model_frames_to_time``): ``i * 256 / 22050`` less 10.3 ms per 172 frames (a
+    correction for the window seams with a fitted 1.8 ms). Within 10.3 ms of the
+    frames' centres (:func:`frame_times`).
+
+    Examples
+    --------
+    >>> from skmir.pretrained.basicpitch import original_frame_times
+    >>> original_frame_times(173)[[1, 172]].round(4).tolist()
+    [0.0116, 1.9866]
+    """
+    i = np.arange(int(n_frames))
+    offset = (HOP / SR) * (WINDOW_FRAMES - (WINDOW / HOP)) + 0.0018
+    return (i * HOP) / float(SR) - offset * np.floor(i / WINDOW_FRAMES)
+
+
+def notes_from_outputs(note, onset, *, onset_threshold=0.5, frame_threshold=0.3,
+                       min_note_frames=11, infer_onsets=True, melodia_trick=True,
+                       min_freq=None, max_freq=None, energy_tol=11, times=None):
+    """basic-pitch's note creation: note events from the note and onset posteriors.
+
+    A port of ``basic_pitch.note_creation.model_output_to_notes`` with pitch bends off
+    (``output_to_notes_polyphonic``, ``get_infered_onsets``, ``constrain_frequency``;
+    Apache-2.0, Spotify AB): onsets are the local maxima in time of the onset
+    posteriors (or of the rises of the note posteriors, ``infer_onsets``) above
+    ``onset_threshold``, latest first; each note lasts while its key's note posterior
+    stays above ``frame_threshold`` (up to ``energy_tol`` frames below), is dropped if
+    not longer than ``min_note_frames``, and clears its key and the two next to it;
+    the melodia trick then makes notes around the strongest remaining frames. Equal to
+    the original's events for the same float32 posteriors (tested).
+
+    Parameters
+    ----------
+    note, onset : ndarray of shape (n_frames, 88)
+        Posteriors of keys A0 (MIDI 21) to C8, e.g. columns 264:352 and 352:440 of
+        :meth:`BasicPitchNetwork.frame_outputs`.
+    onset_threshold, frame_threshold : float, default=0.5, 0.3
+        basic-pitch's ``onset_threshold`` and ``frame_threshold``.
+    min_note_frames : int, default=11
+        Shortest note kept is ``min_note_frames + 1`` frames; basic-pitch's default,
+        127.70 ms, is ``round(0.1277 * 22050 / 256) = 11``.
+    infer_onsets, melodia_trick : bool, default=True
+    min_freq, max_freq : float or None, default=None
+        Keys outside are cleared (Hz, rounded to the nearest key as the original).
+    energy_tol : int, default=11
+        Frames below ``frame_threshold`` a note may span.
+    times : ndarray of shape (n_frames,) or None, default=None
+        Time of each frame; None: the original's (:func:`original_frame_times`);
+        :func:`frame_times` gives the frames' centres.
+
+    Returns
+    -------
+    notes : ndarray of float64, shape (n_notes, 4)
+        ``(start_s, end_s, midi_pitch, amplitude)``, in the original's order (onset
+        notes latest first, then the melodia notes); amplitude is the mean note
+        posterior over the note.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.pretrained.basicpitch import notes_from_outputs
+    >>> note, onset = np.zeros((100, 88), "float32"), np.zeros((100, 88), "float32")
+    >>> note[10:60, 48] = 0.9  # MIDI 69, A4
+    >>> onset[10, 48] = 0.8
+    >>> notes_from_outputs(note, onset).round(3).tolist()
+    [[0.116, 0.697, 69.0, 0.9]]
+    """
+    import scipy.signal
+
+    frames, onsets = np.array(note), np.array(onset)
+    if frames.ndim != 2 or frames.shape != onsets.shape or frames.shape[1] != 88:
+        raise ValueError(f"notes_from_outputs: note and onset must both be (n_frames, 88) "
+                         f"posteriors; got shapes {np.shape(note)} and {np.shape(onset)}.")
+    n_frames = frames.shape[0]
+    times = original_frame_times(n_frames) if times is None else np.asarray(times)
+    if max_freq is not None:
+        idx = int(np.round(_hz_to_midi(max_freq) - MIDI_OFFSET))
+        onsets[:, idx:] = 0
+        frames[:, idx:] = 0
+    if min_freq is not None:
+        idx = int(np.round(_hz_to_midi(min_freq) - MIDI_OFFSET))
+        onsets[:, :idx] = 0
+        frames[:, :idx] = 0
+    if infer_onsets:
+        onsets = _inferred_onsets(onsets, frames)
+
+    peaks = np.zeros(onsets.shape)
+    where = scipy.signal.argrelmax(onsets, axis=0)
+    peaks[where] = onsets[where]
+    onset_idx = np.where(peaks >= onset_threshold)
+    remaining = np.zeros(frames.shape)
+    remaining[:, :] = frames[:, :]
+    last_key = 87
+    events = []
+    for start, key in zip(onset_idx[0][::-1], onset_idx[1][::-1]):
+        if start >= n_frames - 1:
+            continue
+        i, k = start + 1, 0
+        while i < n_frames - 1 and k < energy_tol:
+            k = k + 1 if remaining[i, key] < frame_threshold else 0
+            i += 1
+        i -= k
+        if i - start <= min_note_frames:
+            continue
+        remaining[start:i, key] = 0
+        if key < last_key:
+            remaining[start:i, key + 1] = 0
+        if key > 0:
+            remaining[start:i, key - 1] = 0
+        events.append((start, i, key + MIDI_OFFSET, np.mean(frames[start:i, key])))
+
+    if melodia_trick:
+        while np.max(remaining) > frame_threshold:
+            mid, key = np.unravel_index(np.argmax(remaining), remaining.shape)
+            remaining[mid, key] = 0
+            ends = []
+            for step in (1, -1):
+                i, k = mid + step, 0
+                while (i < n_frames - 1 if step > 0 else i > 0) and k < energy_tol:
+                    k = k + 1 if remaining[i, key] < frame_threshold else 0
+                    remaining[i, key] = 0
+                    if key < last_key:
+                        remaining[i, key + 1] = 0
+                    if key > 0:
+                        remaining[i, key - 1] = 0
+                    i += step
+                ends.append(i - step - step * k)
+            end, begin = ends
+            if end - begin <= min_note_frames:
+                continue
+            events.append((begin, end, key + MIDI_OFFSET, np.mean(frames[begin:end, key])))
+    return np.array([[times[s], times[e], float(p), float(a)] for s, e, p, a in events],
+                    dtype=np.float64).reshape(-1, 4)
+
+
+def _hz_to_midi(freq):
+    """librosa.hz_to_midi's formula, so keys round as in the original."""
+    return 12 * (np.log2(np.asanyarray(freq)) - np.log2(440.0)) + 69
+
+
+def _inferred_onsets(onsets, frames, n_diff=2):
+    """note_creation.get_infered_onsets: the onsets, or the rises of the note
+    posteriors over 1 and 2 frames scaled to the onsets' maximum, whichever is larger."""
+    diffs = []
+    for n in range(1, n_diff + 1):
+        appended = np.concatenate([np.zeros((n, frames.shape[1])), frames])
+        diffs.append(appended[n:, :] - appended[:-n, :])
+    diff = np.min(diffs, axis=0)
+    diff[diff < 0] = 0
+    diff[:n_diff, :] = 0
+    with np.errstate(invalid="ignore", divide="ignore"):  # all-zero rises: NaN, as the original
+        diff = np.max(onsets) * diff / np.max(diff)
+    return np.max([onsets, diff], axis=0)

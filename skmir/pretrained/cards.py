@@ -73,7 +73,7 @@ def list_pretrained(level=None):
     Examples
     --------
     >>> from skmir import list_pretrained
-    >>> list_pretrained()
+    >>> list_pretrained()  # doctest: +NORMALIZE_WHITESPACE
     ['basic-pitch', 'choi2017-tags', 'keycnn-key', 'musicnn-msd', 'musicnn-mtt', 'vgg-msd',
      'vgg-mtt']
     """
