@@ -357,9 +357,9 @@ def test_a_frame_level_network_is_listed_apart_and_refused_by_the_clip_consumers
     card["card_sha256"] = skmir.pretrained.card_digest(card)
     (folder / "choi2017-tags.json").write_text(json.dumps(card))
     monkeypatch.setattr(skmir.pretrained.cards, "FOLDER", folder)
-    assert skmir.list_pretrained(level="frame") == ["choi2017-tags"]
+    assert skmir.list_pretrained(level="frame") == ["basic-pitch", "choi2017-tags"]
     assert "choi2017-tags" not in skmir.list_pretrained(level="clip")
-    assert len(skmir.list_pretrained()) == len(skmir.list_pretrained(level="clip")) + 1
+    assert len(skmir.list_pretrained()) == len(skmir.list_pretrained(level="clip")) + 2
     with pytest.raises(ValueError, match="level = 'beats'"):
         skmir.list_pretrained(level="beats")
     network = load_pretrained("choi2017-tags")

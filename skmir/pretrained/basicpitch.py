@@ -138,7 +138,8 @@ def frame_times(n_frames):
     Frame ``j`` is frame ``j % 142 + 15`` of window ``j // 142``, whose sample ``k *
     256`` is audio sample ``w * 36164 + k * 256 - 3840``. (The original's
     ``note_creation.model_frames_to_time`` approximates this with a per-172-frame
-    correction and a fitted 1.8 ms; it differs by up to 10.3 ms, less than a frame.)
+    correction and a fitted 1.8 ms; it differs by up to 10.5 ms over ten minutes,
+    less than a frame, slowly more beyond.)
 
     Examples
     --------
@@ -338,8 +339,8 @@ class BasicPitchNetwork(ShippedNetwork):
 def original_frame_times(n_frames):
     """The frame times basic-pitch's note creation uses (``note_creation.
     model_frames_to_time``): ``i * 256 / 22050`` less 10.3 ms per 172 frames (a
-    correction for the window seams with a fitted 1.8 ms). Within 10.3 ms of the
-    frames' centres (:func:`frame_times`).
+    correction for the window seams with a fitted 1.8 ms). Within 10.5 ms of the
+    frames' centres (:func:`frame_times`) over ten minutes.
 
     Examples
     --------
