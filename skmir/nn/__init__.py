@@ -18,6 +18,8 @@ training
     The skorch net that trains skmir's estimators (augmentation, AMP, seeding).
 musicnn
     The musicnn and VGG networks of Pons and Serra (2019), and their fine-tuning.
+basicpitch
+    basic-pitch's note transcription network (Bittner et al., 2022), CQT included.
 representations
     STFT, mel, MFCC, CQT, chroma and log/dB as torch modules equal to librosa;
     :func:`~skmir.nn.representations.from_transformer`.
@@ -42,8 +44,10 @@ _NAMES = {
     "builder": ["ArchitectureNet", "build_network"],
     "training": ["SkmirNet"],
     "musicnn": ["Musicnn", "VGG", "FineTunedMusicnn"],
+    "basicpitch": ["BasicPitch"],
 }
-_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "device", "frontends",
+_SUBMODULES = ["architecture", "augmentation", "basicpitch", "blocks", "builder", "device",
+               "frontends",
                "losses", "musicnn", "representations", "training", "vocoder", "waveform_net"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
