@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmir.pretrained.cards
 from skmir import Waveforms
@@ -229,7 +230,8 @@ def test_refusals(network):
     with pytest.raises(ValueError, match=r"sr=16000, but BasicPitchWindows reads audio at "
                                          r"22050 Hz only"):
         bp.BasicPitchWindows(sr=16000).fit(plain)
-    with pytest.raises(ValueError, match=r"256 sample.*fewer than the 257"):
+    with pytest.raises(ValueError, match=r"basic-pitch.frame_outputs: clips have 256 "
+                                         r"sample\(s\).*from 257 samples"):
         network.frame_outputs(np.zeros((1, 256), np.float32))
     with pytest.raises(ValueError, match=r"mono waveforms"):
         network.frame_outputs(np.zeros((1, 2, 22050), np.float32))
@@ -247,6 +249,14 @@ def test_refusals(network):
         bp.notes_from_outputs(np.zeros((10, 88)), np.zeros((10, 87)))
     out = network.frame_outputs(Waveforms(plain, sr=22050))
     assert out.shape == (1, 86, 440)
+
+
+@parametrize_with_checks([bp.BasicPitchWindows(sr=22050)],
+                         expected_failed_checks=lambda est: {
+                             # stateless: clips of any length, as MusicnnLogMel
+                             "check_n_features_in_after_fitting": "takes clips of any length"})
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
 
 
 def test_tools_import_no_onnx_or_torch():

@@ -14,6 +14,10 @@ people. Nothing is downloaded.
   musicnn 0.1.0 (Pons and Serra, 2019), trained on real music (MagnaTagATune, the
   Million Song Dataset), converted to safetensors by
   ``python -m skmir.pretrained.convert_musicnn``; see :mod:`skmir.pretrained.musicnn`.
+- ``basic-pitch``: the note transcription network of basic-pitch 0.4.0 (Bittner et al.,
+  2022; GuitarSet, iKala, MAESTRO, MedleyDB-Pitch, Slakh), frame level: contour, note
+  and onset posteriors per frame, converted by
+  ``python -m skmir.pretrained.convert_basicpitch``; see :mod:`skmir.pretrained.basicpitch`.
 
 :func:`load_pretrained` is the one loader: it reads the card, checks both digests and
 hands the card and the weights to the card's network family (:func:`families`), which

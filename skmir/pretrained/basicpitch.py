@@ -181,11 +181,10 @@ class BasicPitchWindows(TransformerMixin, BaseEstimator):
         self.sr = sr
 
     def check(self, X, reset=None):
-        """X validated as mono 22.05 kHz waveforms of at least 257 samples (one output
-        frame), float32 ``(n_clips, n_samples)``."""
+        """X validated as mono 22.05 kHz waveforms, float32 ``(n_clips, n_samples)``."""
         owner = type(self).__name__
         fixed_rate_input(X, self.sr, SR, owner)
-        X = check_waveforms(self, X, reset=reset, min_samples=MIN_SAMPLES)
+        X = check_waveforms(self, X, reset=reset)
         if X.ndim != 2:
             raise ValueError(f"{owner} takes mono waveforms (n_clips, n_samples) at {SR} Hz; "
                              f"got an array of shape {X.shape}.")
@@ -292,7 +291,8 @@ class BasicPitchNetwork(ShippedNetwork):
         ----------
         waveforms : array-like of shape (n_clips, n_samples)
             Mono audio at 22.05 kHz (a plain array is taken as such; a
-            :class:`skmir.Waveforms` at another rate is refused), at least 257 samples.
+            :class:`skmir.Waveforms` at another rate is refused), at least 257 samples
+            (one output frame).
         layer : str or None, default=None
             None: the 440 posteriors (contour, note, onset; the card's ``tags``);
             otherwise one of :attr:`layers`, flattened per frame (frequency x
@@ -316,6 +316,10 @@ class BasicPitchNetwork(ShippedNetwork):
                 or batch_size < 1:
             raise ValueError(f"{owner}: batch_size = {batch_size!r}: an int >= 1 is needed.")
         X = self.frontend.check(waveforms)
+        if X.shape[1] < MIN_SAMPLES:
+            raise ValueError(f"{owner}: clips have {X.shape[1]} sample(s); basic-pitch gives "
+                             f"floor(n_samples * 86 / 22050) frames, the first from "
+                             f"{MIN_SAMPLES} samples; use longer clips.")
         names = ("contour", "note", "onset") if layer is None else (layer,)
         windows = basicpitch_windows(X)
         n_clips, count = windows.shape[:2]
