@@ -8,6 +8,7 @@ import time
 import warnings
 from pathlib import Path
 
+from skmir._validation import refusal
 from skmir._version import __version__
 from skmir.pipelines import BASELINE, DEFAULT_MODELS, MODEL_HELP, MODELS
 
@@ -106,7 +107,8 @@ def _audio_files(items):
         else:
             files.append(str(path))
     if not files:
-        raise FileNotFoundError(f"no audio files in {', '.join(map(str, items))}.")
+        raise FileNotFoundError(refusal(None, "FILE", ", ".join(map(str, items)),
+                                        "holds no audio files."))
     return files
 
 
@@ -119,10 +121,11 @@ def tag_command(args):
     from skmir.tagging import PretrainedTagger
 
     if args.model not in list_pretrained(level="clip"):
-        raise ValueError(f"--model {args.model!r} is not a shipped tagging network; choose "
-                         f"one of {', '.join(list_pretrained(level='clip'))}.")
+        raise ValueError(refusal(None, "--model", args.model,
+                                 "not a shipped tagging network; choose one of "
+                                 f"{', '.join(list_pretrained(level='clip'))}."))
     if args.top < 1:
-        raise ValueError(f"--top must be at least 1, got {args.top}.")
+        raise ValueError(refusal(None, "--top", args.top, "at least 1."))
     files = _audio_files(args.files)
     if sys.stdout is None or sys.stdout.closed:  # e.g. `skmir tag song.wav >&-`
         raise OSError("standard output is closed: the tags would be written nowhere; "
@@ -149,9 +152,8 @@ def tag_command(args):
 def _check_source(source):
     source = Path(source)
     if not (source.is_dir() or (source.suffix.lower() == ".csv" and source.is_file())):
-        raise FileNotFoundError(
-            f"SOURCE {str(source)!r} is neither a folder nor a CSV manifest file."
-        )
+        raise FileNotFoundError(refusal(None, "SOURCE", source,
+                                        "neither a folder nor a CSV manifest file."))
     return source
 
 
@@ -233,7 +235,8 @@ def _check_out(out):
         Path(out).mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=out).close()
     except OSError as exc:
-        raise OSError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}.") from exc
+        raise OSError(refusal(None, "--out", out, f"cannot be written: "
+                              f"{exc.strerror or exc}.")) from exc
 
 
 #: Seconds ``--scheduler`` waits for the scheduler to answer (a port that accepts the
@@ -248,8 +251,8 @@ def _connect(address):
     try:
         from dask.distributed import Client
     except ImportError as exc:
-        raise ImportError(f"--scheduler {address!r} needs dask.distributed: pip install "
-                          "'dask[distributed]'.") from exc
+        raise ImportError(refusal(None, "--scheduler", address, "needs dask.distributed: "
+                                  "pip install 'dask[distributed]'.")) from exc
     import threading
 
     # distributed's own timeouts do not cover a port that accepts the connection and
@@ -268,8 +271,8 @@ def _connect(address):
     if "client" in result:
         return result["client"]
     why = result.get("error")
-    raise OSError(f"--scheduler {address!r}: cannot reach a Dask scheduler there within "
-                  f"{CONNECT_TIMEOUT} s ("
+    raise OSError(refusal(None, "--scheduler", address, "cannot reach a Dask scheduler "
+                          f"there within {CONNECT_TIMEOUT} s (")
                   + (f"{type(why).__name__}: {why}" if why is not None else "no answer")
                   + ").") from why
 
@@ -292,12 +295,13 @@ def _check_flags(args):
         checks.append(("--n-clips", args.n_clips, 2 * args.cv))
     for flag, value, least in checks:
         if value < least:
-            raise ValueError(f"{flag} must be at least {least}, got {value}.")
+            raise ValueError(refusal(None, flag, value, f"at least {least}."))
     for flag, value in (("--duration", args.duration), ("--sr", args.sr)):
         if value is not None and not value > 0:
-            raise ValueError(f"{flag} must be a positive number, got {value:g}.")
+            raise ValueError(refusal(None, flag, value, "a positive number."))
     if args.n_jobs == 0:
-        raise ValueError("--n-jobs must be a positive number of jobs or -1 (all CPUs), got 0.")
+        raise ValueError(refusal(None, "--n-jobs", 0, "a positive number of jobs, or -1 "
+                                 "(all CPUs)."))
 
 
 def compare_command(args):
@@ -311,7 +315,7 @@ def compare_command(args):
         args.sr = 16000 if args.source is None else 22050
     if args.source is None and args.task not in CLASS_TASKS:
         raise ValueError(
-            f"--task {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
+            f"--task = {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
             f"the generated tasks {', '.join(CLASS_TASKS)}; tempo (a regression) and tags "
             "(multi-label) need other models: use skmir.compare() with regressors or "
             "taggers and scoring='r2' or 'roc_auc'."

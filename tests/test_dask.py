@@ -149,7 +149,7 @@ def test_cli_scheduler_errors_are_one_line_and_a_silent_port_times_out(capsys, t
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
         assert cli.main([*args, "--scheduler", address]) == 2
     err = capsys.readouterr().err
-    assert f"--scheduler '{address}': cannot reach a Dask scheduler there within 2 s" in err
+    assert f"--scheduler = '{address}': cannot reach a Dask scheduler there within 2 s" in err
     assert not (tmp_path / "x").exists()
 
 

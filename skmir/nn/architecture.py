@@ -116,7 +116,7 @@ class Layer:
 
 
 def _fail(architecture, message):
-    raise ValueError(f"architecture={architecture!r}: {message}")
+    raise ValueError(f"architecture = {architecture!r}: {message}")
 
 
 def expand(architecture):
