@@ -30,11 +30,12 @@ _NAMES = {
     "neural": ["NeuralClassifier", "NeuralRegressor", "NeuralTagger", "FrameClassifier",
                "FrameTagger"],
     "tagging": ["PretrainedTagger"],
+    "annotation": ["ChordRecognizer", "NoteTranscriber", "PitchTracker"],
     "features": ["RandomWeightsFeatures", "TransferFeatures"],
     "tonality": ["KeyTemplateClassifier", "weighted_key_score"],
 }
 # Reachable as attributes (``skmir.plot.plot_kernels``); the command (skmir.cli) is not.
-_SUBMODULES = ["augmentation", "datasets", "features", "frames", "io", "model_selection",
+_SUBMODULES = ["annotation", "augmentation", "datasets", "features", "frames", "io", "model_selection",
                "neural", "nn", "pipelines", "plot", "preprocessing", "pretrained",
                "representations", "store", "tagging", "tonality"]
 
