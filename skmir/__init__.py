@@ -31,13 +31,13 @@ _NAMES = {
                "FrameTagger"],
     "tagging": ["PretrainedTagger"],
     "annotation": ["ChordRecognizer", "NoteTranscriber", "PitchTracker"],
-    "features": ["RandomWeightsFeatures", "TransferFeatures"],
+    "features": ["FrameTransferFeatures", "RandomWeightsFeatures", "TransferFeatures"],
     "tonality": ["KeyTemplateClassifier", "weighted_key_score"],
 }
 # Reachable as attributes (``skmir.plot.plot_kernels``); the command (skmir.cli) is not.
-_SUBMODULES = ["annotation", "augmentation", "datasets", "features", "frames", "io", "model_selection",
-               "neural", "nn", "pipelines", "plot", "preprocessing", "pretrained",
-               "representations", "store", "tagging", "tonality"]
+_SUBMODULES = ["annotation", "augmentation", "datasets", "features", "frames", "io",
+               "model_selection", "neural", "nn", "pipelines", "plot", "preprocessing",
+               "pretrained", "representations", "store", "tagging", "tonality"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)
