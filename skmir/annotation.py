@@ -109,6 +109,8 @@ class _FrameAnnotator(NamedRefusals, TransformerMixin, BaseEstimator):
         self.network_ = load_pretrained(self.source, device=resolve_device(
             self.device, owner=owner))
         self.network_.require_level("frame", owner)
+        if self.sr is not None:  # refused now rather than at the first predict
+            fixed_rate_input(None, self.sr, self.network_.sr, owner)
         self.card_ = self.network_.card
         self.tags_ = np.asarray(self.card_["tags"], dtype=object)
         if X is not None:
