@@ -30,13 +30,14 @@ _NAMES = {
     "neural": ["NeuralClassifier", "NeuralRegressor", "NeuralTagger", "FrameClassifier",
                "FrameTagger"],
     "tagging": ["PretrainedTagger"],
-    "features": ["RandomWeightsFeatures", "TransferFeatures"],
+    "annotation": ["ChordRecognizer", "NoteTranscriber", "PitchTracker"],
+    "features": ["FrameTransferFeatures", "RandomWeightsFeatures", "TransferFeatures"],
     "tonality": ["KeyTemplateClassifier", "weighted_key_score"],
 }
 # Reachable as attributes (``skmir.plot.plot_kernels``); the command (skmir.cli) is not.
-_SUBMODULES = ["augmentation", "datasets", "features", "frames", "io", "model_selection",
-               "neural", "nn", "pipelines", "plot", "preprocessing", "pretrained",
-               "representations", "store", "tagging", "tonality"]
+_SUBMODULES = ["annotation", "augmentation", "datasets", "features", "frames", "io",
+               "model_selection", "neural", "nn", "pipelines", "plot", "preprocessing",
+               "pretrained", "representations", "store", "tagging", "tonality"]
 
 __getattr__, __dir__, _ = lazy_loader.attach(__name__, submodules=_SUBMODULES,
                                              submod_attrs=_NAMES)

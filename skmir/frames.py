@@ -56,6 +56,71 @@ def _nearest_frame(times, sr, hop_length):
 
 
 @entry_point
+def resample_frames(values, times, target_times):
+    """Values on one frame grid moved to another, by linear interpolation in time.
+
+    A network's frames (e.g. every 10 ms for CREPE, 86 per second for basic-pitch) to
+    the frames of the user's targets (:func:`frame_times` of their ``sr`` and
+    ``hop_length``): each target time takes the two network frames around it,
+    weighted by how near each is. Linear rather than nearest-frame: on the network's
+    own times it returns the values unchanged, like nearest; between them nearest would
+    repeat or skip frames and shift every value by up to half a network frame, where
+    linear interpolation follows the features' change between the two frames. Times
+    before the first frame take the first frame's values, after the last the last's
+    (``numpy.interp``'s convention).
+
+    Parameters
+    ----------
+    values : array-like of shape (..., n_frames)
+        Time on the last axis (e.g. ``(n_clips, n_features, n_frames)``).
+    times : array-like of shape (n_frames,)
+        Time in seconds of each frame of ``values``, strictly increasing (the grid
+        need not be regular: basic-pitch's is not).
+    target_times : array-like of shape (n_targets,)
+        Times in seconds to take values at.
+
+    Returns
+    -------
+    resampled : ndarray of shape (..., n_targets)
+        Float, in the dtype of ``values`` (float64 for integer values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.frames import resample_frames
+    >>> resample_frames(np.array([[0.0, 1.0, 4.0]]), [0.0, 0.1, 0.2], [0.0, 0.05, 0.15, 0.3])
+    array([[0. , 0.5, 2.5, 4. ]])
+    """
+    values = np.asarray(values)
+    if values.ndim < 1 or values.shape[-1] < 1 or not np.issubdtype(values.dtype, np.number):
+        raise ValueError(f"values of shape {values.shape}: allowed: numbers with the frames "
+                         "on the last axis, at least one.")
+    if not np.issubdtype(values.dtype, np.floating):
+        values = values.astype(np.float64)
+    times = np.asarray(times, dtype=np.float64)
+    target = np.asarray(target_times, dtype=np.float64)
+    if times.ndim != 1 or len(times) != values.shape[-1]:
+        raise ValueError(f"times of shape {times.shape}: allowed: one time per frame of "
+                         f"values, shape ({values.shape[-1]},).")
+    if target.ndim != 1:
+        raise ValueError(f"target_times of shape {target.shape}: allowed: 1-D times (s).")
+    for name, t in (("times", times), ("target_times", target)):
+        if not np.isfinite(t).all():
+            raise ValueError(f"{name} hold NaN or inf: allowed: finite times in seconds.")
+    if np.any(np.diff(times) <= 0):
+        k = int(np.flatnonzero(np.diff(times) <= 0)[0])
+        raise ValueError(f"times = {times[k]!r} then {times[k + 1]!r} at frames {k} and "
+                         f"{k + 1}: allowed: strictly increasing times, one per frame.")
+    if len(times) == 1:
+        return np.repeat(values, len(target), axis=-1)
+    # the frame at or before each target, and the weight of the one after it
+    left = np.clip(np.searchsorted(times, target, side="right") - 1, 0, len(times) - 2)
+    weight = np.clip((target - times[left]) / (times[left + 1] - times[left]), 0.0, 1.0)
+    weight = weight.astype(values.dtype)
+    return values[..., left] * (1 - weight) + values[..., left + 1] * weight
+
+
+@entry_point
 def events_to_frames(times, n_frames, sr=22050, hop_length=512, width=0):
     """Binary target that marks the frame nearest to each event (onset, beat).
 

@@ -35,7 +35,7 @@ MODULES = ["skmir.datasets", "skmir.io", "skmir.frames", "skmir.plot", "skmir.au
            "skmir.model_selection", "skmir.pipelines", "skmir.pretrained",
            "skmir.pretrained.musicnn", "skmir.pretrained.crepe", "skmir.pretrained.basicpitch",
            "skmir.features",
-           "skmir.neural", "skmir.tagging",
+           "skmir.neural", "skmir.tagging", "skmir.annotation",
            "skmir.store", "skmir.nn", "skmir.nn.blocks", "skmir.nn.losses",
            "skmir.nn.representations", "skmir.nn.frontends", "skmir.nn.augmentation",
            "skmir.nn.device",

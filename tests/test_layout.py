@@ -41,7 +41,7 @@ LAYERS = [
     # 3: shipped weights, cards, the one loader
     ["skmir.pretrained"],
     # 4: sklearn estimators over nn and pretrained
-    ["skmir.neural", "skmir.features", "skmir.tagging"],
+    ["skmir.neural", "skmir.features", "skmir.tagging", "skmir.annotation"],
     # 5
     ["skmir.pipelines", "skmir.model_selection", "skmir.plot"],
     # 6: nothing imports it

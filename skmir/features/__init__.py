@@ -24,9 +24,13 @@ random_weights
     :class:`RandomWeightsFeatures`.
 transfer
     :class:`TransferFeatures`.
+frame_transfer
+    :class:`FrameTransferFeatures`: per-frame features of a shipped frame-level
+    network on the frame grid of the user's targets.
 """
 
+from skmir.features.frame_transfer import FrameTransferFeatures
 from skmir.features.random_weights import RandomWeightsFeatures
 from skmir.features.transfer import TransferFeatures
 
-__all__ = ["RandomWeightsFeatures", "TransferFeatures"]
+__all__ = ["FrameTransferFeatures", "RandomWeightsFeatures", "TransferFeatures"]

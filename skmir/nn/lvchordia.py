@@ -39,13 +39,23 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ChordNet", "CNNFeatureExtractor", "HEADS", "flatten_maps"]
+__all__ = ["CNN_CONTEXT", "ChordNet", "CNNFeatureExtractor", "HEADS", "NORMS", "flatten_maps"]
 
 #: The six heads, in output order: (name, number of classes).
 HEADS = (("triad", 73), ("bass", 13), ("seventh", 4), ("ninth", 4), ("eleventh", 3),
          ("thirteenth", 3))
 #: Constant-Q bins of the network's input (the original's SPEC_DIM).
 SPEC_DIM = 252
+#: The CNN in order: each convolution with its instance norm (then SELU), or a pooling.
+_ORDER = (("conv1a", "norm1a"), ("conv1b", "norm1b"), ("conv1c", "norm1c"), ("pool1", None),
+          ("conv2a", "norm2a"), ("conv2b", "norm2b"), ("conv2c", "norm2c"), ("pool2", None),
+          ("conv3a", "norm3a"), ("conv3b", "norm3b"), ("pool3", None),
+          ("conv4a", "norm4a"), ("conv4b", "norm4b"))
+#: The instance norms of the CNN, in order.
+NORMS = tuple(norm for _, norm in _ORDER if norm is not None)
+#: Frames on each side that a frame of the CNN's output sees (ten 3x3 convolutions;
+#: the poolings are along frequency only), beside the clip's norm statistics.
+CNN_CONTEXT = 10
 
 
 class CNNFeatureExtractor(nn.Module):
@@ -91,24 +101,38 @@ class CNNFeatureExtractor(nn.Module):
         self.norm4b = nn.InstanceNorm2d(self.cdim4)
         self.output_size = 3 * self.cdim4
 
-    def blocks(self, x):
+    def blocks(self, x, stats=None, *, until=None):
         """The maps after each pooling and after the last convolution, (batch, channels,
-        n_frames, bins): ``pool1``, ``pool2``, ``pool3``, ``cnn``."""
+        n_frames, bins): ``pool1``, ``pool2``, ``pool3``, ``cnn``.
+
+        Parameters
+        ----------
+        x : tensor of shape (batch, n_frames, 252)
+        stats : dict or None, default=None
+            Norm name (:data:`NORMS`) -> ``(mean, var)`` per channel: those norms
+            normalise with these statistics (a longer clip's, when ``x`` is a block of
+            it) instead of ``x``'s own; None: every norm is the instance norm of ``x``.
+        until : str or None, default=None
+            A norm's name: return its input (the convolution's output) instead, as
+            ``{until: maps}``, to compute that norm's statistics over a long clip.
+        """
         x = x.reshape(x.shape[0], 1, x.shape[1], SPEC_DIM)
-        x = F.selu(self.norm1a(self.conv1a(x)))
-        x = F.selu(self.norm1b(self.conv1b(x)))
-        x = F.selu(self.norm1c(self.conv1c(x)))
-        pool1 = self.pool1(x)
-        x = F.selu(self.norm2a(self.conv2a(pool1)))
-        x = F.selu(self.norm2b(self.conv2b(x)))
-        x = F.selu(self.norm2c(self.conv2c(x)))
-        pool2 = self.pool2(x)
-        x = F.selu(self.norm3a(self.conv3a(pool2)))
-        x = F.selu(self.norm3b(self.conv3b(x)))
-        pool3 = self.pool3(x)
-        x = F.selu(self.norm4a(self.conv4a(pool3)))
-        cnn = F.selu(self.norm4b(self.conv4b(x)))
-        return {"pool1": pool1, "pool2": pool2, "pool3": pool3, "cnn": cnn}
+        out = {}
+        for layer, norm in _ORDER:
+            x = getattr(self, layer)(x)
+            if norm is None:
+                out[layer] = x
+                continue
+            if norm == until:
+                return {norm: x}
+            if stats is not None and norm in stats:
+                mean, var = (v[None, :, None, None] for v in stats[norm])
+                x = (x - mean) / torch.sqrt(var + getattr(self, norm).eps)
+            else:
+                x = getattr(self, norm)(x)
+            x = F.selu(x)
+        out["cnn"] = x
+        return out
 
     def forward(self, x):
         cnn = self.blocks(x)["cnn"]
@@ -205,8 +229,16 @@ class ChordNet(nn.Module):
                              f"{list(self.layers)}.")
         blocks = self.audio_feature_block.blocks(x)
         out = {name: flatten_maps(blocks[name]) for name in ("pool1", "pool2", "pool3", "cnn")}
+        out.update(self.recurrent(out["cnn"], [n for n in wanted if n in self.layers[4:]]))
+        return {name: out[name] for name in wanted}
+
+    def recurrent(self, cnn, layers=("probabilities",)):
+        """The layers after the CNN (``lstm``, ``logits``, ``probabilities``) from the
+        CNN's flattened output ``(batch, n_frames, 240)``: a long clip's CNN output is
+        computed in blocks, then its LSTM over the whole clip at once."""
+        out = {}
         # the original passes explicit zero states (its init_hidden): torch's default
-        h = self.lstm1(out["cnn"])[0]
+        h = self.lstm1(cnn)[0]
         out["lstm"] = h
         out["logits"] = self.final_fc1(h)
         starts = [0]
@@ -215,4 +247,4 @@ class ChordNet(nn.Module):
         out["probabilities"] = torch.cat(
             [torch.softmax(out["logits"][..., a:b], dim=-1)
              for a, b in zip(starts[:-1], starts[1:])], dim=-1)
-        return {name: out[name] for name in wanted}
+        return {name: out[name] for name in layers}

@@ -75,17 +75,21 @@ def n_output_frames(n_samples):
     return int(np.floor(int(n_samples) * (ANNOTATIONS_FPS / SR)))
 
 
-def basicpitch_windows(waveforms):
+def basicpitch_windows(waveforms, start=0, stop=None):
     """Cut waveforms into basic-pitch's network inputs, as ``run_inference`` does.
 
     Parameters
     ----------
     waveforms : ndarray of shape (n_clips, n_samples)
         Mono audio at 22.05 kHz.
+    start, stop : int, default=0 and None
+        The windows to cut, ``start`` to ``stop - 1`` (None: to the last,
+        :func:`n_windows`): each window is computed on its own by the network, so a
+        long clip is run a few windows at a time this way, with the same result.
 
     Returns
     -------
-    windows : ndarray of float32, shape (n_clips, n_windows, 43844)
+    windows : ndarray of float32, shape (n_clips, stop - start, 43844)
         3840 zeros, then the audio, cut every 36164 samples; the last window is
         zero-padded.
 
@@ -96,12 +100,26 @@ def basicpitch_windows(waveforms):
     >>> w = basicpitch_windows(np.ones((2, 50000), "float32"))
     >>> w.shape, w[0, 0, 3839:3841].tolist(), float(w[0, 1, 0])
     ((2, 2, 43844), [0.0, 1.0], 1.0)
+    >>> bool((basicpitch_windows(np.ones((2, 50000)), 1)[:, 0] == w[:, 1]).all())
+    True
     """
     X = np.asarray(waveforms, dtype=np.float32)
     count = n_windows(X.shape[1])
-    padded = np.zeros((X.shape[0], (count - 1) * WINDOW_HOP + WINDOW), dtype=np.float32)
-    padded[:, PAD:PAD + X.shape[1]] = X
-    starts = np.arange(count) * WINDOW_HOP
+    stop = count if stop is None else stop
+    if not (isinstance(start, Integral) and isinstance(stop, Integral)
+            and 0 <= start <= stop <= count):
+        raise ValueError(f"basicpitch_windows: start = {start!r}, stop = {stop!r}: need "
+                         f"0 <= start <= stop <= {count} (the clips' windows).")
+    # the padded audio of windows start..stop-1 only, as audio sample indices
+    lo = start * WINDOW_HOP - PAD
+    hi = lo + max(stop - start - 1, 0) * WINDOW_HOP + WINDOW
+    padded = np.zeros((X.shape[0], hi - lo), dtype=np.float32)
+    a, b = max(lo, 0), min(hi, X.shape[1])
+    if b > a:
+        padded[:, a - lo:b - lo] = X[:, a:b]
+    starts = np.arange(stop - start) * WINDOW_HOP
+    if not len(starts):
+        return np.zeros((X.shape[0], 0, WINDOW), np.float32)
     return np.stack([padded[:, s:s + WINDOW] for s in starts], axis=1)
 
 
@@ -306,7 +324,6 @@ class BasicPitchNetwork(ShippedNetwork):
             ``n_frames = floor(n_samples * 86 / 22050)``; frame ``i`` at
             ``frame_times(n_frames)[i]``.
         """
-        import torch
 
         owner = f"{self.name}.frame_outputs"
         if layer is not None and layer not in self.layers:
@@ -320,8 +337,31 @@ class BasicPitchNetwork(ShippedNetwork):
             raise ValueError(f"{owner}: clips have {X.shape[1]} sample(s); basic-pitch gives "
                              f"floor(n_samples * 86 / 22050) frames, the first from "
                              f"{MIN_SAMPLES} samples; use longer clips.")
+        out = self.window_outputs(X, layer, batch_size=batch_size)
+        return np.ascontiguousarray(unwrap_windows(out, X.shape[1]), dtype=np.float32)
+
+    def window_outputs(self, waveforms, layer=None, start=0, stop=None, *, batch_size=8):
+        """The network's outputs of windows ``start`` to ``stop - 1`` of validated
+        waveforms, all 172 frames of each (:meth:`frame_outputs` keeps the middle 142).
+
+        Parameters
+        ----------
+        waveforms : ndarray of float32, shape (n_clips, n_samples)
+            Mono audio at 22.05 kHz, validated by the caller.
+        layer : str or None, default=None
+            As in :meth:`frame_outputs`.
+        start, stop : int, default=0 and None
+            Windows of :func:`basicpitch_windows`.
+        batch_size : int, default=8
+
+        Returns
+        -------
+        outputs : ndarray of float32, shape (n_clips, stop - start, 172, k)
+        """
+        import torch
+
         names = ("contour", "note", "onset") if layer is None else (layer,)
-        windows = basicpitch_windows(X)
+        windows = basicpitch_windows(waveforms, start, stop)
         n_clips, count = windows.shape[:2]
         flat = windows.reshape(n_clips * count, WINDOW)
         was_training = self.module.training
@@ -329,15 +369,14 @@ class BasicPitchNetwork(ShippedNetwork):
         out = []
         try:
             with torch.no_grad():
-                for start in range(0, len(flat), batch_size):
-                    batch = torch.from_numpy(flat[start:start + batch_size]).to(self.device)
+                for first in range(0, len(flat), batch_size):
+                    batch = torch.from_numpy(flat[first:first + batch_size]).to(self.device)
                     res = self.module(batch, layers=names)
                     out.append(torch.cat([res[n].reshape(len(batch), WINDOW_FRAMES, -1)
                                           for n in names], -1).float().cpu().numpy())
         finally:
             self.module.train(was_training)
-        out = np.concatenate(out).reshape(n_clips, count, WINDOW_FRAMES, -1)
-        return np.ascontiguousarray(unwrap_windows(out, X.shape[1]), dtype=np.float32)
+        return np.concatenate(out).reshape(n_clips, count, WINDOW_FRAMES, -1)
 
 
 def original_frame_times(n_frames):

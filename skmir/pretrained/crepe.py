@@ -54,16 +54,25 @@ __all__ = ["CrepeFrames", "CrepeNetwork", "bin_cents", "crepe_frames", "decode_f
            "n_frames"]
 
 
-def n_frames(n_samples):
-    """How many frames torchcrepe (``pad=True``) gives a clip of ``n_samples``.
+def n_frames(n_samples, hop_length=HOP_LENGTH):
+    """How many frames torchcrepe (``pad=True``) gives a clip of ``n_samples``, one
+    every ``hop_length`` samples (torchcrepe's ``hop_length``, 160 by default).
 
     Examples
     --------
     >>> from skmir.pretrained.crepe import n_frames
-    >>> n_frames(16000), n_frames(159), n_frames(1)
-    (101, 1, 1)
+    >>> n_frames(16000), n_frames(159), n_frames(1), n_frames(16000, 800)
+    (101, 1, 1, 21)
     """
-    return 1 + int(n_samples) // HOP_LENGTH
+    return 1 + int(n_samples) // int(hop_length)
+
+
+def _check_hop(hop_length, owner):
+    if not isinstance(hop_length, Integral) or isinstance(hop_length, bool) \
+            or hop_length < HOP_LENGTH or hop_length % HOP_LENGTH:
+        raise ValueError(f"{owner}: hop_length = {hop_length!r}: a multiple of {HOP_LENGTH} "
+                         f"samples (10 ms at {SR} Hz, CREPE's hop), e.g. {HOP_LENGTH} or "
+                         f"{5 * HOP_LENGTH}: the frames are then a subset of CREPE's own.")
 
 
 def bin_cents():
@@ -98,7 +107,7 @@ def _waveform_array(waveforms, owner):
     return X
 
 
-def crepe_frames(waveforms, start=0, stop=None):
+def crepe_frames(waveforms, start=0, stop=None, *, hop_length=HOP_LENGTH):
     """torchcrepe's network input: normalised 1024-sample frames every 10 ms.
 
     As ``torchcrepe.preprocess(audio, 16000, pad=True)``: each clip is padded with 512
@@ -113,11 +122,14 @@ def crepe_frames(waveforms, start=0, stop=None):
     start, stop : int, default=0 and None
         The frames to compute, ``start`` to ``stop - 1`` (None: to the last,
         :func:`n_frames`); long clips are framed block by block this way.
+    hop_length : int, default=160
+        Samples between frames, a multiple of 160 (torchcrepe's ``hop_length``): a
+        larger hop gives every ``hop_length // 160``-th of the 10-ms frames, for speed.
 
     Returns
     -------
     frames : ndarray of float32, shape (n_clips, stop - start, 1024)
-        Frame ``i`` is centred on sample ``160 i``.
+        Frame ``i`` is centred on sample ``hop_length * i``.
 
     Examples
     --------
@@ -129,15 +141,16 @@ def crepe_frames(waveforms, start=0, stop=None):
     ((1, 101, 1024), True)
     """
     X = _waveform_array(waveforms, "crepe_frames")
-    total = n_frames(X.shape[1])
+    _check_hop(hop_length, "crepe_frames")
+    total = n_frames(X.shape[1], hop_length)
     stop = total if stop is None else stop
     if not (isinstance(start, Integral) and isinstance(stop, Integral)
             and 0 <= start <= stop <= total):
         raise ValueError(f"crepe_frames: start = {start!r}, stop = {stop!r}: need "
                          f"0 <= start <= stop <= {total} (the clips' frames).")
     # the padded samples frames start..stop-1 cover, as an index range of the clip
-    lo = start * HOP_LENGTH - WINDOW_SIZE // 2
-    hi = (stop - 1) * HOP_LENGTH + WINDOW_SIZE // 2
+    lo = start * hop_length - WINDOW_SIZE // 2
+    hi = (stop - 1) * hop_length + WINDOW_SIZE // 2
     if stop == start:
         return np.zeros((len(X), 0, WINDOW_SIZE), np.float32)
     segment = np.zeros((len(X), hi - lo), np.float64)
@@ -146,7 +159,7 @@ def crepe_frames(waveforms, start=0, stop=None):
         segment[:, a - lo:b - lo] = X[:, a:b]
     frames = np.lib.stride_tricks.sliding_window_view(segment, WINDOW_SIZE, axis=1)
     # float64: within float32 rounding of torch's float32 mean and std
-    frames = frames[:, ::HOP_LENGTH] - frames[:, ::HOP_LENGTH].mean(axis=2, keepdims=True)
+    frames = frames[:, ::hop_length] - frames[:, ::hop_length].mean(axis=2, keepdims=True)
     std = np.sqrt((frames ** 2).sum(axis=2, keepdims=True) / (WINDOW_SIZE - 1))
     return (frames / np.maximum(std, 1e-10)).astype(np.float32)
 
@@ -285,7 +298,7 @@ class CrepeNetwork(ShippedNetwork):
         return {name: value if value.ndim == 2 else value[..., 0].transpose(1, 2)
                 for name, value in outputs.items()}
 
-    def frame_outputs(self, waveforms, layer=None, *, batch_size=8):
+    def frame_outputs(self, waveforms, layer=None, *, batch_size=8, hop_length=HOP_LENGTH):
         """Per-frame outputs over mono waveforms at 16 kHz, every 10 ms.
 
         Parameters
@@ -299,11 +312,15 @@ class CrepeNetwork(ShippedNetwork):
             torchcrepe's ``embed`` is ``"conv5"`` channel-major).
         batch_size : int, default=8
             Bounds memory: at most ``64 * batch_size`` frames per forward pass.
+        hop_length : int, default=160
+            Samples between frames, a multiple of 160 (:func:`crepe_frames`); frame
+            ``i`` then lies at ``frame_times(n)[i] * hop_length / 160``.
 
         Returns
         -------
         outputs : ndarray of float32, shape (n_clips, n_frames, k)
-            ``n_frames = 1 + n_samples // 160``; frame ``i`` at ``frame_times(n)[i]``.
+            ``n_frames = 1 + n_samples // hop_length``; frame ``i`` at
+            ``frame_times(n)[i]`` (hop 160).
         """
         import torch
 
@@ -315,8 +332,9 @@ class CrepeNetwork(ShippedNetwork):
                 or batch_size < 1:
             raise ValueError(f"{self.name}.frame_outputs: batch_size = {batch_size!r}: "
                              "an int >= 1.")
+        _check_hop(hop_length, f"{self.name}.frame_outputs")
         X = self.frontend._check(waveforms, reset=None)
-        total = n_frames(X.shape[1])
+        total = n_frames(X.shape[1], hop_length)
         step = FRAMES_PER_CLIP_IN_BATCH * batch_size
         name = "probabilities" if layer is None else layer
         was_training = self.module.training
@@ -327,7 +345,8 @@ class CrepeNetwork(ShippedNetwork):
                 for clip in X:
                     blocks = []
                     for start in range(0, total, step):
-                        frames = crepe_frames(clip[None], start, min(start + step, total))[0]
+                        frames = crepe_frames(clip[None], start, min(start + step, total),
+                                              hop_length=hop_length)[0]
                         value = self.layer_outputs(
                             torch.from_numpy(frames).to(self.device), [name])[name]
                         blocks.append(value.reshape(len(frames), -1).float().cpu().numpy())

@@ -46,7 +46,7 @@ HEAD_SIZES = (73, 13, 4, 4, 3, 3)
 #: The original decoder's penalty (log-probability) of a chord change.
 CHANGE_PENALTY = 30.0
 
-__all__ = ["ChordiaCQT", "LVChordiaNetwork", "decode_chords"]
+__all__ = ["ChordiaCQT", "LVChordiaNetwork", "clip_tuning", "decode_chords"]
 
 
 def _fmin():
@@ -238,6 +238,136 @@ class LVChordiaNetwork(ShippedNetwork):
         finally:
             self.module.train(was_training)
         return np.concatenate(out)
+
+
+    def block_outputs(self, waveforms, block_frames, overlap_frames):
+        """The heads' probabilities of long clips, a block of frames at a time, as
+        :meth:`frame_outputs` gives them in one pass (within float rounding).
+
+        Three things of the network span the whole clip, and each is computed so:
+        the CQT's tuning (:func:`clip_tuning`, over every block's peaks), the
+        statistics of the CNN's ten instance norms (their sums over every block, one
+        norm after the other: each needs the ones before it, so the CNN runs up to
+        eleven times) and the bidirectional LSTM (over the CNN's output of the whole
+        clip, 240 values a frame). The CQT runs on each block with ``overlap_frames``
+        of audio on each side (its longest filter spans 2.2 s) and the CNN with
+        :data:`skmir.nn.lvchordia.CNN_CONTEXT` frames, all that a frame sees.
+        Memory: a block, and the clip's CQT and CNN output (2 kB a frame).
+
+        Parameters
+        ----------
+        waveforms : ndarray of float32, shape (n_clips, n_samples)
+            Mono audio at 22.05 kHz, validated by the caller.
+        block_frames : int
+            Frames per block.
+        overlap_frames : int
+            Frames of audio context on each side of a block for the CQT.
+
+        Returns
+        -------
+        probabilities : ndarray of float32, shape (n_clips, n_frames, 100)
+        """
+        import torch
+
+        was_training = self.module.training
+        self.module.eval()
+        try:
+            with torch.no_grad():
+                return np.stack([self._block_clip(clip, int(block_frames), int(overlap_frames))
+                                 for clip in np.asarray(waveforms, dtype=np.float32)])
+        finally:
+            self.module.train(was_training)
+
+    def _block_clip(self, clip, block_frames, overlap_frames):
+        import torch
+
+        from skmir.nn.lvchordia import CNN_CONTEXT, NORMS, flatten_maps
+
+        total = 1 + len(clip) // HOP_LENGTH
+        # the network's input with the clip's tuning: (n_frames, 252)
+        cqt = self.frontend.cqt().set_params(tuning=clip_tuning(clip, block_frames))
+        S = np.empty((total, NETWORK_BINS[1] - NETWORK_BINS[0]), np.float32)
+        for b0, b1, f0, f1 in _block_ranges(total, block_frames, overlap_frames):
+            seg = clip[None, f0 * HOP_LENGTH:min(len(clip), f1 * HOP_LENGTH)]
+            S[b0:b1] = self.patches(cqt.transform(seg))[0, 0, b0 - f0:b1 - f0]
+        cnn = self.module.audio_feature_block
+        ranges = list(_block_ranges(total, block_frames, CNN_CONTEXT))
+        stats = {}
+        for norm in NORMS:  # the clip's mean and (biased) variance per channel, in order
+            s1 = s2 = count = 0
+            for _, _, maps in _cnn_blocks(cnn, S, ranges, stats, norm, self.device):
+                h = maps[norm].double()
+                s1, s2 = s1 + h.sum((0, 2, 3)), s2 + (h * h).sum((0, 2, 3))
+                count += h[0, 0].numel()
+            mean = s1 / count
+            stats[norm] = (mean.float(), (s2 / count - mean * mean).float())
+        features = torch.empty((1, total, cnn.output_size), device=self.device)
+        for b0, b1, maps in _cnn_blocks(cnn, S, ranges, stats, None, self.device):
+            features[:, b0:b1] = flatten_maps(maps["cnn"])
+        return self.module.recurrent(features)["probabilities"][0].float().cpu().numpy()
+
+
+def _cnn_blocks(cnn, S, ranges, stats, until, device):
+    """The CNN's maps of each block of the network's input ``S`` (n_frames, 252), the
+    block's own frames only, normalised with the clip's ``stats``."""
+    import torch
+
+    for b0, b1, f0, f1 in ranges:
+        maps = cnn.blocks(torch.from_numpy(S[None, f0:f1]).to(device), stats, until=until)
+        yield b0, b1, {k: v[:, :, b0 - f0:b1 - f0] for k, v in maps.items()}
+
+def _block_ranges(total, block, overlap):
+    """(b0, b1, f0, f1): blocks of ``block`` frames and their context of ``overlap``."""
+    for b0 in range(0, total, block):
+        b1 = min(b0 + block, total)
+        yield b0, b1, max(0, b0 - overlap), min(total, b1 + overlap)
+
+
+def clip_tuning(clip, block_frames=2584):
+    """``librosa.estimate_tuning(y=clip, sr=22050, bins_per_octave=36)``, the tuning
+    ``hybrid_cqt`` estimates for a clip, computed ``block_frames`` STFT frames at a time.
+
+    librosa's ``piptrack`` is frame-local (each frame's threshold is relative to its
+    own maximum); only the magnitude threshold (the median over the clip) and the
+    histogram need the whole clip, and they take the peaks of every block. Equal to
+    librosa's estimate (tested).
+
+    Parameters
+    ----------
+    clip : ndarray of shape (n_samples,)
+        Mono audio at 22.05 kHz.
+    block_frames : int, default=2584
+        STFT frames (of 512 samples) per block: 60 s.
+
+    Returns
+    -------
+    tuning : float
+        In fractions of a bin of 36 per octave, as librosa gives it.
+
+    Examples
+    --------
+    >>> import librosa, numpy as np
+    >>> from skmir.pretrained.lvchordia import clip_tuning
+    >>> y = np.sin(2 * np.pi * 443 * np.arange(44100) / 22050).astype("float32")
+    >>> clip_tuning(y, 20) == librosa.estimate_tuning(y=y, sr=22050, bins_per_octave=36)
+    True
+    """
+    import librosa
+
+    n_fft, hop = 2048, 512  # piptrack's defaults, as estimate_tuning calls it
+    clip = np.asarray(clip, dtype=np.float32)
+    total = 1 + len(clip) // hop
+    pitches, mags = [], []
+    # a frame sees n_fft // 2 samples on each side: 2 frames
+    for b0, b1, f0, f1 in _block_ranges(total, int(block_frames), 4):
+        pitch, mag = librosa.piptrack(y=clip[f0 * hop:min(len(clip), f1 * hop)], sr=SR,
+                                      n_fft=n_fft)
+        pitch, mag = pitch[:, b0 - f0:b1 - f0], mag[:, b0 - f0:b1 - f0]
+        pitches.append(pitch[pitch > 0])
+        mags.append(mag[pitch > 0])
+    pitch, mag = np.concatenate(pitches), np.concatenate(mags)
+    threshold = np.median(mag) if len(mag) else 0.0
+    return float(librosa.pitch_tuning(pitch[mag >= threshold], bins_per_octave=BINS_PER_OCTAVE))
 
 
 def _vocabulary(chords):
