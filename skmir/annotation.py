@@ -124,8 +124,7 @@ class _FrameAnnotator(NamedRefusals, TransformerMixin, BaseEstimator):
         owner = f"{type(self).__name__}({self.source!r})"
         sr = self.network_.sr
         fixed_rate_input(X, self.sr, sr, owner)
-        X = check_waveforms(self, X, reset=bool(reset),
-                            min_samples=self.network_.min_samples)
+        X = check_waveforms(self, X, reset=bool(reset))
         if X.ndim != 2:
             raise ValueError(refusal(
                 owner, "X", X, f"takes mono waveforms (n_clips, n_samples) at sr={sr} Hz; "
@@ -231,6 +230,11 @@ class ChordRecognizer(_FrameAnnotator):
         network's rate, declares that plain arrays are at it. skmir never resamples
         silently, so any other rate is refused.
 
+    Notes
+    -----
+    A clip shorter than one hop (512 samples, 23 ms; the CQT takes no less) is read
+    with silence after it, and keeps its one frame.
+
     Attributes
     ----------
     tags_ : ndarray of str
@@ -278,6 +282,10 @@ class ChordRecognizer(_FrameAnnotator):
         from skmir.pretrained.lvchordia import HOP_LENGTH
 
         network = self.network_
+        if X.shape[1] < HOP_LENGTH:
+            # shorter than the CQT takes: silence after the clip, still its one frame
+            padded = np.pad(X, ((0, 0), (0, HOP_LENGTH - X.shape[1])))
+            return network.frame_outputs(padded, batch_size=self.batch_size)[:, :1]
         frames = None if self.block_seconds is None else \
             max(1, round(self.block_seconds * network.sr / HOP_LENGTH))
         if frames is None or 1 + X.shape[1] // HOP_LENGTH <= frames:
@@ -529,6 +537,11 @@ class NoteTranscriber(_FrameAnnotator):
         :class:`skmir.Waveforms`); 22050, the network's rate, declares that plain
         arrays are at it. Any other rate is refused.
 
+    Notes
+    -----
+    basic-pitch gives ``floor(n_samples * 86 / 22050)`` frames: none to a clip under
+    257 samples (11.7 ms), whose piano roll and notes are then empty.
+
     Attributes
     ----------
     tags_ : ndarray of str
@@ -591,6 +604,8 @@ class NoteTranscriber(_FrameAnnotator):
         per_block = count if self.block_seconds is None else \
             max(1, round(self.block_seconds * network.sr / bp.WINDOW_HOP))
         total = bp.n_output_frames(X.shape[1])
+        if total == 0:  # basic-pitch gives no frame to a clip under 257 samples (11.7 ms)
+            return np.zeros((len(X), 0, len(self.tags_)), np.float32)
         out = None
         for w0 in range(0, count, per_block):
             w1 = min(count, w0 + per_block)
@@ -620,8 +635,10 @@ class NoteTranscriber(_FrameAnnotator):
     def _decode(self, activations):
         from skmir.pretrained.basicpitch import MIDI_OFFSET
 
-        notes, times = self._notes(activations)
         roll = np.zeros((len(activations), 88), dtype=bool)
+        if not len(activations):
+            return roll, (np.zeros((0, 2)), np.zeros(0), np.zeros(0))
+        notes, times = self._notes(activations)
         # a note spans frames [start, end): its times are those frames' times
         starts, ends = np.searchsorted(times, notes[:, 0]), np.searchsorted(times, notes[:, 1])
         for s, e, midi in zip(starts, ends, notes[:, 2].astype(int)):

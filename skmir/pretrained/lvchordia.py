@@ -349,7 +349,7 @@ def clip_tuning(clip, block_frames=2584):
     >>> import librosa, numpy as np
     >>> from skmir.pretrained.lvchordia import clip_tuning
     >>> y = np.sin(2 * np.pi * 443 * np.arange(44100) / 22050).astype("float32")
-    >>> clip_tuning(y, 20) == librosa.estimate_tuning(y=y, sr=22050, bins_per_octave=36)
+    >>> bool(clip_tuning(y, 20) == librosa.estimate_tuning(y=y, sr=22050, bins_per_octave=36))
     True
     """
     import librosa
