@@ -4,7 +4,7 @@
 The three shipped frame-level networks (``skmir.list_pretrained(level="frame")``),
 used as they ship (:class:`skmir.ChordRecognizer`, :class:`skmir.PitchTracker`,
 :class:`skmir.NoteTranscriber`: ``fit`` trains nothing) and as frame-level transfer
-features (:class:`skmir.features.FrameTransferFeatures` + a per-frame
+features (:class:`skmir.FrameTransferFeatures` + a per-frame
 ``LogisticRegression``), against skmir's from-scratch frame estimators trained on
 generated clips and librosa's classic tools, scored with mir_eval on unseen generated
 clips (``make_music``, whose annotations are exact), averaged over clips:
