@@ -142,12 +142,15 @@ def minute():
                       harmony="rich").data
 
 
-def test_crepe_blocks_are_one_pass_bit_for_bit(minute):
-    # CREPE is frame-local: 512 samples of context per side is all a frame sees
+def test_crepe_blocks_are_one_pass(minute):
+    # CREPE is frame-local: 512 samples of context per side is all a frame sees, so a
+    # frame's input is the same bit for bit; its forward pass shares a batch with
+    # other frames, which leaves float32 rounding (1.5e-11 measured)
     y = np.asarray(minute)[:, ::2][:, :16000 * 60].copy()  # a minute at 16 kHz
     one = PitchTracker(sr=16000, hop_length=3200, block_seconds=None, device="cpu").fit()
     blocks = PitchTracker(sr=16000, hop_length=3200, block_seconds=7.3, device="cpu").fit()
-    np.testing.assert_array_equal(blocks.predict_proba(y), one.predict_proba(y))
+    np.testing.assert_allclose(blocks.predict_proba(y), one.predict_proba(y), rtol=1e-6,
+                               atol=1e-9)
     np.testing.assert_array_equal(blocks.predict(y), one.predict(y))
 
 
