@@ -158,7 +158,8 @@ def test_a_larger_hop_takes_every_kth_crepe_frame(pitch):
     y = np.random.default_rng(0).standard_normal((1, 8000)).astype(np.float32)
     every = pitch.predict_proba(y)
     fifth = PitchTracker(sr=16000, hop_length=800, device="cpu").fit()
-    np.testing.assert_array_equal(fifth.predict_proba(y), every[:, ::5])
+    # the same frames (crepe_frames), in other forward batches: float32 rounding at most
+    np.testing.assert_allclose(fifth.predict_proba(y), every[:, ::5], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(fifth.frame_times(3), [0, 0.05, 0.1])
 
 
