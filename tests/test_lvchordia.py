@@ -188,7 +188,7 @@ def test_decoding_errors(call, match):
 
 def test_bad_input_is_refused(network):
     X = np.zeros((1, 22050), np.float32)
-    with pytest.raises(ValueError, match="ChordiaCQT: X is a plain array, which does not say "
+    with pytest.raises(ValueError, match="ChordiaCQT: X = .*: a plain array, which does not say "
                                          "its sample rate"):
         lv.ChordiaCQT().fit_transform(X)
     with pytest.raises(ValueError, match="ChordiaCQT: sr = 16000: ChordiaCQT reads audio "
@@ -197,8 +197,8 @@ def test_bad_input_is_refused(network):
     with pytest.raises(ValueError, match="ChordiaCQT: X.sr = 16000: the waveforms were loaded "
                                          "at sr=16000, but ChordiaCQT reads audio at 22050"):
         network.frame_outputs(skmir.Waveforms(X, sr=16000))
-    with pytest.raises(ValueError, match="ChordiaCQT: clips have 100 sample.*fewer than the "
-                                         "512"):
+    with pytest.raises(ValueError, match="ChordiaCQT: X = .*: clips have 100 sample.*fewer "
+                                         "than the 512"):
         network.frame_outputs(np.zeros((1, 100), np.float32))
     with pytest.raises(ValueError, match="mono waveforms"):
         network.frame_outputs(np.zeros((1, 2, 22050), np.float32))
