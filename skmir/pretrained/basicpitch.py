@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import check_waveforms, fixed_rate_input
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
 from skmir.pretrained.network import ShippedNetwork
 
 __all__ = ["BasicPitchNetwork", "BasicPitchWindows", "basicpitch_windows", "frame_times",
@@ -151,7 +151,7 @@ def frame_times(n_frames):
     return ((j // KEPT) * WINDOW_HOP + (j % KEPT) * HOP) / SR
 
 
-class BasicPitchWindows(TransformerMixin, BaseEstimator):
+class BasicPitchWindows(NamedRefusals, TransformerMixin, BaseEstimator):
     """basic-pitch's front end: 22.05 kHz mono waveforms to the network's windows.
 
     The CQT, its normalisation and the harmonic stacking are layers of the network

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import check_waveforms, fixed_rate_input
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
 from skmir.pretrained.network import ShippedNetwork
 
 SR = 16000
@@ -151,7 +151,7 @@ def crepe_frames(waveforms, start=0, stop=None):
     return (frames / np.maximum(std, 1e-10)).astype(np.float32)
 
 
-class CrepeFrames(TransformerMixin, BaseEstimator):
+class CrepeFrames(NamedRefusals, TransformerMixin, BaseEstimator):
     """torchcrepe's front end as a transformer: waveforms in, normalised frames out.
 
     16 kHz mono waveforms in, ``(n_clips, 1024, n_frames)`` float32 out: the frames of

