@@ -327,7 +327,8 @@ SHORT_CLIP_CHECKS = [
     "check_f_contiguous_array_estimator", "check_fit2d_1sample", "check_fit2d_predict1d",
     "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
     "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-    "check_n_features_in", "check_n_features_in_after_fitting", "check_pipeline_consistency", "check_positive_only_tag_during_fit",
+    "check_n_features_in", "check_n_features_in_after_fitting", "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
     "check_readonly_memmap_input", "check_transformer_data_not_an_array",
     "check_transformer_general", "check_transformer_preserve_dtypes",
     "check_transformers_unfitted_stateless"]
