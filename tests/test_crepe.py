@@ -199,7 +199,7 @@ def test_card():
     licence = (PRETRAINED / card["license"]["file"]).read_text()
     assert licence.startswith("MIT License") and "Max Morrison" in card["attribution"]
     assert "NSynth" in card["training"]["dataset"]
-    assert "MDB-stem-synth" in card["scores"]
+    assert "Table 1" in card["scores"]["metric"] and "arXiv" in card["scores"]["citation"]
     assert (PRETRAINED / f"{NAME}.md").read_text().startswith(f"# {NAME}\n")
     assert NAME in list_pretrained(level="frame")
     assert NAME not in list_pretrained(level="clip")
