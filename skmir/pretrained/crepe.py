@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
 from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork
+from skmir.pretrained.network import ShippedNetwork, load_weights
 
 SR = 16000
 WINDOW_SIZE = 1024
@@ -237,29 +237,10 @@ class CrepeNetwork(ShippedNetwork):
     @classmethod
     def from_card(cls, card, weights, device):
         """Build the card's network and read its safetensors weights (checked)."""
-        import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         from skmir.nn.crepe import Crepe
 
         name = card["name"]
-        try:
-            state = load_file(weights, device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
-                             f"{exc}") from exc
-        module = Crepe(**card["network"])
-        try:
-            result = module.load_state_dict(state, strict=False)
-        except RuntimeError as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"{exc}") from exc
-        missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-        if missing or result.unexpected_keys:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"missing {missing}, unexpected {result.unexpected_keys}.")
-        module = module.to(torch.device(device)).eval()
+        module = load_weights(Crepe(**card["network"]), name, weights, device)
         layers = {layer: (int(channels), True) for layer, channels in card["layers"].items()}
         return cls(name=name, card=card, frontend=CrepeFrames(sr=SR).fit(
                        np.zeros((1, 1), np.float32)),
