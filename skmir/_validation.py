@@ -28,7 +28,8 @@ _VERBS = frozenset({"fit", "transform", "fit_transform", "predict", "predict_pro
 
 def shown(value, limit=80):
     """A value as a refusal shows it: arrays by shape and dtype, paths and strings
-    quoted, anything else by its repr, cut at ``limit`` characters.
+    quoted and whole (a file's name is what the user needs), anything else by its
+    repr, cut at ``limit`` characters.
 
     Examples
     --------
@@ -39,7 +40,9 @@ def shown(value, limit=80):
     """
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{value.dtype} array of shape {tuple(value.shape)}"
-    text = repr(str(value)) if isinstance(value, PathLike) else repr(value)
+    if isinstance(value, str | PathLike):
+        return repr(str(value))
+    text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -259,7 +262,7 @@ def check_sr(X, sr, owner, *, declared=True):
     x_sr = getattr(X, "sr", None)
     if x_sr is not None and sr is not None and int(x_sr) != int(sr):
         raise ValueError(refusal(
-            owner, "sr", sr, f"but the waveforms were loaded at sr={x_sr}. skmir never "
+            owner, "sr", sr, f"the waveforms were loaded at sr={x_sr}, and skmir never "
             f"resamples silently: set sr={x_sr} here, or load the audio at sr={sr}."))
     if x_sr is None and sr is not None and not declared:
         raise ValueError(refusal(

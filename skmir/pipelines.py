@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from skmir._validation import entry_point
+from skmir._validation import entry_point, refusal
 from skmir.io import AudioLoader
 from skmir.preprocessing import SpectrogramScaler, TimeSummary
 from skmir.pretrained import model_card
@@ -260,10 +260,9 @@ def make_models(names=DEFAULT_MODELS, *, sr=22050, random_state=0):
         names = DEFAULT_MODELS if names == "default" else [n.strip() for n in names.split(",")]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
-        raise ValueError(
-            f"Unknown model name(s) {unknown or names!r}; available models are "
-            f"{', '.join(MODELS)}."
-        )
+        raise ValueError(refusal(None, "names", list(names), f"unknown model name(s) "
+                                 f"{unknown or names!r}; available models are "
+                                 f"{', '.join(MODELS)}."))
     return {name: MODELS[name](sr, random_state) for name in names}
 
 

@@ -75,7 +75,7 @@ def test_augment_bad_values(kwargs, match):
 
 def test_augment_input_errors():
     X = _tones(2)
-    with pytest.raises(ValueError, match="sr=16000 but the waveforms were loaded at sr=8000"):
+    with pytest.raises(ValueError, match="sr = 16000: the waveforms were loaded at sr=8000"):
         augment(Waveforms(X, sr=SR), [0, 1], 16000)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         augment(X, [0], SR)

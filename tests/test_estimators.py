@@ -325,7 +325,7 @@ def test_progress_by_default_when_someone_watches(capsys, monkeypatch):
 
 
 def test_bad_architecture_fails_before_any_data_or_torch_work():
-    with pytest.raises(ValueError, match=r"architecture='c2-p2-x1': token 'x1' at position 3"):
+    with pytest.raises(ValueError, match=r"architecture = 'c2-p2-x1': token 'x1' at position 3"):
         NeuralClassifier("c2-p2-x1").fit(None, None)
     with pytest.raises(ValueError, match=r"channels=\(8, 8, 8\) has 3 values but "):
         NeuralClassifier("crnn", channels=(8, 8, 8)).fit(X3, Y3)

@@ -79,7 +79,7 @@ def test_audio_loader_passes_waveforms_through():
     assert out.shape == (3, 150) and out.sr == 100 and out[:, 100:].sum() == 0
     stereo = np.ones((3, 2, 100))
     assert AudioLoader(sr=100).fit_transform(stereo).shape == (3, 100)
-    with pytest.raises(ValueError, match="sr=100 but the waveforms were loaded at sr=8000"):
+    with pytest.raises(ValueError, match="sr = 100: the waveforms were loaded at sr=8000"):
         AudioLoader(sr=100).fit_transform(Waveforms(X, sr=8000))
 
 

@@ -41,11 +41,13 @@ FEW = settings(max_examples=12, deadline=None, derandomize=True,
 
 
 def assert_refusal(err, owner, *named):
-    """The message of ``err`` starts with ``owner:`` and names one of ``named``."""
+    """The message of ``err`` starts with ``owner:`` (a name or a tuple of the names
+    allowed) and names one of ``named``."""
     message = str(err.value if hasattr(err, "value") else err)
     form = FORM.match(message)
     assert form, f"no owner in: {message!r}"
-    assert form["owner"].split("(")[0].split(".")[0] == owner, message
+    owners = (owner,) if isinstance(owner, str) else owner
+    assert form["owner"].split("(")[0].split(".")[0] in owners, message
     assert any(name in form["body"] for name in named), (named, message)
 
 
@@ -55,8 +57,10 @@ def test_refusal_shows_arrays_by_shape_and_cuts_long_values():
     assert refusal("f", "X", np.zeros((2, 3), "float32"), "do this.") == (
         "f: X = float32 array of shape (2, 3): do this.")
     assert refusal(None, "file", "a.wav", "missing.") == "file = 'a.wav': missing."
-    long = shown("x" * 200)
+    long = shown(list(range(100)))
     assert len(long) == 80 and long.endswith("...")
+    path = "/a/long/folder/" * 10 + "song.wav"  # a file's name is never cut
+    assert shown(path) == repr(path)
 
 
 def test_foreign_errors_get_the_owner_and_keep_their_type():
@@ -161,10 +165,10 @@ def test_a_file_refusal_names_the_entry_point_the_user_called(tmp_path):
 
 # -- property tests ---------------------------------------------------------------
 
-SR = 8000
+SR = 16000
 
 
-def _clips(seed, n=4, seconds=0.5):
+def _clips(seed, n=4, seconds=0.25):
     rng = np.random.default_rng(seed)
     t = np.arange(int(SR * seconds)) / SR
     f0 = rng.uniform(200, 800, (n, 1))
@@ -185,8 +189,9 @@ def _documented(name, value):
     if name == "noise_snr":
         if value is None:
             return True
-        lo, hi = (value, value) if isinstance(value, float) else value
-        return isinstance(lo, float) and -20 <= lo <= hi <= 100
+        lo, hi = (value, value) if isinstance(value, float) else (
+            value if isinstance(value, tuple) else (None, None))
+        return isinstance(lo, float) and isinstance(hi, float) and -20 <= lo <= hi <= 100
     top = {"pitch_shift": 12, "time_stretch": 1, "wave_gain": 60}[name]
     return isinstance(value, float) and 0 <= value <= top
 
@@ -199,12 +204,13 @@ def _documented(name, value):
        seed=st.integers(0, 2**16))
 def test_frontend_estimators_learn_or_name_the_parameter(frontend, augmentation, kind, seed):
     X = _clips(seed)
-    data = {"waveforms": Waveforms(X, SR), "plain": X, "other_rate": Waveforms(X, 16000),
+    data = {"waveforms": Waveforms(X, SR), "plain": X, "other_rate": Waveforms(X, 22050),
             "short": Waveforms(X[:, :40], SR), "spectrograms": np.abs(X).reshape(4, 16, -1),
             "nan": Waveforms(np.where(np.arange(X.shape[1]) == 7, np.nan, X), SR)}[kind]
     est = NeuralClassifier("c1", frontend=frontend, max_epochs=1, batch_size=2, verbose=0,
                            random_state=0, **augmentation)
-    valid = kind in ("waveforms", "other_rate") and all(
+    # a short clip said to be audio is audio: the centred front ends pad it
+    valid = kind in ("waveforms", "other_rate", "short") and all(
         _documented(name, value) for name, value in augmentation.items())
     try:
         with warnings.catch_warnings():
@@ -213,7 +219,8 @@ def test_frontend_estimators_learn_or_name_the_parameter(frontend, augmentation,
     except (ValueError, TypeError) as err:
         assert not valid, err
         bad = [name for name, value in augmentation.items() if not _documented(name, value)]
-        assert_refusal(err, "NeuralClassifier", *(bad or ["X"]))
+        # the estimator, or the front end's step that refused inside it
+        assert_refusal(err, ("NeuralClassifier", "MelSpectrogram", "CQT"), *(bad or ["X"]))
         return
     assert valid, f"{kind} input with {augmentation} was accepted"
     assert proba.shape == (4, 2) and np.isfinite(proba).all()
@@ -226,8 +233,8 @@ STORE_DAMAGE = ["none", "flip_chunk_byte", "edit_rows", "truncate_store_json",
 @pytest.fixture(scope="module")
 def clean_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("store")
-    frontend = MelSpectrogram(sr=SR, n_fft=256, hop_length=128, n_mels=8).fit(None)
     X = Waveforms(np.vstack([_clips(s, n=3) for s in range(2)]), SR)
+    frontend = MelSpectrogram(sr=SR, n_fft=256, hop_length=128, n_mels=8).fit(X)
     build_store(frontend, X, root / "s", y=np.arange(6) % 2, chunk_size=2, verbose=0)
     return root / "s", frontend.transform(X)
 
@@ -255,7 +262,7 @@ def test_a_store_serves_what_it_wrote_or_names_the_damaged_file(
         victim.unlink()
     elif damage == "edit_rows":
         rows = json.loads(victim.read_text())
-        rows["y"] = [1 - v for v in rows["y"]] if "y" in rows else rows
+        rows["y"]["values"] = [1 - v for v in rows["y"]["values"]]
         victim.write_text(json.dumps(rows))
     elif damage == "garbage_rows":
         victim.write_text("{not json")
@@ -270,7 +277,7 @@ def test_a_store_serves_what_it_wrote_or_names_the_damaged_file(
         assert_refusal(err, "FeatureStore", victim.name, str(victim))
         return
     assert damage == "none", f"{damage} was served"
-    np.testing.assert_array_equal(values, expected)
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-6)  # chunk by chunk
     np.testing.assert_array_equal(labels, np.arange(6) % 2)
 
 
@@ -298,43 +305,53 @@ def test_shipped_networks_describe_audio_or_name_the_problem(name, use, kind, k)
                 top = tagger.top_tags(out, k=k)
                 assert len(top) == 1 and len(top[0]) == min(k, len(tagger.tags_))
     except ValueError as err:
+        # a clip shorter than the front end's window may be refused (choi2017-tags);
+        # musicnn pads a clip shorter than its 3-s patch, as musicnn does
+        assert kind != "right" or use == "top_tags" and k < 1, err
         assert_refusal(err, owner, "X", "k = ", "sr")
         return
-    assert kind == "right" and k >= 1 or use != "top_tags" and kind == "right", kind
+    assert kind in ("right", "short") and (use != "top_tags" or k >= 1), kind
     assert np.isfinite(out).all() and out.shape[0] == 1
 
 
-@settings(max_examples=12, deadline=None, derandomize=True)
-@given(command=st.sampled_from(["tag", "compare"]),
-       fault=st.sampled_from(["missing_file", "not_audio", "bad_model", "bad_top",
-                              "empty_folder", "bad_scheduler"]))
+COMMAND_FAULTS = {
+    "tag": ["missing_file", "not_audio", "bad_model", "bad_top", "empty_folder"],
+    "compare": ["missing_file", "bad_models", "bad_cv", "empty_folder", "bad_scheduler",
+                "bad_out"],
+}
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=st.sampled_from([(c, f) for c, faults in COMMAND_FAULTS.items() for f in faults]))
 def test_commands_exit_2_with_one_line_naming_the_option_or_file(
-        command, fault, tmp_path_factory, capsys):
+        case, tmp_path_factory, capsys):
+    command, fault = case
     root = tmp_path_factory.mktemp("cmd")
     text = root / "notes.wav"
     text.write_text("not audio")
     (root / "empty").mkdir()
-    argv = {"missing_file": [str(root / "nope.wav")], "not_audio": [str(text)],
-            "bad_model": [str(text), "--model", "wavenet"], "bad_top": [str(text), "--top", "0"],
-            "empty_folder": [str(root / "empty")],
-            "bad_scheduler": [str(root / "empty"), "--scheduler", "tls://127.0.0.1:1"]}[fault]
-    if command == "compare":
-        argv = [a for a in argv if a not in ("--model", "wavenet", "--top", "0")]
-        if fault in ("bad_model", "bad_top"):
-            argv += ["--models", "wavenet"]
+    argv, named = {
+        "missing_file": ([str(root / "nope.wav")], "nope.wav"),
+        "not_audio": ([str(text)], "notes.wav"),
+        "bad_model": ([str(text), "--model", "wavenet"], "--model = 'wavenet'"),
+        "bad_top": ([str(text), "--top", "0"], "--top = 0"),
+        "empty_folder": ([str(root / "empty")], "empty"),
+        "bad_models": (["--models", "mfcc-svm,wavenet"], "wavenet"),
+        "bad_cv": (["--cv", "1"], "--cv = 1"),
+        "bad_scheduler": ([str(root / "empty"), "--scheduler", "tls://127.0.0.1:1"],
+                          "--scheduler = 'tls://127.0.0.1:1'"),
+        "bad_out": (["--out", str(text / "report")], "--out = "),
+    }[fault]
+    if command == "compare" and fault != "bad_out":
         argv += ["--out", str(root / "out")]
     capsys.readouterr()
-    try:
-        code = main([command, *argv])
-    except SystemExit as exit_:  # argparse refuses an option it does not know
-        code = exit_.code
+    code = main([command, *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2, (fault, err)
-    line = err[-1]
-    assert line.startswith(f"skmir {command}: error: "), line
-    named = {"missing_file": "nope.wav", "not_audio": "notes.wav", "bad_model": "wavenet",
-             "bad_top": "--top", "empty_folder": "empty", "bad_scheduler": "scheduler"}[fault]
-    assert named in line, (fault, line)
+    # the last line is the error; a file skipped on the way is named on its own line
+    assert err[-1].startswith(f"skmir {command}: error: "), err
+    assert any(named in line for line in err), (fault, err)
 
 
 def test_log_compression_names_its_input():

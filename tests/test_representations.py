@@ -100,6 +100,6 @@ def test_librosa_parameter_error_becomes_value_error(clips):
 
 def test_mismatched_sample_rate_is_an_error(clips):
     X = Waveforms(clips, sr=16000)
-    with pytest.raises(ValueError, match="sr=22050 but the waveforms were loaded at sr=16000"):
+    with pytest.raises(ValueError, match="sr = 22050: the waveforms were loaded at sr=16000"):
         MelSpectrogram(sr=SR).fit(X)
     assert MelSpectrogram(sr=16000).fit_transform(X).shape[0] == 3

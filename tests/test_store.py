@@ -215,7 +215,7 @@ def test_unreadable_files_keep_their_rows(audio, tmp_path):
         store = build_store(_frontend(), files, tmp_path / "s", y=labels, chunk_size=4,
                             verbose=0)
     assert np.flatnonzero(~store.ok).tolist() == [3, 7]
-    assert sorted(store.reasons) == [3, 7] and "Cannot decode" in store.reasons[3]
+    assert sorted(store.reasons) == [3, 7] and "cannot be decoded" in store.reasons[3]
     assert store.y.tolist() == labels.tolist()  # aligned: nothing shifted
     assert not store[3].any() and not store[7].any()
     good = store.good

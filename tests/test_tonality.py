@@ -222,7 +222,7 @@ def test_k1_needs_key_or_mode_labels():
     X = np.random.default_rng(0).random((8, 12, 4)).astype(np.float32)
     with pytest.raises(ValueError, match="NeuralClassifier: y = 'cat' is not a key label"):
         NeuralClassifier("k1", max_epochs=1, early_stopping=False).fit(X, ["cat", "dog"] * 4)
-    with pytest.raises(ValueError, match="NeuralRegressor: architecture='k1' ends in the key"):
+    with pytest.raises(ValueError, match="NeuralRegressor: architecture = 'k1': ends in the key"):
         NeuralRegressor("k1", max_epochs=1, early_stopping=False).fit(X, np.arange(8.0))
 
 

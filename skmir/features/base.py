@@ -33,14 +33,14 @@ def select_layers(layers, available, owner, architecture):
     for k in chosen:
         if isinstance(k, bool) or not isinstance(k, Integral) or not (1 <= abs(k) <= n):
             raise ValueError(
-                f"{owner}: layers={layers!r}: layer {k!r} does not exist. Architecture "
+                f"{owner}: layers = {layers!r}: layer {k!r} does not exist. Architecture "
                 f"{architecture!r} has {n} layer(s) that give features ({listing}; "
                 "pooling and the output layer do not); pass 'all', a number in "
                 f"1..{n} (or -{n}..-1 from the end), or a list of them."
             )
         picked.append(k - 1 if k > 0 else n + k)
     if len(set(picked)) != len(picked):
-        raise ValueError(f"{owner}: layers={layers!r} names a layer twice.")
+        raise ValueError(f"{owner}: layers = {layers!r}: names a layer twice.")
     return sorted(picked)
 
 

@@ -280,13 +280,13 @@ class TransferFeatures(DeepFeatures):
                 k = available[k - 1 if k > 0 else len(available) + k]
             if k not in available:
                 raise ValueError(
-                    f"{owner}: layers={self.layers!r}: layer {k!r} does not exist in "
+                    f"{owner}: layers = {self.layers!r}: layer {k!r} does not exist in "
                     f"{self.source!r}; its layers are {available} (or numbers 1.."
                     f"{len(available)}), 'all' or 'auto'."
                 )
             names.append(k)
         if len(set(names)) != len(names):
-            raise ValueError(f"{owner}: layers={self.layers!r} names a layer twice.")
+            raise ValueError(f"{owner}: layers = {self.layers!r}: names a layer twice.")
         self.feature_layers_ = names
         kinds = ["avg", "max"] if self.pooling == "both" else [self.pooling]
         self._names = np.asarray(

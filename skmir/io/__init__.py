@@ -11,6 +11,9 @@ lengths
     and :func:`describe_lengths` (what cropping and padding do to a folder).
 folders
     :func:`load_audio_folder`, :func:`load_manifest` and :func:`write_audio_folder`.
+annotations
+    :func:`~skmir.io.annotations.write_lab`, :func:`~skmir.io.annotations.write_f0_csv`
+    and :func:`~skmir.io.annotations.write_midi`: events as the files MIR tools read.
 
 Nothing here imports torch.
 """

@@ -235,7 +235,7 @@ class BaseNeuralEstimator(InputValidationMixin, PersistenceMixin, BaseEstimator)
             return None
         if self.freeze:
             raise ValueError(
-                f"{owner}: freeze={self.freeze} keeps the first layers' weights, which only "
+                f"{owner}: freeze = {self.freeze}: keeps the first layers' weights, which only "
                 "means something for a pretrained architecture (e.g. 'musicnn-msd'); "
                 f"architecture={self.architecture!r} starts from random weights."
             )

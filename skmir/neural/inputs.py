@@ -146,7 +146,7 @@ class ShippedInput(SpectrogramInput):
         est = self.est
         if est._time_scale.frame_targets:
             raise ValueError(
-                f"{self.owner}: architecture={est.architecture!r} is a clip-level network "
+                f"{self.owner}: architecture = {est.architecture!r}: is a clip-level network "
                 "(it pools over time); frame estimators take architecture strings."
             )
         X4, y, frames = super().prepare(X, y)
@@ -154,7 +154,7 @@ class ShippedInput(SpectrogramInput):
         frontend = type(shipped.frontend)
         if est.input_shape_ != shipped.input_shape:
             raise ValueError(
-                f"{self.owner}: architecture={est.architecture!r} takes (channels, bins) = "
+                f"{self.owner}: architecture = {est.architecture!r}: takes (channels, bins) = "
                 f"{shipped.input_shape} per clip, the spectrograms of "
                 f"{frontend.__module__}.{frontend.__qualname__}; got {est.input_shape_}."
             )
@@ -218,7 +218,7 @@ class WaveformInput(SpectrogramInput):
         est = self.est
         if is_shipped(est._resolved("architecture")):
             raise ValueError(
-                f"{self.owner}: architecture={est.architecture!r} brings its own input (the "
+                f"{self.owner}: architecture = {est.architecture!r}: brings its own input (the "
                 "spectrograms of skmir.pretrained.load_pretrained(architecture).frontend) "
                 f"and cannot follow frontend={est.frontend!r}; use frontend=None with "
                 "those spectrograms, or an architecture string."
@@ -236,7 +236,7 @@ class WaveformInput(SpectrogramInput):
         self.waveforms_ = getattr(X, "sr", None) is not None  # skmir.Waveforms: audio
         if not (declares_sr(est.frontend) or self.waveforms_ or self.frontend.sr_free):
             raise ValueError(
-                f"{self.owner}: frontend={est.frontend!r} takes its sample rate from the "
+                f"{self.owner}: frontend = {est.frontend!r}: takes its sample rate from the "
                 "waveforms, but X is a plain array, which does not say its rate; pass "
                 "skmir.Waveforms(X, sr=...) (skmir.AudioLoader returns them), or give "
                 "the front end its rate, e.g. frontend=skmir.nn.frontends.LogMel(sr=22050)."
@@ -275,13 +275,13 @@ class WaveformInput(SpectrogramInput):
                 self.built_.train(was_training)
         except RuntimeError as exc:  # e.g. a convolution longer than the clips
             raise ValueError(
-                f"{self.owner}: frontend={est.frontend!r} cannot run on clips of "
+                f"{self.owner}: frontend = {est.frontend!r}: cannot run on clips of "
                 f"{n_samples} samples ({exc})."
             ) from exc
         n_frames = int(z.shape[-1])
         if n_frames < 1:
             raise ValueError(
-                f"{self.owner}: frontend={est.frontend!r} gives no frame for clips of "
+                f"{self.owner}: frontend = {est.frontend!r}: gives no frame for clips of "
                 f"{n_samples} samples; use longer clips."
             )
         grid = self.frontend.grid()
@@ -359,7 +359,7 @@ class WaveformInput(SpectrogramInput):
         ok = len(pair) == 2 and all(isinstance(v, Real) and lo <= v <= hi for v in pair)
         if snr is not None and not (ok and pair[0] <= pair[1]):
             raise ValueError(
-                f"{self.owner}: noise_snr={snr!r}: allowed: None (no noise), a "
+                f"{self.owner}: noise_snr = {snr!r}: allowed: None (no noise), a "
                 f"signal-to-noise ratio in dB within [{lo}, {hi}], or a (low, high) range "
                 "of them, e.g. (10, 30)."
             )

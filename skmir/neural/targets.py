@@ -157,7 +157,7 @@ def key_head_targets(est, layers):
     owner = type(est).__name__
     if not isinstance(est._codec, ClassLabels):
         raise ValueError(
-            f"{owner}: architecture={est.architecture!r} ends in the key head 'k1', which "
+            f"{owner}: architecture = {est.architecture!r}: ends in the key head 'k1', which "
             "scores one key or mode per clip; use NeuralClassifier with key or mode labels."
         )
     return key_targets(est.classes_, owner)

@@ -41,6 +41,8 @@ appended.
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
+from skmir._validation import entry_point
+
 TOKENS = {
     "d1": "dense layer on every frame",
     "d2": "dense layer over a context of frames",
@@ -116,7 +118,7 @@ class Layer:
 
 
 def _fail(architecture, message):
-    raise ValueError(f"architecture={architecture!r}: {message}")
+    raise ValueError(f"architecture = {architecture!r}: {message}")
 
 
 def expand(architecture):
@@ -146,6 +148,7 @@ def expand(architecture):
     return PRESETS.get(key, key)
 
 
+@entry_point
 def parse_architecture(architecture, output="clip"):
     """Split an architecture string into tokens and check their order.
 
@@ -175,7 +178,7 @@ def parse_architecture(architecture, output="clip"):
     >>> parse_architecture("c2-r1-c2")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: architecture='c2-r1-c2': token 'c2' at position 3 comes after the ...
+    ValueError: parse_architecture: architecture = 'c2-r1-c2': token 'c2' at position 3 ...
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}.")

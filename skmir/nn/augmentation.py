@@ -379,7 +379,7 @@ class WaveformAugmentation:
         if shortest < needed:
             total = self.grid.n_frames(n_samples)
             raise ValueError(
-                f"{owner}: time_stretch={self.time_stretch} speeds clips up by as much "
+                f"{owner}: time_stretch = {self.time_stretch}: speeds clips up by as much "
                 f"as {rate:g}x, which leaves {shortest} of their {total} frames, fewer "
                 f"than the {needed} frames trained on; frame targets cannot be padded. "
                 f"Train on crops (crop_frames <= {shortest / total:.2f}) or lower "

@@ -156,14 +156,14 @@ def _key_head(layers, channels, bins, n_outputs, key_targets, global_pool):
     string = "-".join(layer.token for layer in layers)
     if bins % 12:
         raise ValueError(
-            f"architecture={string!r}: the key head 'k1' reads its input's frequency axis "
+            f"architecture = {string!r}: the key head 'k1' reads its input's frequency axis "
             f"as semitones, 12 bins per octave, but it receives {bins} bins (not a multiple "
             "of 12); give the network a CQT with bins_per_octave=12 (n_bins a multiple of "
             "12) or a chromagram, and pool time only (p1) before k1."
         )
     if key_targets is None or len(key_targets[1]) != n_outputs:
         raise ValueError(
-            f"architecture={string!r}: the key head 'k1' needs key_targets (kind, index) "
+            f"architecture = {string!r}: the key head 'k1' needs key_targets (kind, index) "
             f"for its {n_outputs} outputs (skmir.tonality.key_targets of the classes)."
         )
     return blocks.KeyHead(channels, bins, *key_targets, pool=global_pool)

@@ -573,7 +573,7 @@ def resolve_frontend(frontend, sr=None, owner="frontend"):
         key = frontend.strip().lower()
         if key not in FRONTENDS:
             raise ValueError(
-                f"{owner}: frontend={frontend!r} is not a front end; allowed: None, "
+                f"{owner}: frontend = {frontend!r}: is not a front end; allowed: None, "
                 f"{', '.join(repr(k) for k in FRONTENDS)}, a skmir.nn.frontends.Frontend "
                 "instance, or a skmir representation transformer (or Pipeline of them)."
             )
@@ -586,7 +586,7 @@ def resolve_frontend(frontend, sr=None, owner="frontend"):
         spec = TransformerFrontend(clone(frontend))
     else:
         raise ValueError(
-            f"{owner}: frontend={frontend!r} is not a front end; allowed: None, "
+            f"{owner}: frontend = {frontend!r}: is not a front end; allowed: None, "
             f"{', '.join(repr(k) for k in FRONTENDS)}, a skmir.nn.frontends.Frontend "
             "instance, or a skmir representation transformer (or Pipeline of them)."
         )

@@ -42,8 +42,12 @@ def read_manifest(root, owner, what_to_do):
     ValueError: f: store.json = '.../store.json' is not a feature store's manifest; pass ...
     """
     root = Path(root)
-    manifest = read_json(root / MANIFEST)
-    if manifest.get("format") != FORMAT:
+    try:
+        manifest = read_json(root / MANIFEST)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{owner}: {MANIFEST} = {str(root / MANIFEST)!r}: is not valid JSON "
+                         f"({exc}): the file was edited or cut; {what_to_do}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{owner}: {MANIFEST} = {str(root / MANIFEST)!r} is not a feature "
                          f"store's manifest; {what_to_do}")
     if manifest.get("format_version") != FORMAT_VERSION:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from skmir._files import sha256
-from skmir._validation import NamedRefusals, entry_point
+from skmir._validation import NamedRefusals, entry_point, refusals
 from skmir.store.format import (
     MANIFEST,
     chunk_ok,
@@ -99,7 +99,10 @@ class FeatureStore(NamedRefusals):
     random_access = True
 
     def __init__(self, path):
-        root = Path(path)
+        with refusals("FeatureStore"):  # a constructor is no NamedRefusals method
+            self._open(Path(path))
+
+    def _open(self, root):
         if not (root / MANIFEST).is_file():
             raise FileNotFoundError(
                 f"FeatureStore: {str(root)!r} is not a feature store (no {MANIFEST}); make "
