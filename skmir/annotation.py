@@ -32,7 +32,9 @@ needs depends on the network:
   the blocks, the LSTM over the clip's CNN output), and the CQT runs on each block
   with ``overlap_seconds`` (3 s) of audio on each side, more than its longest
   filter's 2.2 s: the activations are those of one pass within 1e-5 (float
-  rounding), at about twice its cost.
+  rounding), at 2 to 4 times its cost (the CNN runs once per norm for the
+  statistics; measured: 7.4x real time on one thread for ten minutes, against
+  30x in one pass, which took three times the memory).
 """
 
 from math import ceil
@@ -218,8 +220,8 @@ class ChordRecognizer(_FrameAnnotator):
         and LSTM take the whole clip
         (:meth:`~skmir.pretrained.lvchordia.LVChordiaNetwork.block_outputs`), so the
         activations are those of one pass within 1e-5 (7e-6 measured with 2 s or more
-        on a minute of generated music) and the chords the same, at about twice the
-        cost of one pass.
+        on a minute of generated music) and the chords the same, at 2 to 4 times the
+        cost of one pass: a larger ``block_seconds`` runs more clips in one pass.
     batch_size : int, default=8
         Clips (blocks) per forward pass.
     device : str, default="auto"
