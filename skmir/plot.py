@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skmir._validation import entry_point
+from skmir._validation import entry_point, refusal
 
 
 def _pyplot():
@@ -657,4 +657,90 @@ def plot_frontend_kernels(estimator, max_kernels=16, fig=None):
     ax_f.set(xlabel="frequency (Hz)" if sr else "frequency (cycles per sample)",
              ylabel="kernel (sorted by peak frequency)", title="Frequency responses")
     fig.colorbar(image, ax=ax_f, label="magnitude (dB)")
+    return fig
+
+
+@entry_point
+def plot_annotation(estimator, y, fig=None):
+    """A frame-level network at work on one clip: its spectrogram, the network's
+    activations over time, and the events decoded from them (chord segments, the f0
+    track, or notes as a piano roll).
+
+    Parameters
+    ----------
+    estimator : ChordRecognizer, PitchTracker or NoteTranscriber
+        Fitted (:mod:`skmir.annotation`).
+    y : array-like of shape (n_samples,)
+        One mono clip at the network's rate (``estimator.network_.sr``).
+    fig : matplotlib.figure.Figure or None
+        Drawn into when given.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir.annotation import PitchTracker
+    >>> from skmir.plot import plot_annotation
+    >>> tracker = PitchTracker(sr=16000).fit()
+    >>> y = 0.5 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000).astype("float32")
+    >>> [ax.get_title() for ax in plot_annotation(tracker, y).axes]
+    ['Mel-spectrogram (dB)', 'Activations of crepe-tiny', 'f0 (decoded)']
+    """
+    import librosa.display
+
+    from skmir.io import Waveforms
+    from skmir.representations import LogCompression, MelSpectrogram
+
+    plt = _pyplot()
+    network = getattr(estimator, "network_", None)
+    if network is None or getattr(network, "level", "clip") != "frame":
+        raise ValueError(refusal("plot_annotation", "estimator", type(estimator).__name__,
+                                 "a fitted ChordRecognizer, PitchTracker or NoteTranscriber "
+                                 "(skmir.annotation)."))
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1:
+        raise ValueError(refusal("plot_annotation", "y", y, "one mono clip (1-D)."))
+    sr, task = network.sr, network.card["task"]
+    X = Waveforms(y[None], sr=sr)
+    activations = estimator.predict_proba(X)[0]
+    events = estimator.predict_events(X)[0]
+    times = estimator.frame_times(len(activations))
+    duration = len(y) / sr
+    fig = fig or plt.figure(figsize=(9, 8), layout="constrained")
+    spec_ax, act_ax, event_ax = fig.subplots(3, 1, sharex=True)
+    hop = 512 if sr > 16000 else 256
+    S = LogCompression(method="db").transform(MelSpectrogram(sr=sr, hop_length=hop).transform(X))
+    librosa.display.specshow(S[0], sr=sr, hop_length=hop, x_axis="time", y_axis="mel",
+                             ax=spec_ax)
+    spec_ax.set(title="Mel-spectrogram (dB)", xlabel="")
+    step = times[1] - times[0] if len(times) > 1 else 1.0 / network.frame_rate
+    act_ax.imshow(activations.T, aspect="auto", origin="lower", interpolation="nearest",
+                  cmap="magma", extent=(times[0] - step / 2, times[-1] + step / 2, -0.5,
+                                        activations.shape[1] - 0.5))
+    act_ax.set(title=f"Activations of {network.name}", ylabel="output", xlabel="")
+    if task == "chords":
+        intervals, labels = events
+        for (start, end), label in zip(intervals, labels, strict=True):
+            event_ax.axvspan(start, end, alpha=0.25, color="C0" if label != "N" else "0.8")
+            event_ax.text((start + end) / 2, 0.5, label, ha="center", va="center",
+                          rotation=90 if end - start < 0.1 * duration else 0, fontsize=8)
+        event_ax.set(title="Chords (decoded)", yticks=[])
+    elif task == "f0":
+        track_times, f0 = events
+        event_ax.plot(track_times, np.where(np.asarray(f0) > 0, f0, np.nan), color="C3")
+        event_ax.set(title="f0 (decoded)", ylabel="Hz", yscale="log")
+    else:
+        intervals, pitches = events[0], events[1]
+        for (start, end), hz in zip(intervals, pitches, strict=True):
+            midi = librosa.hz_to_midi(hz)
+            event_ax.add_patch(plt.Rectangle((start, midi - 0.4), end - start, 0.8,
+                                             color="C2"))
+        if len(pitches):
+            midis = librosa.hz_to_midi(np.asarray(pitches))
+            event_ax.set_ylim(midis.min() - 2, midis.max() + 2)
+        event_ax.set(title="Notes (decoded)", ylabel="MIDI note")
+    event_ax.set(xlabel="Time (s)", xlim=(0, duration))
     return fig

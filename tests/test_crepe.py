@@ -199,9 +199,9 @@ def test_card():
     licence = (PRETRAINED / card["license"]["file"]).read_text()
     assert licence.startswith("MIT License") and "Max Morrison" in card["attribution"]
     assert "NSynth" in card["training"]["dataset"]
-    assert "MDB-stem-synth" in card["scores"]
+    assert "Table 1" in card["scores"]["metric"] and "arXiv" in card["scores"]["citation"]
     assert (PRETRAINED / f"{NAME}.md").read_text().startswith(f"# {NAME}\n")
-    assert list_pretrained(level="frame") == [NAME]
+    assert NAME in list_pretrained(level="frame")
     assert NAME not in list_pretrained(level="clip")
 
 
@@ -245,9 +245,9 @@ def test_missing_weights(copy):
 @pytest.mark.parametrize("call, match", [
     (lambda n: cr.CrepeFrames().fit_transform(np.zeros((1, 1600))), "plain array"),
     (lambda n: cr.CrepeFrames(sr=22050).fit_transform(np.zeros((1, 1600))),
-     "sr=22050.*16000 Hz only"),
+     "sr = 22050: CrepeFrames reads audio at 16000 Hz only"),
     (lambda n: n.frame_outputs(Waveforms(np.zeros((1, 1600)), sr=22050)),
-     "sr=16000 Hz .* loaded at sr=22050"),
+     "X.sr = 22050: .* loaded at sr=22050, but CrepeFrames reads audio at 16000"),
     (lambda n: n.frame_outputs(np.zeros((1, 0))), "0 feature.*CrepeFrames"),
     (lambda n: n.frame_outputs(np.zeros((1, 2, 1600))), "mono"),
     (lambda n: n.frame_outputs(np.full((1, 1600), np.nan)), "NaN"),

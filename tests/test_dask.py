@@ -125,7 +125,7 @@ def test_cli_runs_its_folds_on_a_scheduler(client, capsys, tmp_path):
                          "tcp://127.0.0.1:9"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "--scheduler 'tcp://127.0.0.1:9'" in err and "cannot reach" in err
+    assert "--scheduler = 'tcp://127.0.0.1:9'" in err and "cannot reach" in err
 
 
 def test_cli_scheduler_errors_are_one_line_and_a_silent_port_times_out(capsys, tmp_path,
@@ -141,7 +141,7 @@ def test_cli_scheduler_errors_are_one_line_and_a_silent_port_times_out(capsys, t
     assert cli.main([*args, "--scheduler", "tls://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(
-        "skmir compare: error: --scheduler 'tls://127.0.0.1:1': cannot reach")
+        "skmir compare: error: --scheduler = 'tls://127.0.0.1:1': cannot reach")
     # a port that accepts the connection and never answers: it used to hang for good
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))

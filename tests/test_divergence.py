@@ -52,7 +52,7 @@ def test_augmentation_strengths_are_bounded_at_fit(name, value, allowed):
 @pytest.mark.parametrize("snr", [-1000, (10, 1000), float("nan")])
 def test_noise_snr_is_bounded_at_fit(snr):
     est = NeuralClassifier("c2-d1", frontend="logmel", noise_snr=snr, max_epochs=1, **TINY)
-    message = (rf"^NeuralClassifier: noise_snr={re.escape(repr(snr))}: allowed: None "
+    message = (rf"^NeuralClassifier: noise_snr = {re.escape(repr(snr))}: allowed: None "
                r"\(no noise\), a signal-to-noise ratio in dB within \[-20, 100\]")
     with pytest.raises(ValueError, match=message):
         est.fit(W, Y)

@@ -130,7 +130,7 @@ def test_random_weights_layer_choice(layers, expected):
 
 @pytest.mark.parametrize("layers", [6, 0, [1, 9], -6, [2, 2]])
 def test_random_weights_refuses_a_layer_that_does_not_exist(layers):
-    with pytest.raises(ValueError, match=r"layers=.*(does not exist.*1\.\.5|twice)"):
+    with pytest.raises(ValueError, match=r"layers = .*(does not exist.*1\.\.5|twice)"):
         RandomWeightsFeatures(channels=4, layers=layers).fit(X3)
 
 

@@ -27,7 +27,9 @@ class FrameTransferFeatures(NamedRefusals, TransformerMixin, BaseEstimator):
     them) by :func:`skmir.frames.resample_frames` (linear interpolation). The output
     ``(n_clips, n_features, n_frames)`` is laid out as a spectrogram, so
     :class:`skmir.FrameClassifier` trains on it, or a shallow model on its frames.
-    ``fit`` trains nothing.
+    ``fit`` trains nothing. Each clip is run whole (the training clips of a frame
+    classifier are short); :class:`skmir.ChordRecognizer` and its siblings run long
+    files in blocks.
 
     Parameters
     ----------

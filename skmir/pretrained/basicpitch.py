@@ -29,8 +29,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
+from skmir.pretrained.network import ShippedNetwork, load_weights
 
 __all__ = ["BasicPitchNetwork", "BasicPitchWindows", "basicpitch_windows", "frame_times",
            "n_output_frames", "n_windows", "notes_from_outputs", "original_frame_times",
@@ -169,7 +169,7 @@ def frame_times(n_frames):
     return ((j // KEPT) * WINDOW_HOP + (j % KEPT) * HOP) / SR
 
 
-class BasicPitchWindows(TransformerMixin, BaseEstimator):
+class BasicPitchWindows(NamedRefusals, TransformerMixin, BaseEstimator):
     """basic-pitch's front end: 22.05 kHz mono waveforms to the network's windows.
 
     The CQT, its normalisation and the harmonic stacking are layers of the network
@@ -251,28 +251,13 @@ class BasicPitchNetwork(ShippedNetwork):
     @classmethod
     def from_card(cls, card, weights, device):
         """Build the network of a checked card from its checked safetensors weights."""
-        import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         from skmir.nn.basicpitch import BasicPitch
 
-        name = card["name"]
-        try:
-            state = load_file(weights, device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
-                             f"{exc}") from exc
-        network = card["network"]
-        module = BasicPitch(n_filters_contour=network["n_filters_contour"],
-                            n_filters_notes=network["n_filters_notes"],
-                            n_filters_onsets=network["n_filters_onsets"])
-        try:
-            module.load_state_dict(state)
-        except RuntimeError as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"{exc}") from exc
-        module = module.to(torch.device(device)).eval()
+        name, network = card["name"], card["network"]
+        module = load_weights(BasicPitch(n_filters_contour=network["n_filters_contour"],
+                                         n_filters_notes=network["n_filters_notes"],
+                                         n_filters_onsets=network["n_filters_onsets"]),
+                              name, weights, device)
         layers = {layer: (int(width), True) for layer, width in card["layers"].items()}
         return cls(name=name, card=card, frontend=BasicPitchWindows(sr=SR), module=module,
                    layers=layers, auto_layers=tuple(card["auto_layers"]),

@@ -87,12 +87,10 @@ SCORES = {
     "model": "full capacity, trained and tested per dataset (the paper gives no score "
              "for 'tiny'; marl/crepe's README: smaller models trade 'slightly lower "
              "accuracy' for speed)",
-    "metric": "raw pitch accuracy (RPA) and raw chroma accuracy (RCA), 50 cents, "
-              "mean +- std over tracks (Table 1)",
-    "RWC-synth": {"rpa": 0.999, "rpa_std": 0.002, "rca": 0.999, "rca_std": 0.002},
-    "MDB-stem-synth": {"rpa": 0.967, "rpa_std": 0.091, "rca": 0.970, "rca_std": 0.084},
-    "checked": ("transcribed from the paper's Table 1 from memory of it: the PDF could not "
-                "be read where this card was written; check before quoting"),
+    "metric": "raw pitch accuracy (RPA) and raw chroma accuracy (RCA) within 50 cents on "
+              "RWC-synth and MDB-stem-synth (the paper's Table 1)",
+    "figures": ("not transcribed: the paper could not be read where this card was "
+                "written, and no figure is quoted that was not checked; see Table 1"),
 }
 
 LICENSE = {
@@ -188,10 +186,8 @@ def _markdown(card, n_params, size):
         "",
         f"- Data: {', '.join(tr['dataset'])}; {tr['source']}",
         f"- Training audio: {tr['training_audio_terms']}",
-        f"- Scores ({sc['metric']}; {sc['model']}): RWC-synth RPA "
-        f"{sc['RWC-synth']['rpa']}, RCA {sc['RWC-synth']['rca']}; MDB-stem-synth RPA "
-        f"{sc['MDB-stem-synth']['rpa']}, RCA {sc['MDB-stem-synth']['rca']}. "
-        f"{sc['citation']}. Note: {sc['checked']}.",
+        f"- Scores: {sc['metric']}; {sc['model']}. {sc['citation']}. The figures are "
+        f"{sc['figures']}.",
         "",
         "## Parity with torchcrepe",
         "",

@@ -29,8 +29,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
+from skmir.pretrained.network import ShippedNetwork, load_weights
 
 SR = 16000
 WINDOW_SIZE = 1024
@@ -164,7 +164,7 @@ def crepe_frames(waveforms, start=0, stop=None, *, hop_length=HOP_LENGTH):
     return (frames / np.maximum(std, 1e-10)).astype(np.float32)
 
 
-class CrepeFrames(TransformerMixin, BaseEstimator):
+class CrepeFrames(NamedRefusals, TransformerMixin, BaseEstimator):
     """torchcrepe's front end as a transformer: waveforms in, normalised frames out.
 
     16 kHz mono waveforms in, ``(n_clips, 1024, n_frames)`` float32 out: the frames of
@@ -250,29 +250,10 @@ class CrepeNetwork(ShippedNetwork):
     @classmethod
     def from_card(cls, card, weights, device):
         """Build the card's network and read its safetensors weights (checked)."""
-        import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         from skmir.nn.crepe import Crepe
 
         name = card["name"]
-        try:
-            state = load_file(weights, device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
-                             f"{exc}") from exc
-        module = Crepe(**card["network"])
-        try:
-            result = module.load_state_dict(state, strict=False)
-        except RuntimeError as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"{exc}") from exc
-        missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-        if missing or result.unexpected_keys:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"missing {missing}, unexpected {result.unexpected_keys}.")
-        module = module.to(torch.device(device)).eval()
+        module = load_weights(Crepe(**card["network"]), name, weights, device)
         layers = {layer: (int(channels), True) for layer, channels in card["layers"].items()}
         return cls(name=name, card=card, frontend=CrepeFrames(sr=SR).fit(
                        np.zeros((1, 1), np.float32)),

