@@ -26,11 +26,9 @@ runs the whole chain.
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork, load_weights
+from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
 __all__ = ["BasicPitchNetwork", "BasicPitchWindows", "basicpitch_windows", "frame_times",
            "n_output_frames", "n_windows", "notes_from_outputs", "original_frame_times",
@@ -169,7 +167,7 @@ def frame_times(n_frames):
     return ((j // KEPT) * WINDOW_HOP + (j % KEPT) * HOP) / SR
 
 
-class BasicPitchWindows(NamedRefusals, TransformerMixin, BaseEstimator):
+class BasicPitchWindows(NetworkFrontend):
     """basic-pitch's front end: 22.05 kHz mono waveforms to the network's windows.
 
     The CQT, its normalisation and the harmonic stacking are layers of the network
@@ -193,36 +191,17 @@ class BasicPitchWindows(NamedRefusals, TransformerMixin, BaseEstimator):
     (2, 1, 43844)
     """
 
+    RATE = SR
+    MIN_SAMPLES = 1
+
     _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None]}
 
     def __init__(self, sr=None):
         self.sr = sr
 
-    def check(self, X, reset=None):
-        """X validated as mono 22.05 kHz waveforms, float32 ``(n_clips, n_samples)``."""
-        owner = type(self).__name__
-        fixed_rate_input(X, self.sr, SR, owner)
-        X = check_waveforms(self, X, reset=reset)
-        if X.ndim != 2:
-            raise ValueError(f"{owner} takes mono waveforms (n_clips, n_samples) at {SR} Hz; "
-                             f"got an array of shape {X.shape}.")
-        return X
-
-    def fit(self, X, y=None):
-        """Check X (mono waveforms at 22.05 kHz); nothing is learned."""
-        self._validate_params()
-        self.check(X, reset=True)
-        return self
-
     def transform(self, X):
         """The network's windows, ``(n_clips, n_windows, 43844)``."""
         return basicpitch_windows(self.check(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
 
 
 class BasicPitchNetwork(ShippedNetwork):

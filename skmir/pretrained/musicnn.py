@@ -23,11 +23,9 @@ from numbers import Integral
 
 import librosa
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
-from skmir.pretrained.network import ShippedNetwork, load_weights
+from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
 ARCHITECTURES = ("musicnn", "vgg")
 SR = 16000
@@ -140,7 +138,7 @@ def musicnn_patches(logmel, patch_hop=PATCH_FRAMES):
     return windows[:, ::patch_hop].transpose(0, 1, 3, 2).copy()
 
 
-class MusicnnLogMel(NamedRefusals, TransformerMixin, BaseEstimator):
+class MusicnnLogMel(NetworkFrontend):
     """musicnn's log-mel front end as a transformer, for fine-tuning a musicnn network.
 
     Waveforms at 16 kHz in, ``(n_clips, 96, n_frames)`` float32 out: the values of
@@ -166,6 +164,9 @@ class MusicnnLogMel(NamedRefusals, TransformerMixin, BaseEstimator):
     (2, 96, 63)
     """
 
+    RATE = SR
+    MIN_SAMPLES = 1
+
     _parameter_constraints = {"pad_mode": [StrOptions(set(PAD_MODES))],
                               "sr": [Interval(Integral, 1, None, closed="left"), None]}
 
@@ -173,31 +174,10 @@ class MusicnnLogMel(NamedRefusals, TransformerMixin, BaseEstimator):
         self.pad_mode = pad_mode
         self.sr = sr
 
-    def _check(self, X, reset):
-        fixed_rate_input(X, self.sr, SR, type(self).__name__)
-        X = check_waveforms(self, X, reset=reset)
-        if X.ndim != 2:
-            raise ValueError(f"{type(self).__name__} takes mono waveforms (n_clips, n_samples) "
-                             f"at {SR} Hz; got an array of shape {X.shape}.")
-        return X
-
-    def fit(self, X, y=None):
-        """Check X (mono waveforms at 16 kHz); nothing is learned."""
-        self._validate_params()
-        self._check(X, reset=True)
-        return self
-
     def transform(self, X):
         """musicnn's log-mel spectrogram, ``(n_clips, 96, n_frames)``."""
-        X = self._check(X, reset=None)
+        X = self.check(X)
         return np.ascontiguousarray(musicnn_logmel(X, self.pad_mode).transpose(0, 2, 1))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        return tags
-
 
 def n_patches(n_samples, patch_hop=PATCH_FRAMES):
     """How many patches :func:`musicnn_patches` cuts from a clip of ``n_samples``.
@@ -210,7 +190,6 @@ def n_patches(n_samples, patch_hop=PATCH_FRAMES):
     """
     n_frames = 1 + n_samples // HOP_LENGTH
     return 1 if n_frames < PATCH_FRAMES else 1 + (n_frames - PATCH_FRAMES) // patch_hop
-
 
 def list_musicnn():
     """Names of the musicnn networks shipped with skmir.

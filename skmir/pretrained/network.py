@@ -10,6 +10,49 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input, refusal
+
+
+class NetworkFrontend(NamedRefusals, TransformerMixin, BaseEstimator):
+    """The front end of a shipped network as a stateless transformer: mono waveforms at
+    the one rate the network was trained at (:attr:`RATE`) in, the network's input out.
+
+    A subclass sets :attr:`RATE` (and :attr:`MIN_SAMPLES`, the shortest clip it
+    takes), has an ``sr`` parameter (None: X must say its rate, as
+    :class:`skmir.Waveforms`; or :attr:`RATE`, declaring that plain arrays are at it,
+    the sample-rate contract of :func:`skmir._validation.fixed_rate_input`) and
+    defines ``transform``, which calls :meth:`check`. ``fit`` only checks the input.
+    """
+
+    #: The sample rate the network was trained at, in Hz.
+    RATE = None
+    #: The shortest clip the front end takes, in samples.
+    MIN_SAMPLES = 1
+
+    def check(self, X, reset=None):
+        """X validated as mono waveforms at :attr:`RATE`, float32 ``(n_clips, n_samples)``;
+        ``reset`` as in :func:`skmir._validation.check_waveforms`."""
+        owner = type(self).__name__
+        fixed_rate_input(X, self.sr, self.RATE, owner)
+        X = check_waveforms(self, X, reset=reset, min_samples=self.MIN_SAMPLES)
+        if X.ndim != 2:
+            raise ValueError(refusal(owner, "X", X, f"mono waveforms (n_clips, n_samples) at "
+                                     f"{self.RATE} Hz; downmix the channels first."))
+        return X
+
+    def fit(self, X, y=None):
+        """Check X (mono waveforms at :attr:`RATE`); nothing is learned."""
+        self._validate_params()
+        self.check(X, reset=True)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
 
 
 def load_weights(module, name, weights, device):
@@ -304,4 +347,4 @@ class ShippedNetwork:
         )
 
 
-__all__ = ["ShippedNetwork", "load_weights"]
+__all__ = ["NetworkFrontend", "ShippedNetwork", "load_weights"]
