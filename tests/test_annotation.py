@@ -159,7 +159,8 @@ def test_a_larger_hop_takes_every_kth_crepe_frame(pitch):
     every = pitch.predict_proba(y)
     fifth = PitchTracker(sr=16000, hop_length=800, device="cpu").fit()
     # the same frames (crepe_frames), in other forward batches: float32 rounding at most
-    np.testing.assert_allclose(fifth.predict_proba(y), every[:, ::5], rtol=1e-6, atol=1e-9)
+    # frames share forward passes with other neighbours: float32 rounding, 2e-6 seen
+    np.testing.assert_allclose(fifth.predict_proba(y), every[:, ::5], rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(fifth.frame_times(3), [0, 0.05, 0.1])
 
 

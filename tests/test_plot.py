@@ -29,7 +29,7 @@ matplotlib.use("Agg")
 SR = 8000
 # Every public plot function and the test below that renders it.
 RENDERED = {"plot_representations", "plot_scores", "plot_confusion_matrix", "plot_taggram",
-            "plot_history", "plot_kernels", "plot_frontend_kernels"}
+            "plot_history", "plot_kernels", "plot_frontend_kernels", "plot_annotation"}
 
 
 @pytest.fixture(autouse=True)
@@ -225,3 +225,23 @@ def test_a_label_no_font_has_warns_once_which_font_to_install(monkeypatch):
         assert not ours
     else:
         assert len(ours) == 1 and "Noto Sans CJK" in ours[0] and "fonts-noto-cjk" in ours[0]
+
+
+def test_annotation_shows_the_decoded_f0_on_the_time_axis_of_the_activations(tmp_path):
+    from skmir.annotation import PitchTracker
+    from skmir.plot import plot_annotation, save_figure
+
+    tracker = PitchTracker(sr=16000).fit()
+    y = (0.5 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)).astype(np.float32)
+    fig = plot_annotation(tracker, y)
+    spec, act, events = fig.axes[:3]
+    assert [a.get_title() for a in (spec, act, events)] == [
+        "Mel-spectrogram (dB)", "Activations of crepe-tiny", "f0 (decoded)"]
+    assert events.get_xlabel() == "Time (s)" and events.get_ylabel() == "Hz"
+    assert events.get_xlim() == pytest.approx((0, 0.5))
+    left, right, _, top = act.images[0].get_extent()
+    assert left < 0.01 and right == pytest.approx(0.5, abs=0.02) and top == 359.5
+    f0 = events.lines[0].get_ydata()
+    assert np.nanmedian(f0) == pytest.approx(220, rel=0.01)  # the tone, within 17 cents
+    save_figure(fig, tmp_path / "annotation.png")
+    assert (tmp_path / "annotation.png").stat().st_size > 10_000
