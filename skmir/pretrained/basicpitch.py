@@ -344,8 +344,8 @@ class BasicPitchNetwork(ShippedNetwork):
 
 
 def original_frame_times(n_frames):
-    """The frame times basic-pitch's note creation uses (``note_creation.
-    model_frames_to_time``): ``i * 256 / 22050`` less 10.3 ms per 172 frames (a
+    """The frame times basic-pitch's note creation uses (its
+    ``model_frames_to_time``): ``i * 256 / 22050`` less 10.3 ms per 172 frames (a
     correction for the window seams with a fitted 1.8 ms). Within 10.5 ms of the
     frames' centres (:func:`frame_times`) over ten minutes.
 
