@@ -301,6 +301,36 @@ def fixed_rate_input(X, sr, rate, owner):
     check_sr(X, rate, owner, declared=sr is not None)
 
 
+def check_fixed_rate_mono(estimator, X, sr, rate, *, reset, min_samples=1, owner=None):
+    """Mono waveforms for a step whose rate is fixed by its network (``rate``): the
+    sample-rate contract of :func:`fixed_rate_input` (``sr`` declares the rate of plain
+    arrays), :func:`check_waveforms`, then one channel.
+
+    Returns
+    -------
+    X : ndarray of float32, shape (n_clips, n_samples)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from skmir._validation import check_fixed_rate_mono
+    >>> check_fixed_rate_mono(BaseEstimator(), np.zeros((1, 2, 8)), 16000, 16000,
+    ...                       reset=None, owner="f")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: f: X = float32 array of shape (1, 2, 8): mono waveforms (n_clips, n_samples) ...
+    """
+    owner = owner or type(estimator).__name__
+    fixed_rate_input(X, sr, rate, owner)
+    X = check_waveforms(estimator, X, reset=reset, min_samples=min_samples)
+    if X.ndim != 2:
+        raise ValueError(refusal(owner, "X", X, f"mono waveforms (n_clips, n_samples) at "
+                                 f"{rate} Hz; load the audio with AudioLoader(sr={rate}, "
+                                 "mono=True)."))
+    return X
+
+
 def pcm_to_float(X):
     """Integer PCM samples as float32 in [-1, 1), as soundfile decodes them; any
     other input is returned as it is.

@@ -45,7 +45,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input, refusal
+from skmir._validation import NamedRefusals, check_fixed_rate_mono, fixed_rate_input, refusal
 
 __all__ = ["ChordRecognizer", "NoteTranscriber", "PitchTracker"]
 
@@ -124,15 +124,8 @@ class _FrameAnnotator(NamedRefusals, TransformerMixin, BaseEstimator):
         """Checks of the parameters beyond ``_parameter_constraints``."""
 
     def _check(self, X, reset):
-        owner = f"{type(self).__name__}({self.source!r})"
-        sr = self.network_.sr
-        fixed_rate_input(X, self.sr, sr, owner)
-        X = check_waveforms(self, X, reset=bool(reset))
-        if X.ndim != 2:
-            raise ValueError(refusal(
-                owner, "X", X, f"takes mono waveforms (n_clips, n_samples) at sr={sr} Hz; "
-                f"load the audio with AudioLoader(sr={sr}, mono=True)."))
-        return X
+        return check_fixed_rate_mono(self, X, self.sr, self.network_.sr, reset=bool(reset),
+                                     owner=f"{type(self).__name__}({self.source!r})")
 
     def _activations(self, X):
         raise NotImplementedError

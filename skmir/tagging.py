@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input
+from skmir._validation import NamedRefusals, check_fixed_rate_mono
 
 
 class PretrainedTagger(NamedRefusals, TransformerMixin, BaseEstimator):
@@ -118,17 +118,10 @@ class PretrainedTagger(NamedRefusals, TransformerMixin, BaseEstimator):
         return self
 
     def _check(self, X, reset):
-        owner = f"{type(self).__name__}({self.source!r})"
-        sr = int(self.card_["sr"])
-        fixed_rate_input(X, self.sr, sr, owner)
-        X = check_waveforms(self, X, reset=True if reset else None,
-                            min_samples=self.network_.min_samples)
-        if X.ndim != 2:
-            raise ValueError(
-                f"{owner} takes mono waveforms (n_clips, n_samples) at sr={sr} Hz; got an "
-                f"array of shape {X.shape}. Load the audio with AudioLoader(sr={sr})."
-            )
-        return X
+        return check_fixed_rate_mono(self, X, self.sr, int(self.card_["sr"]),
+                                     reset=True if reset else None,
+                                     min_samples=self.network_.min_samples,
+                                     owner=f"{type(self).__name__}({self.source!r})")
 
     def taggram(self, X):
         """Tag probabilities patch by patch: the tags over time (musicnn networks).

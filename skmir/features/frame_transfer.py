@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input, refusal
+from skmir._validation import NamedRefusals, check_fixed_rate_mono, refusal
 from skmir.frames import frame_times, resample_frames
 from skmir.nn.device import resolve_device
 
@@ -125,15 +125,9 @@ class FrameTransferFeatures(NamedRefusals, TransformerMixin, BaseEstimator):
         return self
 
     def _check(self, X, reset):
-        owner = f"{type(self).__name__}({self.source!r})"
-        rate = self.network_.sr
-        fixed_rate_input(X, self.audio_sr, rate, owner)
-        X = check_waveforms(self, X, reset=reset, min_samples=self.network_.min_samples)
-        if X.ndim != 2:
-            raise ValueError(refusal(
-                owner, "X", X, f"takes mono waveforms (n_clips, n_samples) at {rate} Hz; "
-                f"load the audio with AudioLoader(sr={rate}, mono=True)."))
-        return X
+        return check_fixed_rate_mono(self, X, self.audio_sr, self.network_.sr, reset=reset,
+                                     min_samples=self.network_.min_samples,
+                                     owner=f"{type(self).__name__}({self.source!r})")
 
     def n_frames(self, n_samples):
         """Frames of the target grid for clips of ``n_samples`` at the network's rate:

@@ -26,7 +26,6 @@ runs the whole chain.
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
@@ -192,12 +191,6 @@ class BasicPitchWindows(NetworkFrontend):
     """
 
     RATE = SR
-    MIN_SAMPLES = 1
-
-    _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None]}
-
-    def __init__(self, sr=None):
-        self.sr = sr
 
     def transform(self, X):
         """The network's windows, ``(n_clips, n_windows, 43844)``."""

@@ -26,7 +26,6 @@ voicing threshold ``threshold.At``) in numpy: f0 in Hz and periodicity per frame
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
@@ -186,12 +185,6 @@ class CrepeFrames(NetworkFrontend):
     """
 
     RATE = SR
-    MIN_SAMPLES = 1
-
-    _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None]}
-
-    def __init__(self, sr=None):
-        self.sr = sr
 
     def transform(self, X):
         """The normalised frames, ``(n_clips, 1024, n_frames)``."""

@@ -26,7 +26,6 @@ of one fold.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
@@ -84,7 +83,7 @@ class ChordiaCQT(NetworkFrontend):
     RATE = SR
     MIN_SAMPLES = HOP_LENGTH
 
-    _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None],
+    _parameter_constraints = {**NetworkFrontend._parameter_constraints,
                               "n_jobs": [Integral, None]}
 
     def __init__(self, sr=None, n_jobs=None):

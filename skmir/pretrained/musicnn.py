@@ -23,7 +23,7 @@ from numbers import Integral
 
 import librosa
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from skmir.pretrained.network import NetworkFrontend, ShippedNetwork, load_weights
 
@@ -165,10 +165,9 @@ class MusicnnLogMel(NetworkFrontend):
     """
 
     RATE = SR
-    MIN_SAMPLES = 1
 
-    _parameter_constraints = {"pad_mode": [StrOptions(set(PAD_MODES))],
-                              "sr": [Interval(Integral, 1, None, closed="left"), None]}
+    _parameter_constraints = {**NetworkFrontend._parameter_constraints,
+                              "pad_mode": [StrOptions(set(PAD_MODES))]}
 
     def __init__(self, pad_mode="reflect", sr=None):
         self.pad_mode = pad_mode

@@ -7,12 +7,14 @@ fine-tuning of the neural estimators) only call the methods here.
 """
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 
-from skmir._validation import NamedRefusals, check_waveforms, fixed_rate_input, refusal
+from skmir._validation import NamedRefusals, check_fixed_rate_mono
 
 
 class NetworkFrontend(NamedRefusals, TransformerMixin, BaseEstimator):
@@ -31,16 +33,16 @@ class NetworkFrontend(NamedRefusals, TransformerMixin, BaseEstimator):
     #: The shortest clip the front end takes, in samples.
     MIN_SAMPLES = 1
 
+    _parameter_constraints = {"sr": [Interval(Integral, 1, None, closed="left"), None]}
+
+    def __init__(self, sr=None):
+        self.sr = sr
+
     def check(self, X, reset=None):
         """X validated as mono waveforms at :attr:`RATE`, float32 ``(n_clips, n_samples)``;
         ``reset`` as in :func:`skmir._validation.check_waveforms`."""
-        owner = type(self).__name__
-        fixed_rate_input(X, self.sr, self.RATE, owner)
-        X = check_waveforms(self, X, reset=reset, min_samples=self.MIN_SAMPLES)
-        if X.ndim != 2:
-            raise ValueError(refusal(owner, "X", X, f"mono waveforms (n_clips, n_samples) at "
-                                     f"{self.RATE} Hz; downmix the channels first."))
-        return X
+        return check_fixed_rate_mono(self, X, self.sr, self.RATE, reset=reset,
+                                     min_samples=self.MIN_SAMPLES)
 
     def fit(self, X, y=None):
         """Check X (mono waveforms at :attr:`RATE`); nothing is learned."""
