@@ -173,16 +173,39 @@ class _FrameAnnotator(NamedRefusals, TransformerMixin, BaseEstimator):
         """Per-frame values and events of one clip's activations."""
         raise NotImplementedError
 
-    def _decoded(self, X):
-        return [self._decode(a) for a in self.predict_proba(X)]
-
     def predict(self, X):
         """The decoded value of every frame (see the class's Returns)."""
-        return np.stack([frames for frames, _ in self._decoded(X)])
+        return np.stack([self._decode(a)[0] for a in self.predict_proba(X)])
 
     def predict_events(self, X):
         """The decoded events of each clip, in mir_eval's format (see the class)."""
-        return [events for _, events in self._decoded(X)]
+        return self.events_from_proba(self.predict_proba(X))
+
+    def events_from_proba(self, proba):
+        """The events :meth:`predict_events` decodes from activations already computed
+        by :meth:`predict_proba` (the network is not run again).
+
+        Parameters
+        ----------
+        proba : ndarray of shape (n_clips, n_frames, n_tags)
+
+        Returns
+        -------
+        events : list
+            One entry per clip, as :meth:`predict_events`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmir.annotation import PitchTracker
+        >>> tracker = PitchTracker(sr=16000).fit()
+        >>> y = np.sin(2 * np.pi * 440 * np.arange(1600) / 16000)[None]
+        >>> times, f0 = tracker.events_from_proba(tracker.predict_proba(y))[0]
+        >>> times.shape, bool(abs(np.median(f0) - 440) < 10)
+        ((11,), True)
+        """
+        check_is_fitted(self, "network_")
+        return [self._decode(activations)[1] for activations in proba]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

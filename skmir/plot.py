@@ -705,8 +705,8 @@ def plot_annotation(estimator, y, fig=None):
         raise ValueError(refusal("plot_annotation", "y", y, "one mono clip (1-D)."))
     sr, task = network.sr, network.card["task"]
     X = Waveforms(y[None], sr=sr)
-    activations = estimator.predict_proba(X)[0]
-    events = estimator.predict_events(X)[0]
+    proba = estimator.predict_proba(X)  # the network runs once, for both panels
+    activations, events = proba[0], estimator.events_from_proba(proba)[0]
     times = estimator.frame_times(len(activations))
     duration = len(y) / sr
     fig = fig or plt.figure(figsize=(9, 8), layout="constrained")
