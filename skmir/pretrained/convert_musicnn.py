@@ -26,7 +26,6 @@ path does not use is an error, so nothing is dropped silently.
 """
 
 import ast
-import hashlib
 import io
 import json
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skmir._files import sha256_bytes
 from skmir.pretrained.musicnn_graph import convert_checkpoint
 from skmir.pretrained.tf_checkpoint import ConversionError
 
@@ -101,9 +101,6 @@ TRAINING_AUDIO = (
 
 
 # --- cards and files ----------------------------------------------------------------
-
-def _sha256(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def write_atomic(path, data):
@@ -271,7 +268,7 @@ def convert(wheel, out_dir=HERE):
             "name": name,
             "description": DESCRIPTIONS[architecture].format(folder=folder, dataset=dataset),
             "file": f"{name}.safetensors",
-            "sha256": _sha256(weights),
+            "sha256": sha256_bytes(weights),
             "architecture": architecture,
             "network": kwargs,
             "sr": FRONTEND["sr"],
@@ -282,9 +279,9 @@ def convert(wheel, out_dir=HERE):
                 "dataset": dataset,
                 "source": "musicnn 0.1.0 wheel",
                 "folder": f"musicnn/{folder}",
-                "wheel_sha256": _sha256(wheel_bytes),
+                "wheel_sha256": sha256_bytes(wheel_bytes),
                 "tensorflow": tf_version,
-                "source_files": {f"musicnn/{folder}/{f}": _sha256(files[f])
+                "source_files": {f"musicnn/{folder}/{f}": sha256_bytes(files[f])
                                  for f in CHECKPOINT_FILES + OTHER_FILES},
                 "config": {k: config[k] for k in (
                     "n_frames", "pre_processing", "pad_short", "train_sampling", "epochs",

@@ -5,13 +5,12 @@ Shared by :mod:`skmir.store.build` (which writes a store) and
 :mod:`skmir.store`.
 """
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
-from skmir._files import sha256
+from skmir._files import sha256, sha256_bytes
 
 FORMAT = "skmir-feature-store"
 # 2: rows.json's digest is the SHA-256 of its bytes (1 recorded a joblib hash).
@@ -60,7 +59,7 @@ def read_manifest(root, owner, what_to_do):
 
 def rows_digest(data):
     """The SHA-256 of ``rows.json``'s bytes, as the manifest records it."""
-    return hashlib.sha256(data).hexdigest()
+    return sha256_bytes(data)
 
 
 def read_rows(root, manifest, owner):
