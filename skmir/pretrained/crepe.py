@@ -43,6 +43,10 @@ FMIN = 50.0
 # (128 channels x 256 positions x 4 bytes = 128 kB a frame)
 FRAMES_PER_CLIP_IN_BATCH = 64
 DECODERS = ("viterbi", "argmax", "weighted_argmax")
+# decode_f0's Viterbi: frames per block (a minute every 10 ms) and the frames of
+# context decoded on each side of a block (10 s every 10 ms)
+VITERBI_BLOCK = 6000
+VITERBI_CONTEXT = 1000
 # the layers TransferFeatures-like frame transfer takes by default: torchcrepe's
 # ``embed`` (the fifth block)
 AUTO_LAYERS = ("conv5",)
@@ -161,6 +165,27 @@ def crepe_frames(waveforms, start=0, stop=None, *, hop_length=HOP_LENGTH):
     return (frames / np.maximum(std, 1e-10)).astype(np.float32)
 
 
+def _signal_segment(clip, start, stop, hop_length):
+    """The samples :meth:`skmir.nn.crepe.Crepe.forward_signal` takes for frames
+    ``start`` to ``stop - 1`` of a clip: the span of :func:`crepe_frames`' frames and
+    the first convolution's padding on each side, zeros beyond the clip."""
+    from skmir.nn.crepe import EDGE
+
+    lo = start * hop_length - WINDOW_SIZE // 2 - EDGE
+    hi = (stop - 1) * hop_length + WINDOW_SIZE // 2 + EDGE
+    segment = np.zeros(hi - lo, np.float32)
+    a, b = max(lo, 0), min(hi, len(clip))
+    if b > a:
+        segment[a - lo:b - lo] = clip[a:b]
+    return segment
+
+
+def _channels_last(outputs):
+    """The network's named outputs, each block's ``(batch, positions, channels)``."""
+    return {name: value if value.ndim == 2 else value[..., 0].transpose(1, 2)
+            for name, value in outputs.items()}
+
+
 class CrepeFrames(NetworkFrontend):
     """torchcrepe's front end as a transformer: waveforms in, normalised frames out.
 
@@ -248,9 +273,7 @@ class CrepeNetwork(ShippedNetwork):
     def layer_outputs(self, batch, names):
         """The named blocks for normalised frames ``(batch, 1024)``: ``(batch,
         positions, channels)``, channels last; ``probabilities``: ``(batch, 360)``."""
-        outputs = self.module(batch, layers=names)
-        return {name: value if value.ndim == 2 else value[..., 0].transpose(1, 2)
-                for name, value in outputs.items()}
+        return _channels_last(self.module(batch, layers=names))
 
     def frame_outputs(self, waveforms, layer=None, *, batch_size=8, hop_length=HOP_LENGTH):
         """Per-frame outputs over mono waveforms at 16 kHz, every 10 ms.
@@ -299,11 +322,13 @@ class CrepeNetwork(ShippedNetwork):
                 for clip in X:
                     blocks = []
                     for start in range(0, total, step):
-                        frames = crepe_frames(clip[None], start, min(start + step, total),
-                                              hop_length=hop_length)[0]
-                        value = self.layer_outputs(
-                            torch.from_numpy(frames).to(self.device), [name])[name]
-                        blocks.append(value.reshape(len(frames), -1).float().cpu().numpy())
+                        stop = min(start + step, total)
+                        segment = torch.from_numpy(_signal_segment(clip, start, stop,
+                                                                   hop_length))
+                        value = self.module.forward_signal(
+                            segment.to(self.device), hop_length, stop - start, [name])
+                        value = _channels_last(value)[name]
+                        blocks.append(value.reshape(stop - start, -1).float().cpu().numpy())
                     out.append(np.concatenate(blocks))
         finally:
             self.module.train(was_training)
@@ -344,6 +369,36 @@ def _cents(bins, rng):
     return cents + noise.astype(np.float32)
 
 
+def _masked(activations, low, high):
+    """The activations with the bins outside ``low:high`` at -inf."""
+    masked = np.full_like(activations, -np.inf)
+    masked[..., low:high] = activations[..., low:high]
+    return masked
+
+
+def _viterbi_bins(activations, low, high):
+    """torchcrepe's Viterbi bin path over one clip's activations ``(n_frames, 360)``,
+    :data:`VITERBI_BLOCK` frames at a time so that memory does not grow with the clip
+    (librosa's Viterbi holds 10 bytes per state and frame: 216 MB for ten minutes
+    every 10 ms). Each block is decoded with :data:`VITERBI_CONTEXT` frames on each
+    side, whose path is dropped: the most likely path through a block's frames no
+    longer depends on frames that far away (pitch moves at most 11 bins a frame, and
+    the paths from both sides meet), so the blocks give one pass's path (tested)."""
+    import librosa
+
+    transition = _viterbi_transition()
+    total = len(activations)
+    bins = np.empty(total, np.int64)
+    for b0 in range(0, total, VITERBI_BLOCK):
+        b1 = min(b0 + VITERBI_BLOCK, total)
+        f0, f1 = max(0, b0 - VITERBI_CONTEXT), min(total, b1 + VITERBI_CONTEXT)
+        masked = _masked(activations[f0:f1], low, high)
+        shifted = np.exp(masked - masked.max(axis=-1, keepdims=True))
+        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+        bins[b0:b1] = librosa.sequence.viterbi(probs.T, transition)[b0 - f0:b1 - f0]
+    return bins
+
+
 def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, threshold=None,
               random_state=None):
     """f0 and periodicity from CREPE's activations, as torchcrepe decodes them.
@@ -361,7 +416,9 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     ``torchcrepe.threshold.At``: frames whose periodicity is below it are unvoiced
     (f0 NaN). Each clip's frames are decoded as one sequence, as torchcrepe's
     ``predict`` does with its default ``batch_size=None`` (with a batch size it runs
-    Viterbi on each batch of frames apart).
+    Viterbi on each batch of frames apart); Viterbi runs on a minute of frames at a
+    time with 10 s of context on each side, which bounds its memory and gives the
+    path of one pass.
 
     Parameters
     ----------
@@ -416,21 +473,15 @@ def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, thres
     if threshold is not None and (not isinstance(threshold, Real)
                                   or isinstance(threshold, bool)):
         raise ValueError(f"decode_f0: threshold = {threshold!r}: a number or None.")
-    batch = A.astype(np.float32).reshape(-1, *A.shape[-2:])
-    masked = np.full_like(batch, -np.inf)
-    masked[..., low:high] = batch[..., low:high]
+    batch = A.astype(np.float32, copy=False).reshape(-1, *A.shape[-2:])
     rng = None if random_state is None else _check_random_state(random_state)
     if decoder == "viterbi":
-        import librosa
-
-        transition = _viterbi_transition()
-        shifted = np.exp(masked - masked.max(axis=-1, keepdims=True))
-        probs = shifted / shifted.sum(axis=-1, keepdims=True)
-        bins = np.stack([librosa.sequence.viterbi(p.T, transition) for p in probs])
+        bins = np.stack([_viterbi_bins(clip, low, high) for clip in batch])
     else:
+        masked = _masked(batch, low, high)
         bins = masked.argmax(axis=-1)
-    bins = bins.astype(np.int64)
-    periodicity = np.take_along_axis(masked, bins[..., None], axis=-1)[..., 0]
+    periodicity = np.take_along_axis(batch, bins[..., None], axis=-1)[..., 0]
+    periodicity[(bins < low) | (bins >= high)] = -np.inf  # an excluded bin's
     if decoder == "weighted_argmax":
         # float32 as torchcrepe: cents of every bin (dithered once), then the mean of
         # the 9 around the peak weighted by the sigmoid of their activations
