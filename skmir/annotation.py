@@ -32,9 +32,9 @@ needs depends on the network:
   the blocks, the LSTM over the clip's CNN output), and the CQT runs on each block
   with ``overlap_seconds`` (3 s) of audio on each side, more than its longest
   filter's 2.2 s: the activations are those of one pass within 1e-5 (float
-  rounding), at 2 to 4 times its cost (the CNN runs once per norm for the
-  statistics; measured: 7.4x real time on one thread for ten minutes, against
-  30x in one pass, which took three times the memory).
+  rounding), at 1.6 times its cost (the CNN runs stage by stage between its
+  poolings, and a stage's first convolutions once per norm for the statistics;
+  measured on 2 threads: 31x real time for five minutes, against 51x in one pass).
 """
 
 from math import ceil

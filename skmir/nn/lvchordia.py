@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["CNN_CONTEXT", "ChordNet", "CNNFeatureExtractor", "HEADS", "NORMS", "flatten_maps"]
+__all__ = ["ChordNet", "CNNFeatureExtractor", "HEADS", "NORMS", "STAGES", "flatten_maps"]
 
 #: The six heads, in output order: (name, number of classes).
 HEADS = (("triad", 73), ("bass", 13), ("seventh", 4), ("ninth", 4), ("eleventh", 3),
@@ -53,9 +53,22 @@ _ORDER = (("conv1a", "norm1a"), ("conv1b", "norm1b"), ("conv1c", "norm1c"), ("po
           ("conv4a", "norm4a"), ("conv4b", "norm4b"))
 #: The instance norms of the CNN, in order.
 NORMS = tuple(norm for _, norm in _ORDER if norm is not None)
-#: Frames on each side that a frame of the CNN's output sees (ten 3x3 convolutions;
-#: the poolings are along frequency only), beside the clip's norm statistics.
-CNN_CONTEXT = 10
+
+
+def _stages():
+    stages, start, norms = [], None, []
+    for layer, norm in _ORDER:
+        if norm is None:
+            stages.append((start, tuple(norms), layer))
+            start, norms = layer, []
+        else:
+            norms.append(norm)
+    return tuple(stages) + ((start, tuple(norms), "cnn"),)
+
+
+#: The CNN between its poolings: (the pooling it starts after, or None for the
+#: input; its norms, in order; the pooling it ends with, or ``"cnn"``).
+STAGES = _stages()
 
 
 class CNNFeatureExtractor(nn.Module):
@@ -101,26 +114,37 @@ class CNNFeatureExtractor(nn.Module):
         self.norm4b = nn.InstanceNorm2d(self.cdim4)
         self.output_size = 3 * self.cdim4
 
-    def blocks(self, x, stats=None, *, until=None):
+    def blocks(self, x, stats=None, *, after=None, until=None):
         """The maps after each pooling and after the last convolution, (batch, channels,
         n_frames, bins): ``pool1``, ``pool2``, ``pool3``, ``cnn``.
 
         Parameters
         ----------
         x : tensor of shape (batch, n_frames, 252)
+            The network's input; or, with ``after``, that pooling's output maps.
         stats : dict or None, default=None
             Norm name (:data:`NORMS`) -> ``(mean, var)`` per channel: those norms
             normalise with these statistics (a longer clip's, when ``x`` is a block of
             it) instead of ``x``'s own; None: every norm is the instance norm of ``x``.
+        after : str or None, default=None
+            A pooling's name (``pool1``, ``pool2``, ``pool3``): ``x`` is its output,
+            and the layers after it run.
         until : str or None, default=None
             A norm's name: return its input (the convolution's output) instead, as
-            ``{until: maps}``, to compute that norm's statistics over a long clip.
+            ``{until: maps}``, to compute that norm's statistics over a long clip; a
+            pooling's name: return its output only, as ``{until: maps}``.
         """
-        x = x.reshape(x.shape[0], 1, x.shape[1], SPEC_DIM)
+        if after is None:
+            x = x.reshape(x.shape[0], 1, x.shape[1], SPEC_DIM)
+            order = _ORDER
+        else:
+            order = _ORDER[[layer for layer, _ in _ORDER].index(after) + 1:]
         out = {}
-        for layer, norm in _ORDER:
+        for layer, norm in order:
             x = getattr(self, layer)(x)
             if norm is None:
+                if layer == until:
+                    return {layer: x}
                 out[layer] = x
                 continue
             if norm == until:

@@ -210,13 +210,17 @@ class LVChordiaNetwork(ShippedNetwork):
 
         Three things of the network span the whole clip, and each is computed so:
         the CQT's tuning (:func:`clip_tuning`, over every block's peaks), the
-        statistics of the CNN's ten instance norms (their sums over every block, one
-        norm after the other: each needs the ones before it, so the CNN runs up to
-        eleven times) and the bidirectional LSTM (over the CNN's output of the whole
-        clip, 240 values a frame). The CQT runs on each block with ``overlap_frames``
-        of audio on each side (its longest filter spans 2.2 s) and the CNN with
-        :data:`skmir.nn.lvchordia.CNN_CONTEXT` frames, all that a frame sees.
-        Memory: a block, and the clip's CQT and CNN output (2 kB a frame).
+        statistics of the CNN's ten instance norms and the bidirectional LSTM (over
+        the CNN's output of the whole clip, 240 values a frame). The CQT runs on each
+        block with ``overlap_frames`` of audio on each side (its longest filter spans
+        2.2 s). The CNN runs stage by stage (:data:`skmir.nn.lvchordia.STAGES`, the
+        convolutions between two poolings): each norm's statistics are pooled over the
+        blocks of its input (each norm needs the ones before it, so a stage's first
+        convolutions run once per norm of the stage), then the stage's output of the
+        whole clip is kept as the next stage's input; a block runs with one frame of
+        context per convolution, all that a frame sees. Memory: a block, the clip's
+        CQT (1 kB a frame), and the outputs of two consecutive poolings (9 kB a frame
+        at most: 230 MB for ten minutes).
 
         Parameters
         ----------
@@ -245,7 +249,7 @@ class LVChordiaNetwork(ShippedNetwork):
     def _block_clip(self, clip, block_frames, overlap_frames):
         import torch
 
-        from skmir.nn.lvchordia import CNN_CONTEXT, NORMS, flatten_maps
+        from skmir.nn.lvchordia import STAGES, flatten_maps
 
         total = 1 + len(clip) // HOP_LENGTH
         # the network's input with the clip's tuning: (n_frames, 252)
@@ -255,30 +259,53 @@ class LVChordiaNetwork(ShippedNetwork):
             seg = clip[None, f0 * HOP_LENGTH:min(len(clip), f1 * HOP_LENGTH)]
             S[b0:b1] = self.patches(cqt.transform(seg))[0, 0, b0 - f0:b1 - f0]
         cnn = self.module.audio_feature_block
-        ranges = list(_block_ranges(total, block_frames, CNN_CONTEXT))
-        stats = {}
-        for norm in NORMS:  # the clip's mean and (biased) variance per channel, in order
-            s1 = s2 = count = 0
-            for _, _, maps in _cnn_blocks(cnn, S, ranges, stats, norm, self.device):
-                h = maps[norm].double()
-                s1, s2 = s1 + h.sum((0, 2, 3)), s2 + (h * h).sum((0, 2, 3))
-                count += h[0, 0].numel()
-            mean = s1 / count
-            stats[norm] = (mean.float(), (s2 / count - mean * mean).float())
-        features = torch.empty((1, total, cnn.output_size), device=self.device)
-        for b0, b1, maps in _cnn_blocks(cnn, S, ranges, stats, None, self.device):
-            features[:, b0:b1] = flatten_maps(maps["cnn"])
-        return self.module.recurrent(features)["probabilities"][0].float().cpu().numpy()
+        stats, maps = {}, torch.from_numpy(S)[None].to(self.device)
+        # stage by stage (the convolutions between two poolings): each norm's
+        # statistics from its input over the whole clip, a block at a time, then the
+        # stage's output, kept for the next stage; a frame sees one frame more on
+        # each side per convolution
+        for after, norms, output in STAGES:
+            ranges = list(_block_ranges(total, block_frames, len(norms)))
+            for norm in norms:
+                parts = [_cnn_block(cnn, maps, after, r, stats, norm)[norm] for r in ranges]
+                stats[norm] = _mean_and_variance(parts)
+            done = None
+            for r in ranges:
+                part = _cnn_block(cnn, maps, after, r, stats, output)[output]
+                if done is None:
+                    done = part.new_empty(part.shape[:2] + (total,) + part.shape[3:])
+                done[:, :, r[0]:r[1]] = part
+            maps = done
+        return self.module.recurrent(flatten_maps(maps))["probabilities"][0].float().cpu().numpy()
 
 
-def _cnn_blocks(cnn, S, ranges, stats, until, device):
-    """The CNN's maps of each block of the network's input ``S`` (n_frames, 252), the
-    block's own frames only, normalised with the clip's ``stats``."""
+def _cnn_block(cnn, maps, after, ranges, stats, until):
+    """The CNN's layers after ``after`` on one block of ``maps`` (the clip's input or
+    a pooling's output), until ``until``, for the block's own frames only."""
+    b0, b1, f0, f1 = ranges
+    x = maps[:, f0:f1] if after is None else maps[:, :, f0:f1]
+    return {name: value[:, :, b0 - f0:b1 - f0]
+            for name, value in cnn.blocks(x, stats, after=after, until=until).items()}
+
+
+def _mean_and_variance(parts):
+    """The per-channel mean and biased variance of maps ``(1, channels, frames, bins)``
+    given in parts, as one instance norm over them all would compute them: each part's
+    own (float32, two-pass), pooled in float64 (Chan et al.'s formula)."""
     import torch
 
-    for b0, b1, f0, f1 in ranges:
-        maps = cnn.blocks(torch.from_numpy(S[None, f0:f1]).to(device), stats, until=until)
-        yield b0, b1, {k: v[:, :, b0 - f0:b1 - f0] for k, v in maps.items()}
+    count, mean, m2 = 0, 0.0, 0.0
+    for h in parts:
+        n = h[0, 0].numel()
+        var, part_mean = torch.var_mean(h, dim=(0, 2, 3), correction=0)
+        part_mean, var = part_mean.double(), var.double()
+        delta = part_mean - mean
+        total = count + n
+        mean = mean + delta * (n / total)
+        m2 = m2 + var * n + delta * delta * (count * n / total)
+        count = total
+    return mean.float(), (m2 / count).float()
+
 
 def _block_ranges(total, block, overlap):
     """(b0, b1, f0, f1): blocks of ``block`` frames and their context of ``overlap``."""
