@@ -228,7 +228,8 @@ class BeatNetNetwork(ShippedNetwork):
             None: the probabilities of beat, downbeat and no beat (:attr:`tags`);
             otherwise one of :attr:`layers`.
         batch_size : int, default=8
-            Clips per forward pass.
+            Clips whose front end is computed at once; the network runs each clip on
+            its own (a clip's outputs never depend on the clips beside it).
         block_frames : int or None, default=3000
             Frames per forward pass of a clip (60 s): the front end and the network
             run block by block, the LSTM's state carried from one to the next, so the
@@ -266,13 +267,19 @@ class BeatNetNetwork(ShippedNetwork):
         try:
             with torch.no_grad():
                 for c0 in range(0, len(X), batch_size):
-                    clips, state, blocks = X[c0:c0 + batch_size], None, []
+                    clips = X[c0:c0 + batch_size]
+                    states, blocks = [None] * len(clips), []
                     for b0 in range(0, total, step):
                         features = beatnet_features(clips, b0, min(total, b0 + step))
-                        values, state = self.module(
-                            torch.from_numpy(features).to(self.device), [name], state=state,
-                            return_state=True)
-                        blocks.append(values[name].float().cpu().numpy())
+                        # one clip per forward pass: a clip's outputs do not depend on
+                        # the clips beside it (BLAS rounds by the batch's shape)
+                        values = []
+                        for i, clip in enumerate(features):
+                            value, states[i] = self.module(
+                                torch.from_numpy(clip[None]).to(self.device), [name],
+                                state=states[i], return_state=True)
+                            values.append(value[name].float().cpu().numpy())
+                        blocks.append(np.concatenate(values))
                     out.append(np.concatenate(blocks, axis=1))
         finally:
             self.module.train(was_training)
