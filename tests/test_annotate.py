@@ -1,4 +1,5 @@
-"""``skmir annotate`` and what it writes: the annotation files (.lab, f0 CSV, MIDI) read
+"""``skmir annotate`` and what it writes: the annotation files (.lab, f0 CSV, MIDI,
+.beats) read
 back by the tools that read them, the command on a folder with the bad-file corpus in
 it, and the plot of a frame-level network at work."""
 
@@ -12,7 +13,7 @@ import soundfile as sf
 from conftest import BAD_FILES, write_bad_corpus
 
 from skmir.cli import main
-from skmir.io.annotations import write_f0_csv, write_lab, write_midi
+from skmir.io.annotations import write_beats, write_f0_csv, write_lab, write_midi
 
 
 def test_a_lab_file_reads_back_with_mir_eval(tmp_path):
@@ -56,6 +57,20 @@ def test_midi_notes_keep_their_times_pitches_and_velocities(tmp_path):
         write_midi(tmp_path / "m.mid", intervals, [0.0, hz[0]])
 
 
+def test_a_beats_file_reads_back_with_mir_eval(tmp_path):
+    beats, downbeats = [0.5, 1.0, 1.5, 2.0, 2.5, 3.0], [1.0, 3.0]
+    path = write_beats(tmp_path / "song.beats", beats, downbeats)
+    times, positions = mir_eval.io.load_labeled_events(str(path))
+    np.testing.assert_allclose(times, beats)
+    assert positions == ["0", "1", "2", "3", "4", "1"]
+    assert write_beats(tmp_path / "none.beats", []).read_text() == ""
+    with pytest.raises(ValueError, match=r"^write_beats: beats = .*: increasing finite"):
+        write_beats(tmp_path / "x.beats", [1.0, 0.5])
+    with pytest.raises(ValueError, match=r"^write_beats: downbeats = .*: times among"):
+        write_beats(tmp_path / "x.beats", [0.5, 1.0], [0.7])
+    assert not (tmp_path / "x.beats").exists()
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """The bad-file corpus, plus two generated music clips at 22.05 kHz (one in a
@@ -72,7 +87,7 @@ def folder(tmp_path_factory):
 
 
 @pytest.mark.parametrize("task, suffix", [("chords", ".lab"), ("f0", ".f0.csv"),
-                                          ("notes", ".mid")])
+                                          ("notes", ".mid"), ("beats", ".beats")])
 def test_annotate_writes_every_readable_file_and_names_each_bad_one(
         folder, tmp_path, capsys, task, suffix):
     root, _ = folder
@@ -91,8 +106,12 @@ def test_annotate_writes_every_readable_file_and_names_each_bad_one(
     elif task == "f0":
         rows = list(csv.DictReader((out / "two.f0.csv").open()))
         assert len(rows) == 1 + 3 * 16000 // 160 and float(rows[1]["time"]) == 0.01
-    else:
+    elif task == "notes":
         assert pretty_midi.PrettyMIDI(str(out / "two.mid")).instruments[0].notes
+    else:
+        times, positions = mir_eval.io.load_labeled_events(str(out / "two.beats"))
+        mir_eval.beat.validate(times, times)
+        assert len(times) >= 3 and "1" in positions and times[-1] < 3.0
 
 
 def test_annotate_refuses_with_one_line(tmp_path, capsys):
@@ -110,14 +129,14 @@ def test_annotate_refuses_with_one_line(tmp_path, capsys):
     assert "would be annotated in the same file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("task", ["chords", "f0", "notes"])
+@pytest.mark.parametrize("task", ["chords", "f0", "notes", "beats"])
 def test_plot_annotation_shows_spectrogram_activations_and_events(folder, task):
-    from skmir.annotation import ChordRecognizer, NoteTranscriber, PitchTracker
+    from skmir.annotation import BeatTracker, ChordRecognizer, NoteTranscriber, PitchTracker
     from skmir.plot import plot_annotation
 
     _, music = folder
-    estimator = {"chords": ChordRecognizer, "f0": PitchTracker, "notes": NoteTranscriber}[
-        task]().fit()
+    estimator = {"chords": ChordRecognizer, "f0": PitchTracker, "notes": NoteTranscriber,
+                 "beats": BeatTracker}[task]().fit()
     y = music.data[0]
     if task == "f0":
         import librosa
@@ -133,6 +152,9 @@ def test_plot_annotation_shows_spectrogram_activations_and_events(folder, task):
         assert events.texts  # the chord labels
     elif task == "f0":
         assert events.lines
+    elif task == "beats":  # the beat probability, and a line per beat
+        beats = estimator.predict_events(_waveforms(y, estimator))[0][0]
+        assert len(events.lines) == 1 + len(beats) and len(beats) >= 3
     else:
         assert events.patches
     with pytest.raises(ValueError, match=r"^plot_annotation: y = .*one mono clip"):

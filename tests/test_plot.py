@@ -245,3 +245,25 @@ def test_annotation_shows_the_decoded_f0_on_the_time_axis_of_the_activations(tmp
     assert np.nanmedian(f0) == pytest.approx(220, rel=0.01)  # the tone, within 17 cents
     save_figure(fig, tmp_path / "annotation.png")
     assert (tmp_path / "annotation.png").stat().st_size > 10_000
+
+
+def test_annotation_draws_beatnet_activations_and_a_line_per_beat(tmp_path):
+    from skmir.annotation import BeatTracker
+    from skmir.plot import plot_annotation, save_figure
+
+    sr = 22050
+    t = np.arange(3 * sr) / sr
+    clicks = sum(np.exp(-(t - b) / 0.02) * (t >= b) * np.sin(2 * np.pi * 1000 * t)
+                 for b in np.arange(0.25, 3, 0.5)).astype(np.float32) / 2  # 120 BPM
+    tracker = BeatTracker(sr=sr).fit()
+    fig = plot_annotation(tracker, clicks)
+    spec, act, events = fig.axes[:3]
+    assert act.get_title() == "Activations of beatnet-1" and act.images[0].get_extent()[3] == 2.5
+    assert events.get_title().startswith("Beats") and events.get_ylabel() == "p(beat)"
+    beats, downbeats = tracker.predict_events(clicks[None])[0]
+    lines = events.lines[1:]  # after the beat probability, one line per beat
+    assert len(lines) == len(beats) >= 3
+    assert [line.get_xdata()[0] for line in lines] == pytest.approx(list(beats))
+    assert sum(line.get_color() == "C3" for line in lines) == len(downbeats)
+    save_figure(fig, tmp_path / "beats.png")
+    assert (tmp_path / "beats.png").stat().st_size > 10_000

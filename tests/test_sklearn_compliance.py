@@ -9,6 +9,7 @@ from skmir import (
     AudioLoader,
     Chromagram,
     LogCompression,
+    LogFilteredSpectrogram,
     MelSpectrogram,
     SpectralWhitening,
     SpectrogramScaler,
@@ -27,6 +28,7 @@ ESTIMATORS = [
     Chromagram(source="cqt", sr=8000, hop_length=1, fmin=1000.0, n_octaves=1),
     LogCompression(),
     LogCompression(method="db"),
+    LogFilteredSpectrogram(sr=8000, frame_size=16, hop_size=1, stack_diffs=True),
     # the torch backend (all representations pass; three keep the suite short)
     MelSpectrogram(sr=8, n_fft=2, hop_length=1, n_mels=2, backend="torch", device="cpu"),
     CQT(sr=8000, hop_length=1, n_bins=2, fmin=2000.0, backend="torch", device="cpu"),
@@ -56,7 +58,8 @@ else:
 # stateless and a fitted one takes clips of any length (a longer clip has more
 # frames; LogCompression is elementwise), so they record n_features_in_ at fit but,
 # by design, do not refuse a different length at transform.
-STATELESS = (AudioLoader, STFT, MelSpectrogram, CQT, Chromagram, LogCompression)
+STATELESS = (AudioLoader, STFT, MelSpectrogram, CQT, Chromagram, LogCompression,
+             LogFilteredSpectrogram)
 
 
 def expected_failures(estimator):

@@ -1,5 +1,5 @@
-"""Annotation files, in the formats MIR tools read: chord ``.lab`` files, f0 CSV and
-MIDI notes.
+"""Annotation files, in the formats MIR tools read: chord ``.lab`` files, f0 CSV, MIDI
+notes and beat files.
 
 Each writer takes events in mir_eval's formats (what the ready estimators'
 ``predict_events`` return, see :mod:`skmir.annotation`) and writes its file
@@ -10,7 +10,10 @@ atomically, so an interrupted run never leaves a file that reads as whole.
   reads);
 - :func:`write_f0_csv`: ``time,frequency`` (and ``confidence`` when given) per frame,
   with a header, as CREPE writes it; 0 Hz marks an unvoiced frame (mir_eval.melody);
-- :func:`write_midi`: one instrument of notes, through pretty_midi.
+- :func:`write_midi`: one instrument of notes, through pretty_midi;
+- :func:`write_beats`: ``time position`` per beat, tab-separated, madmom's ``.beats``
+  format (position 1 is a downbeat), which ``mir_eval.io.load_labeled_events`` and
+  madmom's ``load_beats`` read.
 """
 
 from pathlib import Path
@@ -20,7 +23,7 @@ import numpy as np
 from skmir._files import atomic_write, atomic_write_text
 from skmir._validation import entry_point, refusal
 
-__all__ = ["write_f0_csv", "write_lab", "write_midi"]
+__all__ = ["write_beats", "write_f0_csv", "write_lab", "write_midi"]
 
 
 def _checked_intervals(intervals, n, owner):
@@ -166,4 +169,55 @@ def write_midi(path, intervals, pitches, velocities=None, *, program=0):
     midi.instruments.append(instrument)
     with atomic_write(path) as tmp:
         midi.write(str(tmp))
+    return Path(path)
+
+
+@entry_point
+def write_beats(path, beats, downbeats=()):
+    """Write beats as a ``.beats`` file: ``time<TAB>position`` per beat.
+
+    madmom's format for beats with downbeats: the position of a beat in its bar, 1 at
+    each downbeat, then 2, 3, ... up to the next downbeat; beats before the first
+    downbeat, whose bar is not known, get position 0. ``mir_eval.io.load_labeled_events``
+    reads it (times and positions as labels), as does madmom's ``load_beats``.
+
+    Parameters
+    ----------
+    path : path-like
+    beats : array-like of shape (n_beats,)
+        Every beat's time in seconds, downbeats included, increasing (mir_eval.beat's
+        format, what :meth:`skmir.BeatTracker.predict_events` returns).
+    downbeats : array-like of shape (n_downbeats,), default=()
+        The downbeats among them.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, mir_eval
+    >>> from skmir.io.annotations import write_beats
+    >>> path = write_beats(tempfile.mkdtemp() + "/song.beats", [0.2, 0.7, 1.2, 1.7, 2.2],
+    ...                    [0.7, 2.2])
+    >>> path.read_text().splitlines()[:2]
+    ['0.200000\\t0', '0.700000\\t1']
+    >>> mir_eval.io.load_labeled_events(str(path))[1]
+    ['0', '1', '2', '3', '1']
+    """
+    beats = np.asarray(beats, dtype=float).ravel()
+    downbeats = np.asarray(downbeats, dtype=float).ravel()
+    if not np.isfinite(beats).all() or (beats < 0).any() \
+            or (len(beats) > 1 and not (np.diff(beats) > 0).all()):
+        raise ValueError(refusal("write_beats", "beats", beats,
+                                 "increasing finite times in seconds, >= 0."))
+    is_down = np.isin(beats, downbeats)
+    if is_down.sum() != len(np.unique(downbeats)):
+        raise ValueError(refusal("write_beats", "downbeats", downbeats,
+                                 "times among the beats (every downbeat is a beat)."))
+    positions, position = [], 0
+    for down in is_down:
+        position = 1 if down else (position + 1 if position else 0)
+        positions.append(position)
+    atomic_write_text(path, "".join(f"{t:.6f}\t{k}\n" for t, k in zip(beats, positions)))
     return Path(path)

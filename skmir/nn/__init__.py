@@ -22,6 +22,8 @@ basicpitch
     basic-pitch's note transcription network (Bittner et al., 2022), CQT included.
 crepe
     CREPE, the pitch network of Kim et al. (2018), as torchcrepe builds it.
+beatnet
+    BeatNet's beat and downbeat CRNN (Heydari et al., 2021), stateless.
 representations
     STFT, mel, MFCC, CQT, chroma and log/dB as torch modules equal to librosa;
     :func:`~skmir.nn.representations.from_transformer`.

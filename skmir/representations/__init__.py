@@ -12,7 +12,8 @@ Modules
 base
     :class:`Representation`: validation, blocking over clips, parallelism.
 spectral
-    :class:`STFT`, :class:`MelSpectrogram`, :class:`MFCC`.
+    :class:`STFT`, :class:`MelSpectrogram`, :class:`MFCC`, and madmom's
+    :class:`LogFilteredSpectrogram` (numpy only).
 constant_q
     :class:`CQT`, :class:`Chromagram`.
 compression
@@ -27,6 +28,7 @@ chain of the generic stages of :mod:`skmir.nn.representations` (``torch_stages()
 
 from skmir.representations.compression import LogCompression
 from skmir.representations.constant_q import CQT, Chromagram
-from skmir.representations.spectral import MFCC, STFT, MelSpectrogram
+from skmir.representations.spectral import MFCC, STFT, LogFilteredSpectrogram, MelSpectrogram
 
-__all__ = ["CQT", "MFCC", "STFT", "Chromagram", "LogCompression", "MelSpectrogram"]
+__all__ = ["CQT", "MFCC", "STFT", "Chromagram", "LogCompression", "LogFilteredSpectrogram",
+           "MelSpectrogram"]
