@@ -449,10 +449,17 @@ def notes_from_outputs(note, onset, *, onset_threshold=0.5, frame_threshold=0.3,
         events.append((start, i, key + MIDI_OFFSET, np.mean(frames[start:i, key])))
 
     if melodia_trick:
-        while np.max(remaining) > frame_threshold:
-            mid, key = np.unravel_index(np.argmax(remaining), remaining.shape)
+        # the original takes the max and argmax of the whole array for every note,
+        # which grows with the square of the clip's length (a 10-minute clip spent
+        # more time here than in the network); each frame's max, updated where a note
+        # clears frames, gives the same frame and key: np.argmax's first maximum in
+        # row-major order is in the first frame whose max is the largest
+        frame_max = remaining.max(axis=1)
+        while frame_max.max() > frame_threshold:
+            mid = int(np.argmax(frame_max))
+            key = int(np.argmax(remaining[mid]))
             remaining[mid, key] = 0
-            ends = []
+            ends, cleared = [], [mid, mid]
             for step in (1, -1):
                 i, k = mid + step, 0
                 while (i < n_frames - 1 if step > 0 else i > 0) and k < energy_tol:
@@ -462,8 +469,11 @@ def notes_from_outputs(note, onset, *, onset_threshold=0.5, frame_threshold=0.3,
                         remaining[i, key + 1] = 0
                     if key > 0:
                         remaining[i, key - 1] = 0
+                    cleared = [min(cleared[0], i), max(cleared[1], i)]
                     i += step
                 ends.append(i - step - step * k)
+            frame_max[cleared[0]:cleared[1] + 1] = \
+                remaining[cleared[0]:cleared[1] + 1].max(axis=1)
             end, begin = ends
             if end - begin <= min_note_frames:
                 continue
