@@ -267,8 +267,8 @@ class LVChordiaNetwork(ShippedNetwork):
         for after, norms, output in STAGES:
             ranges = list(_block_ranges(total, block_frames, len(norms)))
             for norm in norms:
-                parts = [_cnn_block(cnn, maps, after, r, stats, norm)[norm] for r in ranges]
-                stats[norm] = _mean_and_variance(parts)
+                stats[norm] = _mean_and_variance(
+                    _cnn_block(cnn, maps, after, r, stats, norm)[norm] for r in ranges)
             done = None
             for r in ranges:
                 part = _cnn_block(cnn, maps, after, r, stats, output)[output]
@@ -290,8 +290,9 @@ def _cnn_block(cnn, maps, after, ranges, stats, until):
 
 def _mean_and_variance(parts):
     """The per-channel mean and biased variance of maps ``(1, channels, frames, bins)``
-    given in parts, as one instance norm over them all would compute them: each part's
-    own (float32, two-pass), pooled in float64 (Chan et al.'s formula)."""
+    given in parts (an iterable: one part is held at a time), as one instance norm
+    over them all would compute them: each part's own (float32, two-pass), pooled in
+    float64 (Chan et al.'s formula)."""
     import torch
 
     count, mean, m2 = 0, 0.0, 0.0
