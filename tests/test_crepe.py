@@ -237,6 +237,30 @@ def test_viterbi_in_blocks_gives_the_path_of_one_pass(network, monkeypatch):
     assert (cr.decode_f0(activations)[0] != one_pass[0]).any()
 
 
+def test_banded_viterbi_is_librosas_path(network):
+    import librosa
+
+    from skmir.datasets import make_music
+
+    transition = cr._viterbi_transition()
+    clip = make_music(task="instrument", n_clips=1, duration=10.0, sr=16000, drums=False,
+                      accompaniment=False, random_state=1).data
+    rng = np.random.default_rng(0)
+    cases = {"crepe": network.frame_outputs(clip)[0],
+             # flat and peaked random activations, excluded bins as decode_f0 does
+             "random": rng.uniform(0, 1, (800, 360)).astype(np.float32),
+             "peaked": rng.dirichlet(np.full(360, 0.05), 800).astype(np.float32) * 40}
+    for name, activations in cases.items():
+        masked = cr._masked(activations, 39, 360)
+        shifted = np.exp(masked - masked.max(axis=-1, keepdims=True))
+        probs = shifted / shifted.sum(axis=-1, keepdims=True)
+        expected = librosa.sequence.viterbi(probs.T, transition)
+        np.testing.assert_array_equal(cr._banded_viterbi(probs, transition, 11), expected,
+                                      err_msg=name)
+    # a band narrower than the transition's is another path
+    assert not np.array_equal(cr._banded_viterbi(probs, transition, 0), expected)
+
+
 def test_shipped_network_fields(network):
     assert isinstance(network, cr.CrepeNetwork) and isinstance(network.module, Crepe)
     assert not network.module.training

@@ -47,6 +47,8 @@ LOUD_NEIGHBOUR = 8.0
 # run through the FFT: 4 times fewer operations for tiny's second block, and 2 times
 # less time on a CPU; the sums differ by float32 rounding (3e-6 of the largest output)
 FFT_MIN_TAPS = 4096
+# positions per product of forward_signal's correction of the frame's edges
+EDGE_GROUP = 16
 
 
 def _fft_conv1d(x, weight, bias, padding):
@@ -279,15 +281,23 @@ class Crepe(nn.Module):
         p = torch.arange(reach, device=segment.device)[None, :]
         before_tap = t - stride * p  # the tap of sample t before the frame at position p
         after_tap = t + WINDOW_SIZE + EDGE - stride * (p + positions - reach)
+        valid = {"before": before_tap >= 0, "after": after_tap < kernel}
         zero = weight.new_zeros(())
-        taps = {"before": torch.where(before_tap >= 0, weight[:, before_tap.clamp(0)], zero),
-                "after": torch.where(after_tap < kernel,
-                                     weight[:, after_tap.clamp(max=kernel - 1)], zero)}
+        taps = {"before": torch.where(valid["before"], weight[:, before_tap.clamp(0)], zero),
+                "after": torch.where(valid["after"], weight[:, after_tap.clamp(max=kernel - 1)],
+                                     zero)}
         context = {"before": segment.unfold(0, EDGE, hop_length)[:n_frames],
                    "after": segment[EDGE + WINDOW_SIZE:].unfold(0, EDGE, hop_length)[:n_frames]}
         n_channels = weight.shape[0]
-        for side, where in (("before", slice(0, reach)), ("after", slice(-reach, None))):
+        for side, first in (("before", 0), ("after", positions - reach)):
             scaled = (context[side] - mean) * rstd
-            part = scaled @ taps[side].permute(1, 0, 2).reshape(EDGE, -1)
-            out[:, :, where] -= part.reshape(n_frames, n_channels, reach)
+            # the taps are a triangle: positions a group at a time, each with the
+            # samples that reach it only (38 % fewer sums than the whole square)
+            for g0 in range(0, reach, EDGE_GROUP):
+                g1 = min(reach, g0 + EDGE_GROUP)
+                rows = valid[side][:, g0:g1].any(1).nonzero()[:, 0]
+                t0, t1 = int(rows[0]), int(rows[-1]) + 1
+                part = scaled[:, t0:t1] @ taps[side][:, t0:t1, g0:g1].permute(1, 0, 2).reshape(
+                    t1 - t0, -1)
+                out[:, :, first + g0:first + g1] -= part.reshape(n_frames, n_channels, g1 - g0)
         return out

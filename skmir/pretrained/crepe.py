@@ -47,6 +47,8 @@ DECODERS = ("viterbi", "argmax", "weighted_argmax")
 # context decoded on each side of a block (10 s every 10 ms)
 VITERBI_BLOCK = 6000
 VITERBI_CONTEXT = 1000
+# torchcrepe's Viterbi moves at most this many bins from one frame to the next
+VITERBI_BAND = 11
 # the layers TransferFeatures-like frame transfer takes by default: torchcrepe's
 # ``embed`` (the fifth block)
 AUTO_LAYERS = ("conv5",)
@@ -347,7 +349,7 @@ def _bin_range(fmin, fmax):
 def _viterbi_transition():
     # torchcrepe's decode.viterbi: a triangle of +-11 bins (220 cents), rows summing to 1
     xx, yy = np.meshgrid(range(PITCH_BINS), range(PITCH_BINS))
-    transition = np.maximum(12 - abs(xx - yy), 0)
+    transition = np.maximum(VITERBI_BAND + 1 - abs(xx - yy), 0)
     return transition / transition.sum(axis=1, keepdims=True)
 
 
@@ -384,8 +386,6 @@ def _viterbi_bins(activations, low, high):
     side, whose path is dropped: the most likely path through a block's frames no
     longer depends on frames that far away (pitch moves at most 11 bins a frame, and
     the paths from both sides meet), so the blocks give one pass's path (tested)."""
-    import librosa
-
     transition = _viterbi_transition()
     total = len(activations)
     bins = np.empty(total, np.int64)
@@ -395,8 +395,68 @@ def _viterbi_bins(activations, low, high):
         masked = _masked(activations[f0:f1], low, high)
         shifted = np.exp(masked - masked.max(axis=-1, keepdims=True))
         probs = shifted / shifted.sum(axis=-1, keepdims=True)
-        bins[b0:b1] = librosa.sequence.viterbi(probs.T, transition)[b0 - f0:b1 - f0]
+        bins[b0:b1] = _banded_viterbi(probs, transition, VITERBI_BAND)[b0 - f0:b1 - f0]
     return bins
+
+
+def _banded_viterbi(prob, transition, band):
+    """``librosa.sequence.viterbi(prob.T, transition)``, the same path, for a
+    ``transition`` that is zero beyond ``band`` states of the diagonal.
+
+    librosa compares every pair of states at every frame (360 x 360 for CREPE); here
+    a state's sources within the band are compared as librosa does, and those beyond
+    it, whose log transition is the same ``log(0 + tiny)``, through running maxima
+    over the states: the same float64 sums, the first maximum in librosa's order of
+    sources, at a tenth of the comparisons (3 times faster, in numpy). ``prob`` is
+    ``(n_frames, n_states)``.
+    """
+    n_steps, n_states = prob.shape
+    tiny = np.finfo(prob.dtype).tiny  # librosa's epsilon
+    log_trans = np.log(transition + tiny)
+    log_prob = np.log(prob + tiny)
+    states = np.arange(n_states)
+    source = states[:, None] + np.arange(-band, band + 1)  # state j's sources in the band
+    in_band = (source >= 0) & (source < n_states)
+    source = source.clip(0, n_states - 1)
+    band_trans = np.where(in_band, log_trans[source, states[:, None]], -np.inf)
+    outside = np.log(np.zeros(1, log_trans.dtype) + tiny)[0]  # log_trans beyond the band
+    # the last source before the band and the first after it, where there is one
+    before, after = states - band - 1, states + band + 1
+    has_before, has_after = before >= 0, after < n_states
+    before, after = before.clip(0, n_states - 1), after.clip(0, n_states - 1)
+    ptr = np.empty((n_steps, n_states), np.uint16)
+    value = log_prob[0] + np.log(np.full(n_states, 1.0 / n_states) + tiny)
+    first, later = np.empty(n_states, bool), np.empty(n_states, bool)
+    first[0] = later[0] = True
+    for t in range(1, n_steps):
+        candidates = value[source] + band_trans
+        k = candidates.argmax(axis=1)
+        best, best_source = candidates[states, k], source[states, k]
+        w = value + outside
+        # the max of w[:i + 1] and its first index; the max of w[i:] and its first
+        # index (from the right, a tie moves it left)
+        head = np.maximum.accumulate(w)
+        first[1:] = w[1:] > head[:-1]
+        head_at = np.maximum.accumulate(np.where(first, states, 0))
+        tail = np.maximum.accumulate(w[::-1])
+        later[1:] = w[::-1][1:] >= tail[:-1]
+        tail_at = (n_states - 1 - np.maximum.accumulate(np.where(later, states, 0)))[::-1]
+        tail = tail[::-1]
+        # librosa's argmax takes the first maximum: the sources before the band, then
+        # the band, then those after it
+        value_before = np.where(has_before, head[before], -np.inf)
+        use_band = best > value_before
+        best_source = np.where(use_band, best_source, head_at[before])
+        best = np.where(use_band, best, value_before)
+        value_after = np.where(has_after, tail[after], -np.inf)
+        use_after = value_after > best
+        ptr[t] = np.where(use_after, tail_at[after], best_source)
+        value = log_prob[t] + np.where(use_after, value_after, best)
+    path = np.empty(n_steps, np.int64)
+    path[-1] = np.argmax(value)
+    for t in range(n_steps - 1, 0, -1):
+        path[t - 1] = ptr[t, path[t]]
+    return path
 
 
 def decode_f0(activations, decoder="viterbi", *, fmin=FMIN, fmax=MAX_FMAX, threshold=None,
