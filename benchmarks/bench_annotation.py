@@ -21,9 +21,10 @@ and as the x-real-time factor (issue #23's target: at least 20x on 2 CPU cores):
 Memory, each estimator in a fresh process on a clip of ``--minutes`` (10) minutes
 (the 60-s clip repeated) with its default ``block_seconds=60``: the growth of peak
 resident memory (``ru_maxrss``) during ``predict_events``, after a warm-up on 1 s of
-audio, and tracemalloc's peak of Python and numpy allocations (torch's own buffers are
-not traced); both set against the clip's audio and the activations it returns, which
-any method must hold.
+audio, with its time (x real time); then, in a second run (tracemalloc slows every
+allocation), tracemalloc's peak of Python and numpy allocations (torch's own buffers
+are not traced); both set against the clip's audio and the activations it returns,
+which any method must hold.
 
 Usage::
 
@@ -174,17 +175,20 @@ def memory_child(name, minutes):
                                                                  / base.shape[1]))))
                         [:, :int(minutes * 60 * sr)], sr=sr)
     estimator.predict_events(X[:, :sr])  # warm-up on 1 s
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
-    start = time.perf_counter()
     held = []  # the activations that predict_events holds and decodes
     run = estimator._activations
     estimator._activations = lambda W: held.append(run(W)) or held[-1]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
     estimator.predict_events(X)
     seconds = time.perf_counter() - start
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    # tracemalloc slows every allocation (the decoders' many small numpy arrays):
+    # a second run, untimed, gives its peak
+    tracemalloc.start()
+    estimator.predict_events(X)
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     print(json.dumps({"rss_growth_mb": grown / 1024, "traced_peak_mb": traced / 2**20,
                       "audio_mb": X.nbytes / 2**20, "activations_mb": held[0].nbytes / 2**20,
                       "seconds": seconds, "audio_seconds": X.shape[1] / sr}))

@@ -401,57 +401,51 @@ def _viterbi_bins(activations, low, high):
 
 def _banded_viterbi(prob, transition, band):
     """``librosa.sequence.viterbi(prob.T, transition)``, the same path, for a
-    ``transition`` that is zero beyond ``band`` states of the diagonal.
+    ``transition`` that is positive within ``band`` states of the diagonal and zero
+    beyond.
 
-    librosa compares every pair of states at every frame (360 x 360 for CREPE); here
+    librosa compares every pair of states at every frame (360 x 360 for CREPE). Here
     a state's sources within the band are compared as librosa does, and those beyond
-    it, whose log transition is the same ``log(0 + tiny)``, through running maxima
-    over the states: the same float64 sums, the first maximum in librosa's order of
-    sources, at a tenth of the comparisons (3 times faster, in numpy). ``prob`` is
-    ``(n_frames, n_states)``.
+    it share one log transition, ``log(0 + tiny)``, so their best is the best of all
+    states, ``M`` at its first index ``g``: when ``g`` lies in a state's band, that
+    state's band already holds ``g`` with a larger transition and beats every source
+    beyond, so ``(M, g)`` only competes where ``g`` is beyond the band, where it is
+    exactly the best source beyond. The same float64 sums and the first maximum in
+    librosa's order, at 6 % of the comparisons. ``prob`` is ``(n_frames, n_states)``.
     """
     n_steps, n_states = prob.shape
     tiny = np.finfo(prob.dtype).tiny  # librosa's epsilon
     log_trans = np.log(transition + tiny)
     log_prob = np.log(prob + tiny)
     states = np.arange(n_states)
-    source = states[:, None] + np.arange(-band, band + 1)  # state j's sources in the band
+    offsets = np.arange(-band, band + 1)[:, None]
+    source = states + offsets  # (2 band + 1, n_states): state j's sources in the band
     in_band = (source >= 0) & (source < n_states)
-    source = source.clip(0, n_states - 1)
-    band_trans = np.where(in_band, log_trans[source, states[:, None]], -np.inf)
+    if not (transition[source[in_band], np.broadcast_to(states, source.shape)[in_band]]
+            > 0).all():
+        raise ValueError("_banded_viterbi: transition has zeros within the band.")
+    band_trans = np.where(in_band, log_trans[source.clip(0, n_states - 1), states], -np.inf)
     outside = np.log(np.zeros(1, log_trans.dtype) + tiny)[0]  # log_trans beyond the band
-    # the last source before the band and the first after it, where there is one
-    before, after = states - band - 1, states + band + 1
-    has_before, has_after = before >= 0, after < n_states
-    before, after = before.clip(0, n_states - 1), after.clip(0, n_states - 1)
+    # value[j + offset] for every offset, beyond the states -inf
+    padded = np.full(n_states + 2 * band, -np.inf)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * band + 1).T
+    rank = np.arange(2 * band + 1)[:, None]
     ptr = np.empty((n_steps, n_states), np.uint16)
     value = log_prob[0] + np.log(np.full(n_states, 1.0 / n_states) + tiny)
-    first, later = np.empty(n_states, bool), np.empty(n_states, bool)
-    first[0] = later[0] = True
     for t in range(1, n_steps):
-        candidates = value[source] + band_trans
-        k = candidates.argmax(axis=1)
-        best, best_source = candidates[states, k], source[states, k]
-        w = value + outside
-        # the max of w[:i + 1] and its first index; the max of w[i:] and its first
-        # index (from the right, a tie moves it left)
-        head = np.maximum.accumulate(w)
-        first[1:] = w[1:] > head[:-1]
-        head_at = np.maximum.accumulate(np.where(first, states, 0))
-        tail = np.maximum.accumulate(w[::-1])
-        later[1:] = w[::-1][1:] >= tail[:-1]
-        tail_at = (n_states - 1 - np.maximum.accumulate(np.where(later, states, 0)))[::-1]
-        tail = tail[::-1]
-        # librosa's argmax takes the first maximum: the sources before the band, then
-        # the band, then those after it
-        value_before = np.where(has_before, head[before], -np.inf)
-        use_band = best > value_before
-        best_source = np.where(use_band, best_source, head_at[before])
-        best = np.where(use_band, best, value_before)
-        value_after = np.where(has_after, tail[after], -np.inf)
-        use_after = value_after > best
-        ptr[t] = np.where(use_after, tail_at[after], best_source)
-        value = log_prob[t] + np.where(use_after, value_after, best)
+        padded[band:band + n_states] = value
+        candidates = windows + band_trans
+        best = candidates.max(axis=0)
+        # the first maximum, sources in increasing order (as argmax, which is slow
+        # along the short first axis)
+        k = np.where(candidates == best, rank, 2 * band + 1).min(axis=0)
+        beyond_all = value + outside  # librosa's sums, whose ties may differ from value's
+        g = int(np.argmax(beyond_all))
+        beyond = beyond_all[g]
+        best_source = states + k - band
+        use_beyond = (beyond > best) | ((beyond == best) & (g < best_source))
+        ptr[t] = np.where(use_beyond, g, best_source)
+        value = log_prob[t] + np.where(use_beyond, beyond, best)
     path = np.empty(n_steps, np.int64)
     path[-1] = np.argmax(value)
     for t in range(n_steps - 1, 0, -1):
