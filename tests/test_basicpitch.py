@@ -235,7 +235,7 @@ def test_refusals(network):
         network.frame_outputs(np.zeros((1, 256), np.float32))
     with pytest.raises(ValueError, match=r"mono waveforms"):
         network.frame_outputs(np.zeros((1, 2, 22050), np.float32))
-    with pytest.raises(ValueError, match=r"layer = 'pool1': unknown"):
+    with pytest.raises(ValueError, match=r"frame_outputs: layer = 'pool1': choose None"):
         network.frame_outputs(plain, "pool1")
     with pytest.raises(ValueError, match=r"batch_size = 0"):
         network.frame_outputs(plain, batch_size=0)

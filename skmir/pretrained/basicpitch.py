@@ -282,13 +282,7 @@ class BasicPitchNetwork(ShippedNetwork):
             ``frame_times(n_frames)[i]``.
         """
 
-        owner = f"{self.name}.frame_outputs"
-        if layer is not None and layer not in self.layers:
-            raise ValueError(f"{owner}: layer = {layer!r}: unknown; choose None (the "
-                             f"outputs) or one of {list(self.layers)}.")
-        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) \
-                or batch_size < 1:
-            raise ValueError(f"{owner}: batch_size = {batch_size!r}: an int >= 1 is needed.")
+        owner = self._frame_request(layer, batch_size)
         X = self.frontend.check(waveforms)
         if X.shape[1] < MIN_SAMPLES:
             raise ValueError(f"{owner}: clips have {X.shape[1]} sample(s); basic-pitch gives "

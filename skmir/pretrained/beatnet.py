@@ -157,11 +157,6 @@ class BeatNetFrontend(NetworkFrontend):
         return self.spectrogram().transform(X)
 
 
-def _check_batch_size(batch_size, owner):
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"{owner}: batch_size = {batch_size!r}: an int >= 1.")
-
-
 class BeatNetNetwork(ShippedNetwork):
     """BeatNet's CRNN (:class:`skmir.nn.beatnet.BeatNet`), loaded with its front end: a
     frame-level network.
@@ -246,12 +241,7 @@ class BeatNetNetwork(ShippedNetwork):
 
         from skmir._validation import check_fixed_rate_mono
 
-        owner = f"{self.name}.frame_outputs"
-        self.require_level("frame", owner)
-        if layer is not None and layer not in self.layers:
-            raise ValueError(f"{owner}: layer = {layer!r}: choose None (the probabilities) "
-                             f"or one of {list(self.layers)}.")
-        _check_batch_size(batch_size, owner)
+        owner = self._frame_request(layer, batch_size)
         if block_frames is not None and (not isinstance(block_frames, Integral)
                                          or isinstance(block_frames, bool)
                                          or block_frames < 1):

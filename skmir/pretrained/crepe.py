@@ -303,15 +303,8 @@ class CrepeNetwork(ShippedNetwork):
         """
         import torch
 
-        self.require_level("frame", f"{self.name}.frame_outputs")
-        if layer is not None and layer not in self.layers:
-            raise ValueError(f"{self.name}.frame_outputs: layer = {layer!r}: choose None "
-                             f"(the activations) or one of {list(self.layers)}.")
-        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) \
-                or batch_size < 1:
-            raise ValueError(f"{self.name}.frame_outputs: batch_size = {batch_size!r}: "
-                             "an int >= 1.")
-        _check_hop(hop_length, f"{self.name}.frame_outputs")
+        owner = self._frame_request(layer, batch_size)
+        _check_hop(hop_length, owner)
         X = self.frontend.check(waveforms)
         total = n_frames(X.shape[1], hop_length)
         step = FRAMES_PER_CLIP_IN_BATCH * batch_size

@@ -180,14 +180,7 @@ class LVChordiaNetwork(ShippedNetwork):
         """
         import torch
 
-        owner = f"{self.name}.frame_outputs"
-        self.require_level("frame", owner)
-        if layer is not None and layer not in self.layers:
-            raise ValueError(f"{owner}: layer = {layer!r}: choose None (the heads' "
-                             f"probabilities) or one of {list(self.layers)}.")
-        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) \
-                or batch_size < 1:
-            raise ValueError(f"{owner}: batch_size = {batch_size!r}: an int >= 1.")
+        self._frame_request(layer, batch_size)
         X = self.frontend.check(waveforms)
         name = "probabilities" if layer is None else layer
         was_training = self.module.training

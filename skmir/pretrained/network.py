@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
-from skmir._validation import NamedRefusals, check_fixed_rate_mono
+from skmir._validation import NamedRefusals, check_fixed_rate_mono, refusal
 
 
 class NetworkFrontend(NamedRefusals, TransformerMixin, BaseEstimator):
@@ -218,8 +218,23 @@ class ShippedNetwork:
         outputs : ndarray of float32, shape (n_clips, n_frames, k)
             Frame ``i`` lies at ``frame_times(n_frames)[i]``.
         """
-        self.require_level("frame", f"{self.name}.frame_outputs")
+        self._frame_request(layer, batch_size)
         raise NotImplementedError
+
+    def _frame_request(self, layer, batch_size):
+        """The checks every family's :meth:`frame_outputs` makes of its arguments: a
+        frame-level network, ``layer`` None or one of :attr:`layers`, ``batch_size``
+        an int >= 1. Returns the owner its refusals name."""
+        owner = f"{self.name}.frame_outputs"
+        self.require_level("frame", owner)
+        if layer is not None and layer not in self.layers:
+            raise ValueError(refusal(owner, "layer", layer,
+                                     "choose None (the network's output activations, "
+                                     f"the card's tags) or one of {list(self.layers)}."))
+        if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) \
+                or batch_size < 1:
+            raise ValueError(refusal(owner, "batch_size", batch_size, "an int >= 1."))
+        return owner
 
     def n_patches(self, n_samples, patch_hop=None):
         """How many network inputs :meth:`patches` cuts from a clip of ``n_samples``."""
