@@ -358,3 +358,18 @@ def test_log_compression_names_its_input():
     with pytest.raises(ValueError) as err:
         LogCompression().fit_transform(-np.ones((1, 4, 4)))
     assert_refusal(err, "LogCompression", "X", "Negative")
+
+
+def test_a_preset_front_end_that_cannot_run_at_the_rate_names_what_to_pass():
+    # the preset's CQT reaches above 4 kHz: its n_bins cannot be changed through the
+    # name, so the refusal says which instance to pass
+    from skmir import NeuralClassifier, Waveforms
+
+    X = Waveforms(np.random.default_rng(0).standard_normal((4, 8000)).astype("float32"),
+                  sr=8000)
+    with pytest.raises(ValueError) as err:
+        NeuralClassifier("conv1d", frontend="logcqt", max_epochs=1, verbose=0).fit(
+            X, [0, 1, 0, 1])
+    message = str(err.value)
+    assert message.startswith("NeuralClassifier: frontend = 'logcqt': the preset LogCQT(")
+    assert "Nyquist" in message and "frontend=skmir.nn.frontends.LogCQT(...)" in message

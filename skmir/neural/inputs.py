@@ -27,6 +27,7 @@ from numbers import Real
 import numpy as np
 import torch
 
+from skmir._validation import refusal
 from skmir.neural.targets import key_head_targets
 from skmir.nn.augmentation import BatchAugmentation, WaveformAugmentation
 from skmir.nn.builder import ArchitectureNet
@@ -253,7 +254,19 @@ class WaveformInput(SpectrogramInput):
         ``input_shape_`` and the frames that frame targets must match; return X and
         the targets, checked against those frames."""
         est = self.est
-        self.built_ = self.frontend.build(est.n_audio_channels_)
+        try:
+            self.built_ = self.frontend.build(est.n_audio_channels_)
+        except ValueError as exc:
+            if not isinstance(est.frontend, str):
+                raise
+            # a preset's numbers cannot be changed through its name: say which
+            # instance to pass instead
+            spec = self.frontend
+            raise ValueError(refusal(
+                self.owner, "frontend", est.frontend,
+                f"the preset {spec!r} cannot run at this rate ({str(exc).rstrip('.')}); pass "
+                f"frontend=skmir.nn.frontends.{type(spec).__name__}(...) with the numbers "
+                "changed, or audio at another rate.")) from exc
         X3 = self.X_
         n_samples = X3.shape[-1]
         window = self.frontend.grid().window
