@@ -363,8 +363,6 @@ def test_log_compression_names_its_input():
 def test_a_preset_front_end_that_cannot_run_at_the_rate_names_what_to_pass():
     # the preset's CQT reaches above 4 kHz: its n_bins cannot be changed through the
     # name, so the refusal says which instance to pass
-    from skmir import NeuralClassifier, Waveforms
-
     X = Waveforms(np.random.default_rng(0).standard_normal((4, 8000)).astype("float32"),
                   sr=8000)
     with pytest.raises(ValueError) as err:
