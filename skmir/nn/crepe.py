@@ -44,8 +44,10 @@ EDGE = FIRST[0][0]
 # float32 rounding far larger than the quiet frame's own values)
 LOUD_NEIGHBOUR = 8.0
 # convolutions with at least this many taps per output (input channels x kernel)
-# run through the FFT: 4 times fewer operations for tiny's second block, and 2 times
-# less time on a CPU; the sums differ by float32 rounding (3e-6 of the largest output)
+# run through the FFT: for tiny's second block a product per frequency instead of 64
+# taps per position (about 20 times fewer operations; the FFTs move more memory, so
+# it takes half the time on a CPU); the sums differ by float32 rounding (3e-6 of the
+# largest output)
 FFT_MIN_TAPS = 4096
 # positions per product of forward_signal's correction of the frame's edges
 EDGE_GROUP = 16

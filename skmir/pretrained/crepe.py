@@ -373,12 +373,13 @@ def _masked(activations, low, high):
 
 def _viterbi_bins(activations, low, high):
     """torchcrepe's Viterbi bin path over one clip's activations ``(n_frames, 360)``,
-    :data:`VITERBI_BLOCK` frames at a time so that memory does not grow with the clip
-    (librosa's Viterbi holds 10 bytes per state and frame: 216 MB for ten minutes
-    every 10 ms). Each block is decoded with :data:`VITERBI_CONTEXT` frames on each
-    side, whose path is dropped: the most likely path through a block's frames no
-    longer depends on frames that far away (pitch moves at most 11 bins a frame, and
-    the paths from both sides meet), so the blocks give one pass's path (tested)."""
+    :data:`VITERBI_BLOCK` frames at a time so that the decoding's arrays (the softmax,
+    its log and the back-pointers, 14 bytes per state and frame: 300 MB for ten
+    minutes every 10 ms) span a block, not the clip. Each block is decoded with
+    :data:`VITERBI_CONTEXT` frames on each side, whose path is dropped: the most
+    likely path through a block's frames no longer depends on frames that far away
+    (pitch moves at most 11 bins a frame, and the paths from both sides meet), so the
+    blocks give one pass's path (tested)."""
     transition = _viterbi_transition()
     total = len(activations)
     bins = np.empty(total, np.int64)
