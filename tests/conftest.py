@@ -1,7 +1,17 @@
 """Audio and spectrograms that the tests synthesise, and audio folders they write."""
 
+import os
+
 import numpy as np
 import soundfile as sf
+import torch
+
+# Each fit's torch threads are fixed for the whole run (commands run as subprocesses
+# inherit it): by default skmir gives a fit the CPUs other processes leave idle, and
+# torch's float sums depend on the thread count, so sklearn's checks that fit twice
+# and compare (data_not_an_array, fit_idempotent, ...) failed whenever the machine's
+# load changed between the two fits. test_evaluation.py tests that policy itself.
+os.environ.setdefault("SKMIR_NUM_THREADS", str(torch.get_num_threads()))
 
 
 def tone(freq, seconds, sr, harmonics=1, seed=0):

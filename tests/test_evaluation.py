@@ -485,6 +485,7 @@ def test_training_uses_the_idle_cpus_and_restores_torchs_threads(clips, monkeypa
     from skmir.nn.training import TrainingThreads
 
     X, y = clips
+    monkeypatch.delenv("SKMIR_NUM_THREADS", raising=False)  # conftest fixes it
     before = torch.get_num_threads()
     usable = len(os.sched_getaffinity(0))
     for busy, expected in [(usable, 1), (0, min(before, usable))]:
