@@ -61,7 +61,9 @@ class TrainingThreads(Callback):
     CPU-bound jobs, torch's OpenMP threads wait on each other whenever one of them
     loses its core (a 2-thread fit beside one busy process ran up to 12x slower than
     alone); one thread per free core costs about the CPU share instead. The
-    environment variable ``SKMIR_NUM_THREADS`` (a positive integer) fixes the count.
+    environment variable ``SKMIR_NUM_THREADS`` (a positive integer) fixes the count:
+    torch's float sums depend on it, so fits with the same ``random_state`` are
+    bitwise identical only at the same count, which the machine's load can change.
 
     An exception other than KeyboardInterrupt skips skorch's ``on_train_end``: the
     neural estimators restore torch's setting themselves when their fit raises.
