@@ -114,3 +114,19 @@ def sha256_bytes(data):
     'e3b0c44298fc'
     """
     return hashlib.sha256(data).hexdigest()
+
+
+def dist_info(package_dir, package):
+    """The version and licence text (bytes) of ``package`` in a folder holding it and
+    its ``.dist-info`` (an unpacked wheel, a site-packages), or None for each that is
+    not found: what the weight converters check before they convert."""
+    import re
+
+    infos = sorted(Path(package_dir).glob(f"{package}-*.dist-info"))
+    if not infos:
+        return None, None
+    metadata = (infos[-1] / "METADATA").read_text(encoding="utf-8")
+    version = re.search(r"^Version:\s*(\S+)", metadata, re.M)
+    licences = sorted(infos[-1].rglob("LICENSE*"))
+    return (version.group(1) if version else None,
+            licences[0].read_bytes() if licences else None)

@@ -24,7 +24,6 @@ for ``model == 1`` with the comment "GTZAN out trained model" (2: "Ballroom out"
 """
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -137,17 +136,6 @@ PARITY = {
 }
 
 
-def _dist_info(package_dir):
-    infos = sorted(Path(package_dir).glob(f"{PACKAGE}-*.dist-info"))
-    if not infos:
-        return None, None
-    metadata = (infos[-1] / "METADATA").read_text(encoding="utf-8")
-    version = re.search(r"^Version:\s*(\S+)", metadata, re.M)
-    licence = infos[-1] / "LICENSE"
-    return (version.group(1) if version else None,
-            licence.read_bytes() if licence.is_file() else None)
-
-
 def _markdown(card, n_params, size):
     fe, sc, lic, tr = card["frontend"], card["scores"], card["license"], card["training"]
     lines = [
@@ -235,7 +223,7 @@ def convert(package_dir, out_dir=HERE):
     import torch
     from safetensors.torch import save
 
-    from skmir._files import atomic_write, sha256_bytes
+    from skmir._files import atomic_write, dist_info, sha256_bytes
     from skmir.nn.beatnet import BeatNet
     from skmir.pretrained.beatnet import AUTO_LAYERS
     from skmir.pretrained.cards import FORMAT, write_card
@@ -245,7 +233,7 @@ def convert(package_dir, out_dir=HERE):
     if not source.is_file():
         raise FileNotFoundError(f"convert_beatnet: --package-dir {package_dir} has no "
                                 f"{WEIGHTS}: unpack BeatNet=={VERSION} there.")
-    version, licence = _dist_info(package_dir)
+    version, licence = dist_info(package_dir, PACKAGE)
     if version not in (None, VERSION):
         raise ValueError(f"convert_beatnet: {package_dir} holds BeatNet {version}; this "
                          f"script converts {VERSION}.")

