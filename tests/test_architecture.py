@@ -192,3 +192,53 @@ def test_batch_norm_survives_a_single_value_per_channel():
 
     net = build_network("c2-p2-c2", (1, 1), n_outputs=2, channels=2).train()
     net(torch.zeros(1, 1, 1, 1)).sum().backward()
+
+
+# ------------------------------------------------------------ the CPU fast paths
+
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_drops_each_element_independently_with_probability_p(p):
+    from skmir.nn.blocks import dropout
+
+    torch.manual_seed(0)
+    n = 1 << 22
+    dropped = dropout(torch.ones(n), p) == 0
+    # Each of the four 16-bit slices of a random word (the one that holds the sign
+    # bit has 15 random bits) drops at p; 4 sigma of a fraction of 2**20 draws is 2e-3.
+    for position in range(4):
+        assert abs(dropped[position::4].float().mean().item() - p) < 2e-3
+    # neighbours are independent: both dropped with probability p**2
+    assert abs((dropped[1:] & dropped[:-1]).float().mean().item() - p * p) < 2e-3
+
+
+def test_dropout_scales_what_it_keeps_and_its_gradient_is_the_same_mask():
+    from skmir.nn.blocks import Dropout, dropout
+
+    x = torch.rand(4, 3, 5, 7).contiguous(memory_format=torch.channels_last) + 1
+    x.requires_grad_()
+    torch.manual_seed(1)
+    y = dropout(x, 0.3)
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    kept = y != 0
+    torch.testing.assert_close(y[kept], x[kept] / 0.7)
+    y.backward(torch.full_like(y, 2.0))
+    torch.testing.assert_close(x.grad, kept / 0.7 * 2.0)
+    torch.manual_seed(1)
+    assert torch.equal(dropout(x, 0.3), y)  # seeded: repeats
+    assert dropout(x, 0.3, training=False) is x and dropout(x, 0.0) is x
+    assert Dropout(0.3).eval()(x) is x
+
+
+def test_conv2d_block_in_channels_last_equals_torch_in_nchw():
+    from skmir.nn.blocks import Conv2d
+
+    torch.manual_seed(0)
+    block = Conv2d(1, 6, 3, batch_norm=True, act="relu", dropout=0.0).eval()
+    block.post[0].running_mean.uniform_(-1, 1)
+    x = torch.randn(2, 1, 12, 17)
+    y = block(x)
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    expected = block.post(torch.nn.functional.conv2d(x, block.conv.weight, padding="same"))
+    torch.testing.assert_close(y, expected, rtol=1e-5, atol=1e-5)
+    # the parameters keep torch's layout: what is saved and loaded is unchanged
+    assert block.conv.weight.is_contiguous()

@@ -51,8 +51,12 @@ TINY = dict(channels=4, hidden=8, random_state=0)
 COMPLIANCE = [
     NeuralClassifier(max_epochs=10, lr=0.01, **TINY),
     NeuralTagger(max_epochs=10, lr=0.01, **TINY),
-    # sklearn wants R^2 > 0.5 after fit: 30 short epochs are needed (0.5 s).
-    NeuralRegressor(max_epochs=30, lr=0.01, **TINY),
+    # sklearn wants R^2 > 0.5 on the training set after fit: 30 short epochs without
+    # the regularisers (dropout, augmentation, early stopping) that keep the tiny
+    # network from fitting its training set (R^2 0.53 to 0.79 over seeds 0-11; with
+    # them 0.0 to 0.56).
+    NeuralRegressor(max_epochs=30, lr=0.01, dropout=0.0, gain=0, freq_mask=0,
+                    early_stopping=False, **TINY),
 ]
 
 

@@ -7,6 +7,8 @@ axis is never fixed at build time: pooling sizes are clamped to the axis length 
 every call, so a clip shorter than training crops (or than the pooling) still runs.
 """
 
+import sys
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,6 +41,89 @@ class BatchNorm2d(nn.BatchNorm2d):
         return super().forward(x)
 
 
+# The 16-bit slice of a random int64 word that holds its sign bit, which random_()
+# leaves 0 (it draws from [0, 2**63)).
+_TOP_SLICE = 3 if sys.byteorder == "little" else 0
+
+
+def _keep_mask(n, p):
+    """``n`` independent draws, each False with probability ``p`` (to 1/32768).
+
+    torch's CPU ``bernoulli_`` costs about 6 ns a draw, which made it the largest
+    cost of training a small convnet on a CPU (38 % of a conv2d fit). Slicing 64-bit
+    random words into four 16-bit uniforms costs under 1 ns a draw.
+    """
+    words = torch.empty((n + 3) // 4, dtype=torch.int64).random_()
+    slices = words.view(torch.int16)
+    keep = slices >= round(p * 65536) - 32768  # int16 spans [-32768, 32768)
+    top = slices.view(-1, 4)[:, _TOP_SLICE]  # 15 random bits: [0, 32768)
+    keep.view(-1, 4)[:, _TOP_SLICE] = top >= round(p * 32768)
+    return keep[:n]
+
+
+class _CPUDropout(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, p):
+        # One mask of scale-or-zero serves both passes; its layout is x's own (the
+        # draws are independent, so any order of them is as random).
+        keep = _keep_mask(x.numel(), p).as_strided(x.shape, x.stride())
+        mask = torch.where(keep, 1.0 / (1.0 - p), 0.0).to(x.dtype)
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None
+
+
+def dropout(x, p, training=True):
+    """Dropout (Srivastava et al., 2014): ``torch.nn.functional.dropout``, cheaper on a CPU.
+
+    On a CPU in training, each element is zeroed with probability ``p`` (rounded to
+    a multiple of 1/65536, or 1/32768 for a quarter of the elements) and the rest
+    scaled by ``1 / (1 - p)``, from torch's default generator, so that a seeded fit
+    repeats; elsewhere this is torch's dropout.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Any shape.
+    p : float
+        Probability of zeroing an element, in [0, 1).
+    training : bool, default=True
+        False returns ``x`` unchanged.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape (and memory layout) as ``x``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmir.nn.blocks import dropout
+    >>> _ = torch.manual_seed(0)
+    >>> y = dropout(torch.ones(100_000), 0.25)
+    >>> round((y == 0).float().mean().item(), 2), round(y.max().item(), 4)
+    (0.25, 1.3333)
+    """
+    if not training or p == 0:
+        return x
+    if x.device.type != "cpu" or not 0 < p < 1:
+        return F.dropout(x, p, training)
+    if not (x.is_contiguous() or x.is_contiguous(memory_format=torch.channels_last)):
+        x = x.contiguous()
+    return _CPUDropout.apply(x, p)
+
+
+class Dropout(nn.Dropout):
+    """:class:`torch.nn.Dropout` through :func:`dropout` (cheaper on a CPU)."""
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training)
+
+
 def _post(n_channels, batch_norm, act, dropout):
     layers = []
     if batch_norm:
@@ -46,7 +131,7 @@ def _post(n_channels, batch_norm, act, dropout):
     if act is not None:
         layers.append(activation(act))
     if dropout:
-        layers.append(nn.Dropout(dropout))
+        layers.append(Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -59,7 +144,16 @@ class Conv2d(nn.Module):
         self.post = _post(n_out, batch_norm, act, dropout)
 
     def forward(self, x):
-        return self.post(self.conv(x))
+        weight = self.conv.weight
+        if x.device.type == "cpu":
+            # Channels-last (NHWC) layout on a CPU: torch's max pooling is about ten
+            # times faster in it than in NCHW, and oneDNN's convolution and batch norm
+            # run in it natively. A weight with one input channel is laid out
+            # explicitly (.contiguous() keeps its ambiguous NCHW strides), so that
+            # the first layer's output, the largest, is channels-last too.
+            weight = torch.empty_like(weight, memory_format=torch.channels_last).copy_(weight)
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.post(self.conv._conv_forward(x, weight, self.conv.bias))
 
 
 class TimeConv(nn.Module):
@@ -108,7 +202,7 @@ class Recurrent(nn.Module):
         rnn = nn.GRU if cell == "gru" else nn.LSTM
         self.rnn = rnn(n_in, hidden, batch_first=True, bidirectional=bidirectional)
         self.many_to_one = many_to_one
-        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.dropout = Dropout(dropout) if dropout else nn.Identity()
 
     def forward(self, x):
         seq, state = self.rnn(x.flatten(1, 2).transpose(1, 2))
@@ -147,7 +241,7 @@ class Dense(nn.Module):
         super().__init__()
         self.linear = nn.Linear(n_in, n_out)
         self.act = activation(act) if act is not None else nn.Identity()
-        self.dropout = nn.Dropout(dropout) if dropout else nn.Identity()
+        self.dropout = Dropout(dropout) if dropout else nn.Identity()
 
     def forward(self, x):
         return self.dropout(self.act(self.linear(x)))
@@ -211,5 +305,5 @@ def as_4d(x):
     return x.unsqueeze(1) if x.ndim == 3 else x
 
 
-__all__ = ["BatchNorm2d", "Conv2d", "Dense", "GlobalPool", "KeyHead", "Pool", "Recurrent",
-           "TimeConv", "activation", "as_4d"]
+__all__ = ["BatchNorm2d", "Conv2d", "Dense", "Dropout", "GlobalPool", "KeyHead", "Pool",
+           "Recurrent", "TimeConv", "activation", "as_4d", "dropout"]
