@@ -67,7 +67,7 @@ class _CPUDropout(torch.autograd.Function):
         # One mask of scale-or-zero serves both passes; its layout is x's own (the
         # draws are independent, so any order of them is as random).
         keep = _keep_mask(x.numel(), p).as_strided(x.shape, x.stride())
-        mask = torch.where(keep, 1.0 / (1.0 - p), 0.0).to(x.dtype)
+        mask = keep.to(x.dtype).mul_(1.0 / (1.0 - p))
         ctx.save_for_backward(mask)
         return x * mask
 
