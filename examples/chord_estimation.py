@@ -17,7 +17,7 @@ unseen generated clips (full mixes) against the original annotations: ``majmin``
 (and ``root``) duration-weighted accuracy, averaged over clips.
 
 Measured (60 training clips of 8 s, 20 unseen ones, 60 epochs; 38 s on a 2-core CPU):
-majmin learned 0.888, chroma templates 0.630; root learned 0.899, templates 0.665.
+majmin learned 0.896, chroma templates 0.630; root learned 0.897, templates 0.665.
 Trained on the untransposed clips only (60 epochs) the network reaches about 0.80.
 Figures are for torch's default 2 threads; another thread count sums in another order
 and moves them by about 0.01.

