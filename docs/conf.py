@@ -50,6 +50,9 @@ root_doc = "index"
 
 autosummary_generate = True
 autosummary_imported_members = False
+# skmir.nn.blocks has Dropout and dropout: pages whose names differ only in case
+# would overwrite each other on macOS's and Windows' file systems.
+autosummary_filename_map = {"skmir.nn.blocks.dropout": "skmir.nn.blocks.dropout-function"}
 autodoc_typehints = "none"
 autodoc_default_options = {"member-order": "groupwise"}
 # numpydoc renders the Parameters/Returns sections; the class pages list their own
