@@ -11,6 +11,11 @@ default (``torch.no_grad``, float32) in the same process:
 * bfloat16 autocast (and the largest difference it makes to the features);
 * ``torch.compile`` (and what compiling costs).
 
+It also times ``TransferFeatures.transform`` in a child process with glibc's malloc
+defaults (``SKMIR_MALLOC_TUNING=0``): loading a shipped network raises glibc's mmap
+and trim thresholds (:mod:`skmir._allocator`), so that each batch reuses the heap
+instead of page-faulting fresh ``mmap`` memory in; a process cannot lower them again.
+
 Usage::
 
     python benchmarks/bench_features.py                     # musicnn-msd, 32 clips
@@ -19,6 +24,9 @@ Usage::
 """
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -46,6 +54,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--transform-only", action="store_true",
+                        help="time TransferFeatures.transform alone (the child process)")
     args = parser.parse_args(argv)
     n, duration, repeat = (4, 4.0, 1) if args.quick else (args.clips, args.duration,
                                                           args.repeat)
@@ -57,12 +67,23 @@ def main(argv=None):
 
     model = TransferFeatures(args.network).fit(X[:1])
     total, features = best_of(lambda: model.transform(X), repeat)
+    if args.transform_only:
+        print(f"TRANSFORM {audio / total}")
+        return
+    child = subprocess.run(
+        [sys.executable, __file__, "--network", args.network, "--clips", str(args.clips),
+         "--duration", str(args.duration), "--repeat", str(args.repeat),
+         *(["--quick"] if args.quick else []), "--transform-only"],
+        env={**os.environ, "SKMIR_MALLOC_TUNING": "0"}, capture_output=True, text=True,
+        check=True)
+    untuned = float(child.stdout.split("TRANSFORM")[-1])
     net = load_pretrained(args.network)
     front, S = best_of(lambda: net.frontend.transform(X), repeat)
     P = net.patches(S, None)
     inputs = torch.from_numpy(np.ascontiguousarray(P.reshape(-1, *P.shape[2:])))
     print(f"TransferFeatures.transform: {audio / total:7.1f}x real time "
-          f"(front end alone {audio / front:.1f}x)")
+          f"(front end alone {audio / front:.1f}x; with glibc's malloc defaults "
+          f"{untuned:.1f}x)")
 
     def forward(module, context):
         def run():

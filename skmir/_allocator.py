@@ -6,8 +6,9 @@ top of the heap back to the kernel above its trim threshold. A training or featu
 loop frees and allocates the same large batch tensors every batch, so every batch
 page-faults its memory in again: measured on a 2-core machine, a third of a CPU fit's
 time was kernel time. :func:`keep_freed_memory` raises both thresholds to 1 GiB
-(``mallopt``), once per process, when skmir first trains or extracts features on
-Linux with glibc: freed batches stay in the heap for the next batch. The cost is that
+(``mallopt``), once per process, when skmir first trains, loads a shipped network
+(``load_pretrained``) or extracts features from a network built here, on Linux with
+glibc: freed batches stay in the heap for the next batch. The cost is that
 the process keeps memory it freed (up to its peak) instead of returning it to the
 system. Set the environment variable ``SKMIR_MALLOC_TUNING=0`` to leave glibc's
 defaults; on other C libraries and systems nothing happens. jemalloc or tcmalloc

@@ -54,3 +54,18 @@ def test_training_raises_them():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert "'set': True" in out.stdout
+
+
+@pytest.mark.parametrize("code", [
+    # a shipped network, loaded for features, annotation or fine-tuning
+    "from skmir.pretrained import load_pretrained; load_pretrained('choi2017-tags')",
+    # features of a network built here
+    "import numpy as np; from skmir.features import RandomWeightsFeatures; "
+    "RandomWeightsFeatures(random_state=0).fit_transform("
+    "np.random.default_rng(0).normal(size=(4, 16, 20)).astype('float32'))",
+])
+def test_feature_extraction_raises_them(code):
+    out = subprocess.run([sys.executable, "-c", "import skmir._allocator as a; "
+                          f"{code}; print(a._state)"], capture_output=True, text=True,
+                         check=True)
+    assert "'set': True" in out.stdout

@@ -8,6 +8,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skmir._allocator import keep_freed_memory
 from skmir._feature_layers import feature_layers, layer_name
 from skmir._validation import LazyClips, NamedRefusals, check_spectrograms
 
@@ -72,6 +73,7 @@ def extract(net, X4, modules, pooling, batch_size, device):
     from skmir.nn.blocks import as_4d as to_4d_tensor
 
     wanted, last = set(modules), max(modules)
+    keep_freed_memory()  # batch after batch: freed batches stay in the heap
     was_training = net.training
     net.eval()
     out = []

@@ -43,6 +43,7 @@ only if its file changes).
 
 import copy
 
+from skmir._allocator import keep_freed_memory
 from skmir._validation import entry_point
 from skmir.pretrained.cards import (
     card_digest,
@@ -129,6 +130,9 @@ def load_pretrained(name, device="cpu"):
                          f"{sorted(registry)}); upgrade skmir.")
     cls = registry[kind]
     weights = checked_weights(name, card, cls.noun)
+    # A loaded network runs on batch after batch, as training does: freed batches stay
+    # in the heap (musicnn-msd features 88x -> 129x real time on 2 cores).
+    keep_freed_memory()
     return cls.from_card(copy.deepcopy(card), weights, resolve_device(device))
 
 
