@@ -131,7 +131,7 @@ def load_pretrained(name, device="cpu"):
     cls = registry[kind]
     weights = checked_weights(name, card, cls.noun)
     # A loaded network runs on batch after batch, as training does: freed batches stay
-    # in the heap (musicnn-msd features 88x -> 129x real time on 2 cores).
+    # in the heap (musicnn-msd features about 1.5x faster on 2 cores: bench_features).
     keep_freed_memory()
     return cls.from_card(copy.deepcopy(card), weights, resolve_device(device))
 
