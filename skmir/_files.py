@@ -10,6 +10,7 @@ is atomic on POSIX and Windows. A crash or Ctrl-C mid-write leaves the previous 
 
 import hashlib
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,8 +121,6 @@ def dist_info(package_dir, package):
     """The version and licence text (bytes) of ``package`` in a folder holding it and
     its ``.dist-info`` (an unpacked wheel, a site-packages), or None for each that is
     not found: what the weight converters check before they convert."""
-    import re
-
     infos = sorted(Path(package_dir).glob(f"{package}-*.dist-info"))
     if not infos:
         return None, None
