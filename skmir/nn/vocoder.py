@@ -7,19 +7,26 @@ steps of every clip padded to the longest and masked, one overlap-add. A pitch s
 band-limited (FFT) resampling, :func:`resample`, per clip (their lengths differ).
 :func:`time_stretch`, :func:`pitch_shift` and :func:`shift` are the one-clip forms.
 They run on the tensor's device; :class:`skmir.nn.augmentation.WaveformAugmentation`
-draws their rates per clip while training.
+draws their rates per clip while training and moves each draw to the nearest one
+whose FFT lengths run fast (:func:`snap_to_fast_lengths`).
 
-The phase is accumulated as librosa's (the expected advance of each bin plus the
-wrapped deviation from it), with the expected part reduced modulo 2 pi before it is
-added, so the phases stay small enough for float32 on every device.
+The phase is librosa's accumulated phase, carried as a running product of unit
+phasors (the expected advance of each bin cancels modulo 2 pi), so no phase grows
+past what float32 holds on any device.
 """
 
+import bisect
+import functools
 import math
 
 import torch
 
-__all__ = ["pitch_shift", "resample", "shift", "shift_batch", "time_stretch",
-           "time_stretch_batch"]
+__all__ = ["pitch_shift", "resample", "shift", "shift_batch", "snap_to_fast_lengths",
+           "time_stretch", "time_stretch_batch"]
+
+# FFTs (MKL, pocketfft, cuFFT) of lengths with no prime factor above 13 run at full
+# speed; a length with a large prime factor ran 2-10x slower on a 2-core machine.
+_FAST_PRIMES = (2, 3, 5, 7, 11, 13)
 
 
 def _fft_size(n_samples, n_fft=2048):
@@ -44,48 +51,55 @@ def resample(x, n_out):
     >>> y.shape, bool(torch.allclose(y, torch.sin(2 * torch.pi * 5 * t[::2]), atol=1e-4))
     (torch.Size([400]), True)
     """
-    n_in = x.shape[-1]
-    if n_out == n_in:
+    if n_out == x.shape[-1]:
         return x
+    return torch.fft.irfft(_resampled_spectrum(x, n_out), n=n_out, dim=-1)
+
+
+def _resampled_spectrum(x, n_out):
+    """The spectrum of ``x`` resampled to ``n_out`` samples: its rfft truncated or
+    zero-padded to ``n_out // 2 + 1`` bins and scaled, for an irfft of ``n_out``."""
+    n_in = x.shape[-1]
     spec = torch.fft.rfft(x.float(), dim=-1)
     k = min(spec.shape[-1], n_out // 2 + 1)
     out = spec.new_zeros((*spec.shape[:-1], n_out // 2 + 1))
-    out[..., :k] = spec[..., :k]
+    out[..., :k] = spec[..., :k] * (n_out / n_in)
     if n_out < n_in and n_out % 2 == 0:
         # The output's Nyquist bin stands for the input's bins +-n_out/2 (as scipy).
         out[..., -1] *= 2
-    return torch.fft.irfft(out, n=n_out, dim=-1) * (n_out / n_in)
+    return out
 
 
-def _wrap(phase):
-    """Phase to [-pi, pi)."""
-    return torch.remainder(phase + math.pi, 2 * math.pi) - math.pi
-
-
-def _phase_vocoder(D, rates, hop_length):
+def _phase_vocoder(D, rates):
     """librosa.phase_vocoder of (batch, channels, frames, freq) complex STFTs, a rate
     per clip; returns the stretched STFTs padded to the longest and their frame counts.
 
-    Output frame ``k`` of clip ``b`` interpolates input frames ``floor(k * rate_b)``
-    and the next; steps past a clip's end are masked (magnitude zero).
+    Output frame ``k`` of clip ``b`` interpolates the magnitudes of input frames
+    ``i = floor(k * rate_b)`` and ``i + 1``; steps past a clip's end are masked
+    (magnitude zero). Its phase is librosa's accumulated phase: the first frame's
+    plus, for each step ``j < k``, the expected advance of each bin and the wrapped
+    deviation from it, which sum to the phase difference of frames ``i_j + 1`` and
+    ``i_j`` modulo 2 pi. So the phase is carried as unit phasors, a running product
+    of ``D[i_j + 1] conj(D[i_j])`` normalised: no angle, no sine or cosine, and no
+    phase that grows past what float32 holds.
     """
     n_frames, dev = D.shape[-2], D.device
     counts = [math.ceil(n_frames / rate) for rate in rates]  # len(arange(0, T, rate))
-    # The steps and the expected phases in float64 on the CPU (exact floors; float64
-    # is not on every device), then moved.
+    # The steps in float64 on the CPU (exact floors; float64 is not on every device).
     k = torch.arange(max(counts), dtype=torch.float64)
     steps = k * torch.tensor(rates, dtype=torch.float64)[:, None]
     valid = (k < torch.tensor(counts)[:, None]).to(dev)
     i = steps.floor().long().clamp(max=n_frames - 1)
     alpha = (steps - i).to(dev, torch.float32)
     i = i.to(dev)
-    # The expected phase advance of each bin over one hop (librosa's phi_advance).
-    advance = torch.linspace(0, math.pi * hop_length, D.shape[-1], dtype=torch.float64)
     D = torch.nn.functional.pad(D, (0, 0, 0, 1))
-    mag, angle = D.abs(), D.angle()
-    # Each input frame's deviation from the expected advance to the next, wrapped.
-    deviation = _wrap(angle[..., 1:, :] - angle[..., :-1, :]
-                      - torch.remainder(advance, 2 * math.pi).to(dev, torch.float32))
+    parts = torch.view_as_real(D)
+    mag = torch.hypot(parts[..., 0], parts[..., 1])  # D.abs() took 3x as long
+    # A bin of magnitude 0 has phase 0, as np.angle(0).
+    unit = torch.sgn(D).masked_fill_(mag == 0, 1)
+    conj = unit.clone()  # a physical conjugate: a product with a lazy one took 6x as long
+    torch.view_as_real(conj)[..., 1].neg_()
+    turn = unit[..., 1:, :] * conj[..., :-1, :]
 
     def take(values, index):
         index = index[:, None, :, None].expand(*values.shape[:2], index.shape[-1],
@@ -93,14 +107,15 @@ def _phase_vocoder(D, rates, hop_length):
         return values.gather(-2, index)
 
     alpha, valid = alpha[:, None, :, None], valid[:, None, :, None]
-    out_mag = torch.where(valid, torch.lerp(take(mag, i), take(mag, i + 1), alpha), 0)
-    # Output frame k takes the phase accumulated over the steps before it: k expected
-    # advances (reduced modulo 2 pi in float64) plus the deviations before k.
-    expected = torch.remainder(k[:, None] * advance, 2 * math.pi).to(dev, torch.float32)
-    deviation = take(deviation, i)
-    before = torch.cumsum(deviation, dim=-2) - deviation
-    phase = angle[..., :1, :] + expected + before
-    return torch.polar(out_mag, phase), counts
+    out_mag = torch.lerp(take(mag, i), take(mag, i + 1), alpha).masked_fill_(~valid, 0)
+    # Output frame k turns the first frame's phasor by the turns of the steps before k.
+    phasor = unit.new_empty(out_mag.shape)
+    phasor[..., :1, :] = unit[..., :1, :]
+    index = i[:, None, :-1, None].expand(*turn.shape[:2], i.shape[-1] - 1, turn.shape[-1])
+    torch.gather(turn, -2, index, out=phasor[..., 1:, :])
+    phasor.cumprod_(dim=-2)
+    torch.view_as_real(phasor).mul_(out_mag[..., None])  # no complex copy of out_mag
+    return phasor, counts
 
 
 def _overlap_add(D, n_fft, window, counts, lengths):
@@ -180,7 +195,7 @@ def time_stretch_batch(x, rates):
         D = torch.stft(part.reshape(-1, n), n_fft, hop, window=window, center=True,
                        pad_mode="constant", return_complex=True).transpose(-1, -2)
         D, counts = _phase_vocoder(D.reshape(*part.shape[:2], *D.shape[-2:]),
-                                   [rates[b] for b in moved], hop)
+                                   [rates[b] for b in moved])
         out = _overlap_add(D, n_fft, window, counts, [lengths[b] for b in moved])
         y[moved, :, :out.shape[-1]] = out
     return y.reshape(*x.shape[:-1], y.shape[-1]), lengths
@@ -226,15 +241,98 @@ def shift_batch(x, ratios, rates):
                                         zip(rates, ratios, strict=True)])
     if all(ratio == 1 for ratio in ratios):
         return y, lengths
-    # FFT resampling per clip: their lengths differ, and an FFT of a padded clip would
-    # not be the clip's spectrum.
-    clips = [resample(y[b, ..., :m], int(math.ceil(m * ratio)))
-             for b, (m, ratio) in enumerate(zip(lengths, ratios, strict=True))]
-    lengths = [clip.shape[-1] for clip in clips]
-    out = y.new_zeros((*y.shape[:-1], max(lengths)))
-    for b, clip in enumerate(clips):
-        out[b, ..., :clip.shape[-1]] = clip
-    return out, lengths
+    n_outs = [int(math.ceil(m * ratio)) for m, ratio in zip(lengths, ratios, strict=True)]
+    out = y.new_zeros((*y.shape[:-1], max(n_outs)))
+    for b, (m, n_out) in enumerate(zip(lengths, n_outs, strict=True)):
+        if n_out == m:
+            out[b, ..., :m] = y[b, ..., :m]
+    # A forward FFT per clip (their lengths differ, and an FFT of a padded clip would
+    # not be the clip's spectrum), one inverse FFT for the clips of each output length.
+    for n_out in sorted(set(n_outs)):
+        group = [b for b, (m, k) in enumerate(zip(lengths, n_outs, strict=True))
+                 if k == n_out != m]
+        if group:
+            spectra = torch.stack([_resampled_spectrum(y[b, ..., :lengths[b]], n_out)
+                                   for b in group])
+            out[group, ..., :n_out] = torch.fft.irfft(spectra, n=n_out, dim=-1)
+    return out, n_outs
+
+
+@functools.lru_cache(maxsize=4)
+def _fast_lengths(bits):
+    """The sorted lengths below ``2 ** bits`` with no prime factor above 13 (11,620
+    below 2 ** 25)."""
+    lengths = [1]
+    for prime in _FAST_PRIMES:
+        lengths = [n * prime ** k for n in lengths
+                   for k in range(int(math.log(2 ** bits / n, prime)) + 1)
+                   if n * prime ** k < 2 ** bits]
+    return sorted(lengths)
+
+
+def _fast_length(target, up=False):
+    """The fast length nearest to ``target`` (ties go up), or the smallest one >=
+    ``target`` if ``up``."""
+    table = _fast_lengths(max(int(math.ceil(target)), 2).bit_length() + 1)
+    i = bisect.bisect_left(table, target)
+    if up or i == 0 or table[i] - target <= target - table[i - 1]:
+        return table[i]
+    return table[i - 1]
+
+
+def snap_to_fast_lengths(n_samples, ratios, rates):
+    """Move each clip's shift to the nearest one whose FFT lengths run fast.
+
+    :func:`shift_batch` resamples a clip stretched to ``m`` samples into ``n_out``
+    samples with an FFT of each length; for lengths drawn at random these usually
+    have a large prime factor and take several times as long as the phase vocoder
+    before them. This returns the ratios and rates whose ``m`` and ``n_out`` have no
+    prime factor above 13: ``n_out`` is the smallest such length of at least
+    ``round(n_samples / rate)`` (a clip is slowed, never sped up, so a crop still
+    fits), ``m`` the nearest to ``n_out / ratio``. A clip whose ratio is 1 (no pitch
+    shift: no resampling) is returned as it is, and so is a rate of 1 when
+    ``n_samples`` is itself a fast length, as ``sr`` times whole seconds usually is.
+
+    The pitch moves by at most half the gap between fast lengths, the tempo by at
+    most the whole gap: 9 cents and 1 % for lengths of 11,000 samples or more (clips
+    of 1 s at 16 kHz), 5 cents and 0.6 % from 60,000, 18 cents and 2 % at 1,000.
+
+    Parameters
+    ----------
+    n_samples : int
+        The clips' length.
+    ratios, rates : sequences of float, one per clip
+        As :func:`shift_batch`'s.
+
+    Returns
+    -------
+    ratios, rates : lists of float
+        The moved ones, for :func:`shift_batch`.
+
+    Examples
+    --------
+    >>> import math
+    >>> import torch
+    >>> from skmir.nn.vocoder import shift_batch, snap_to_fast_lengths
+    >>> ratios, rates = snap_to_fast_lengths(64000, [2 ** (-1.3 / 12)], [1.0])
+    >>> round(-12 * math.log2(ratios[0]), 4), rates  # 1.3 semitones up: 1.3003
+    (1.3003, [1.0])
+    >>> shift_batch(torch.randn(1, 64000), ratios, rates)[1]  # via 68,992 samples
+    [64000]
+    """
+    ratios = [float(ratio) for ratio in ratios]
+    rates = [float(rate) for rate in rates]
+    for b, (ratio, rate) in enumerate(zip(ratios, rates, strict=True)):
+        if ratio == 1:
+            continue
+        n_out = _fast_length(round(n_samples / rate), up=True)
+        m = _fast_length(n_out / ratio)
+        ratio = n_out / m
+        # shift_batch resamples to ceil(m * ratio) samples: keep that n_out.
+        while math.ceil(m * ratio) > n_out:
+            ratio = math.nextafter(ratio, 0.0)
+        ratios[b], rates[b] = ratio, n_samples / n_out
+    return ratios, rates
 
 
 def time_stretch(x, rate):
