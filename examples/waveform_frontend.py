@@ -28,25 +28,28 @@ the test clips are in all 24 keys, and the accuracy on the clips whose tonic was
 never trained on is printed too.
 
 Run without ``--quick`` to measure (the quick mode checks that everything runs, on
-too little data to compare). Measured on a 2-core CPU: 12 min 1 s with the defaults,
-most of it the two pitch-shifted fits (on the CPU the phase vocoder makes an epoch
-6-7x longer):
+too little data to compare). Measured on a 2-core CPU (generated music: a claim about
+generated music): 3 min 25 s with the defaults, most of it the two pitch-shifted
+fits (on the CPU an epoch with the shift took 3.6x one without):
 
-* instruments, 90 training and 30 test clips, chance 0.25: logmel + crnn 0.933,
+* instruments, 90 training and 30 test clips, chance 0.25: logmel + crnn 0.967,
   learned-mel + crnn 0.933 (its filters train on their own bands, in units of
   their initial peaks; with free raw weights it scored 0.300), dieleman2014 +
-  conv1d 0.600 (its kernels stay close to their random start on 90 clips);
+  conv1d 0.633 and 0.600 in two runs (its kernels stay close to their random start
+  on 90 clips);
 * mode, 400 training clips with tonics C to G, 200 test clips (60 with a tonic
   never trained on), chance 0.50; accuracy without / with ``pitch_shift=2``, seeds
-  0 and 1: 0.570 / 0.650 and 0.535 / 0.605; on the 60 clips in unseen keys 0.333 /
-  0.517 and 0.283 / 0.483 (below chance without it, probably because a minor key
+  0 and 1: 0.580 / 0.680 and 0.590 / 0.665; on the 60 clips in unseen keys 0.417 /
+  0.517 and 0.400 / 0.533 (below chance without it, probably because a minor key
   shares its pitch classes with a major one: A minor's are C major's). Pitch
   shifting shows the network keys it never met, and that is where it helps;
-* mode with training clips in all keys (``--train-tonics 12 --seeds 5``): 0.585 /
-  0.710, 0.640 / 0.550, 0.670 / 0.640, 0.620 / 0.560, 0.725 / 0.650; means 0.648 /
-  0.622. Here it does not help: the seed-to-seed spread (0.59 to 0.73 without it)
-  is as large as any difference. Shifts rounded to whole semitones (which keep the
-  chroma in tune) did no better: 0.660, 0.640 and 0.490 for seeds 0 to 2.
+* mode with training clips in all keys (``--train-tonics 12 --seeds 5``, 7 min
+  19 s): 0.565 / 0.720, 0.610 / 0.575, 0.675 / 0.595, 0.505 / 0.675, 0.700 /
+  0.645; means 0.611 / 0.642. Here it does not clearly help: two seeds gain, three
+  lose, and the seed-to-seed spread (0.51 to 0.70 without it) is larger than the
+  difference of the means. Shifts rounded to whole semitones (which keep the
+  chroma in tune) did no better in an earlier release: 0.660, 0.640 and 0.490
+  for seeds 0 to 2.
 
 The spectrogram augmentations are off in the mode runs (``freq_mask=0`` and the
 rest): masking frequency bands removes the thirds that tell major from minor (with

@@ -113,16 +113,20 @@ noise_snr : float, (float, float) or None, default=None
 pitch_shift : float, default=0.0
     With a frontend: shift each training waveform by up to +-``pitch_shift``
     semitones (phase vocoder and FFT resampling, as ``librosa.effects.pitch_shift``;
-    the duration is kept). Targets that depend on pitch (key, chords) are not
-    shifted with it. 0 is off. At most 12 (an octave): the shift resamples a clip
-    stretched by up to 2x, so its memory stays a small multiple of the clip's.
+    the duration is kept). Each drawn shift is moved by at most 9 cents (clips of
+    1 s or more at 16 kHz) to one whose FFT lengths run fast
+    (:func:`skmir.nn.vocoder.snap_to_fast_lengths`). Targets that depend on pitch
+    (key, chords) are not shifted with it. 0 is off. At most 12 (an octave): the
+    shift resamples a clip stretched by up to 2x, so its memory stays a small
+    multiple of the clip's.
 time_stretch : float, default=0.0
     With a frontend: stretch each training waveform by a rate drawn between
     ``1 / (1 + time_stretch)`` and ``1 + time_stretch`` (phase vocoder; the pitch
     is kept). 0 is off. At most 1 (rates from 1/2 to 2): a slowed clip, and its
     phase vocoder's spectrogram, is then at most twice as long (4x with
     ``pitch_shift=12``); ``time_stretch=1e6`` would ask for a clip a million times
-    as long.
+    as long. With a pitch shift, a rate is lowered by up to 1 % (clips of 1 s or
+    more at 16 kHz) for the FFT lengths, as the shift is moved.
 optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     The optimizer of the network's weights.
 lr : float, default=1e-3
