@@ -14,6 +14,7 @@ librosa = pytest.importorskip("librosa")
 
 from skmir.nn.augmentation import FrameGrid, WaveformAugmentation  # noqa: E402
 from skmir.nn.vocoder import (  # noqa: E402
+    _fast_lengths,
     pitch_shift,
     shift,
     shift_batch,
@@ -128,6 +129,10 @@ def _factors_at_most_13(n):
         while n % p == 0:
             n //= p
     return n == 1
+
+
+def test_the_fast_lengths_are_every_length_without_a_prime_factor_above_13():
+    assert _fast_lengths(16) == [n for n in range(1, 2 ** 16) if _factors_at_most_13(n)]
 
 
 @pytest.mark.parametrize("n_samples", [1000, 3 * SR, 4 * SR, 4 * SR + 1, 10 * 22050])

@@ -264,9 +264,12 @@ def _fast_lengths(bits):
     below 2 ** 25)."""
     lengths = [1]
     for prime in _FAST_PRIMES:
-        lengths = [n * prime ** k for n in lengths
-                   for k in range(int(math.log(2 ** bits / n, prime)) + 1)
-                   if n * prime ** k < 2 ** bits]
+        grown = []
+        for n in lengths:
+            while n < 2 ** bits:
+                grown.append(n)
+                n *= prime
+        lengths = grown
     return sorted(lengths)
 
 
