@@ -35,7 +35,7 @@ Usage::
     python examples/key_and_mode.py            # 480 clips of 8 s per task, 5-fold
     python examples/key_and_mode.py --quick    # a smoke run
 
-The default run (12 min on a 2-core CPU), measured on generated music (a claim about
+The default run (9 min on a 2-core CPU), measured on generated music (a claim about
 generated music), mean ± std over the 5 folds:
 
 =========================  ================  ================  ================
@@ -44,14 +44,14 @@ model                      key accuracy      key weighted      mode accuracy
 mfcc + svc                 0.054 ± 0.014     0.105 ± 0.026     0.465 ± 0.016
 chroma + svc               0.504 ± 0.024     0.590 ± 0.009     0.583 ± 0.057
 key template               0.408 ± 0.060     0.526 ± 0.053     0.688 ± 0.029
-keycnn                     0.675 ± 0.040     0.742 ± 0.042     0.738 ± 0.036
-keycnn without k1          0.504 ± 0.028     0.575 ± 0.028     0.502 ± 0.043
+keycnn                     0.690 ± 0.061     0.751 ± 0.051     0.729 ± 0.049
+keycnn without k1          0.546 ± 0.014     0.610 ± 0.020     0.477 ± 0.052
 keycnn-key tags + LR                                           0.846 ± 0.052
 keycnn-key features + LR                                       0.596 ± 0.079
 =========================  ================  ================  ================
 
 Against the key template (corrected paired t-test, 5 folds): keycnn is better on
-key (weighted score), and higher on mode by 0.05, which 5 folds do not make
+key (weighted score), and higher on mode by 0.04, which 5 folds do not make
 significant; without ``k1`` the same convolutions do no better than the template on
 key and stay at chance on mode. The shipped network's key probabilities are better
 on mode (0.846), and 0.843 on the 185 clips of the three styles it never saw
