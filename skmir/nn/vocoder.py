@@ -123,27 +123,26 @@ def _overlap_add(D, n_fft, window, counts, lengths):
     STFTs with ``counts[b]`` frames in clip ``b``, to ``lengths[b]`` samples."""
     B, C, L, _ = D.shape
     hop, dev = n_fft // 4, D.device
-    frames = torch.fft.irfft(D, n=n_fft, dim=-1) * window
+    start, n_out = n_fft // 2, max(lengths)
+    rows = max(L + 3, -(-(start + n_out) // hop))  # blocks of hop samples, padded
+    quarters = torch.fft.irfft(D, n=n_fft, dim=-1).mul_(window).view(B, C, L, 4, hop)
     # With a hop of a quarter frame, block m of the output sums quarter j of frame
     # m - j for j = 0..3.
-    quarters = frames.reshape(B, C, L, 4, hop)
-    signal = sum(torch.nn.functional.pad(quarters[..., j, :], (0, 0, j, 3 - j))
-                 for j in range(4)).reshape(B, C, (L + 3) * hop)
+    signal = quarters.new_zeros(B, C, rows, hop)
+    for j in range(4):
+        signal[:, :, j:j + L] += quarters[..., j, :]
     valid = (torch.arange(L, device=dev) < torch.as_tensor(counts, device=dev)[:, None])
     # The window's overlap-add envelope over each clip's own frames only.
-    shifted = torch.stack([torch.nn.functional.pad(valid.float(), (j, 3 - j))
+    shifted = torch.stack([torch.nn.functional.pad(valid.float(), (j, rows - L - j))
                            for j in range(4)], dim=1)
     envelope = torch.einsum("bjm,jh->bmh", shifted, window.pow(2).reshape(4, hop))
-    envelope = envelope.reshape(B, 1, (L + 3) * hop)
-    start, n_out = n_fft // 2, max(lengths)
-    pad = max(0, start + n_out - (L + 3) * hop)
-    signal = torch.nn.functional.pad(signal, (0, pad))[..., start:start + n_out]
-    envelope = torch.nn.functional.pad(envelope, (0, pad))[..., start:start + n_out]
+    envelope = envelope.reshape(B, 1, rows * hop)[..., start:start + n_out]
     # torch.istft's clip ends where its frames end and is zero-padded to the length.
     ends = [min(n, hop * (c - 1) + n_fft // 2) for n, c in zip(lengths, counts, strict=True)]
-    keep = (torch.arange(n_out, device=dev) < torch.as_tensor(ends, device=dev)[:, None])
-    keep = keep[:, None]
-    return torch.where(keep, signal / torch.where(keep, envelope, 1.0), 0.0)
+    cut = (torch.arange(n_out, device=dev) >= torch.as_tensor(ends, device=dev)[:, None])
+    cut = cut[:, None]
+    signal = signal.view(B, C, rows * hop)[..., start:start + n_out]
+    return signal.div(envelope.masked_fill(cut, 1.0)).masked_fill_(cut, 0.0)
 
 
 def time_stretch_batch(x, rates):
