@@ -106,7 +106,7 @@ def best(f, repeat):
 
 
 def augmentation_call(args):
-    # absent before batching
+    # this part needs skmir with batching (--epochs-only also runs on older versions)
     from skmir._allocator import keep_freed_memory
     from skmir.nn.vocoder import shift_batch, snap_to_fast_lengths, time_stretch_batch
 
@@ -172,7 +172,6 @@ def main():
         args.clips, args.seconds, args.train_clips, args.epochs, args.repeat = 4, 1.0, 16, 1, 1
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; timings on a "
           "shared machine are indicative only")
-
     if not args.epochs_only:
         augmentation_call(args)
     epochs(args)

@@ -174,7 +174,7 @@ def test_bad_rates():
 
 
 def _per_clip_augmentation(aug, X, y, length, total):
-    """WaveformAugmentation's stretch and shift before batching: the same draws."""
+    """WaveformAugmentation's stretch and shift one clip at a time: the same draws."""
     B, _, n = X.shape
     hop, size = aug.grid.hop_length, aug.grid.crop_length(length)
     size = n if length == total else size
