@@ -13,7 +13,7 @@ Usage::
     python examples/compare_architectures.py            # 160 clips of 5 s, 3-fold CV
     python examples/compare_architectures.py --quick    # a smoke run in seconds
     python examples/compare_architectures.py --n-clips 320 --duration 10 --folds 5 \
-        --max-epochs 100 --n-mels 96                       # the 36-minute run below
+        --max-epochs 100 --n-mels 96                       # the 10-minute run below
 
 The default run (160 clips of 5 s, 3-fold, 64 mel bands, up to 40 epochs; 65 s on a
 2-core CPU) gives MFCC + SVC 0.487 ± 0.027, conv1d 0.393 ± 0.089, conv2d
@@ -21,11 +21,10 @@ The default run (160 clips of 5 s, 3-fold, 64 mel bands, up to 40 epochs; 65 s o
 the 2D networks trained from scratch lead the baseline by about one fold's standard
 deviation, and conv1d trails it.
 
-The last command (320 clips of 10 s, 5-fold, 96 mel bands, up to 100 epochs; 36 min
-on this 2-core machine, before this release's CPU dropout, whose random stream
-differs: not re-run) gave MFCC + SVC 0.531 ± 0.050, conv1d 0.531 ± 0.082, conv2d
-0.628 ± 0.046, crnn 0.588 ± 0.049 (chance 0.125): with more and longer clips the 2D
-convnet pulls ahead of the baseline.
+The last command (320 clips of 10 s, 5-fold, 96 mel bands, up to 100 epochs; 9 min
+31 s on this 2-core machine) gave MFCC + SVC 0.541 ± 0.056, conv1d 0.525 ± 0.074,
+conv2d 0.631 ± 0.019, crnn 0.653 ± 0.036 (chance 0.125): with more and longer clips
+both 2D networks pull ahead of the baseline, by 0.09 (conv2d) and 0.11 (crnn).
 
 Every network is one ``Pipeline``: MelSpectrogram -> LogCompression ->
 SpectrogramScaler -> NeuralClassifier, so nothing is fitted on the test folds.

@@ -12,11 +12,11 @@ baseline's score on the same folds beside it.
 The log-mel-spectrograms are computed once, outside the grid search: the
 representation is stateless, so nothing is learned from the test folds.
 
-Measured (240 clips of 5 s, 3-fold; 30 s on a 2-core CPU): every layer helps a
-little and deeper single layers beat the first (layer 1 0.26, layer 5 0.35, avg
-pooling); all five layers with avg and max pooling (320 features) are best at
-0.388 ± 0.054 -- still well below the MFCC baseline's 0.504 ± 0.041 (chance
-0.125). Random filters describe texture, not the genre cues that MFCCs summarise;
+Measured on generated music (240 clips of 5 s, 3-fold; 21 s on a 2-core CPU):
+every layer helps a little and deeper single layers beat the first (layer 1 0.26,
+layer 5 0.35, avg pooling); all five layers with avg and max pooling (320 features)
+are best at 0.388 ± 0.054 -- still well below the MFCC baseline's 0.492 ± 0.026
+(chance 0.125). Random filters describe texture, not the genre cues that MFCCs summarise;
 the trained weights of ``transfer_learning.py`` close that gap.
 
 Usage::
