@@ -242,25 +242,26 @@ def shift_batch(x, ratios, rates):
         return y, lengths
     n_outs = [int(math.ceil(m * ratio)) for m, ratio in zip(lengths, ratios, strict=True)]
     out = y.new_zeros((*y.shape[:-1], max(n_outs)))
+    groups = {}  # output length -> the clips resampled to it
     for b, (m, n_out) in enumerate(zip(lengths, n_outs, strict=True)):
         if n_out == m:
             out[b, ..., :m] = y[b, ..., :m]
+        else:
+            groups.setdefault(n_out, []).append(b)
     # A forward FFT per clip (their lengths differ, and an FFT of a padded clip would
     # not be the clip's spectrum), one inverse FFT for the clips of each output length.
-    for n_out in sorted(set(n_outs)):
-        group = [b for b, (m, k) in enumerate(zip(lengths, n_outs, strict=True))
-                 if k == n_out != m]
-        if group:
-            spectra = torch.stack([_resampled_spectrum(y[b, ..., :lengths[b]], n_out)
-                                   for b in group])
-            out[group, ..., :n_out] = torch.fft.irfft(spectra, n=n_out, dim=-1)
+    for n_out, group in groups.items():
+        spectra = torch.stack([_resampled_spectrum(y[b, ..., :lengths[b]], n_out)
+                               for b in group])
+        out[group, ..., :n_out] = torch.fft.irfft(spectra, n=n_out, dim=-1)
     return out, n_outs
 
 
 @functools.lru_cache(maxsize=4)
 def _fast_lengths(bits):
     """The sorted lengths below ``2 ** bits`` with no prime factor above 13 (11,620
-    below 2 ** 25)."""
+    below 2 ** 25). Not scipy.fft.next_fast_len: it only looks up, and the nearest
+    length below needs prev_fast_len (scipy >= 1.15; skmir supports 1.10)."""
     lengths = [1]
     for prime in _FAST_PRIMES:
         grown = []
