@@ -535,3 +535,41 @@ def test_compare_shows_each_epoch_of_a_running_fold(clips, capsys):
     for fold in (1, 2):
         assert f"net fold {fold}/2 epoch 3/3" in captured.err  # the bar, while it trains
     assert "net fold 2/2: " in captured.out  # the fold's line once it is scored
+
+
+def test_compare_in_parallel_equals_compare_in_this_process(clips):
+    from skmir.model_selection.comparison import _dispatch_order
+    from skmir.neural import NeuralClassifier
+
+    X, y = clips
+    def net(architecture):
+        return NeuralClassifier(architecture=architecture, channels=4, hidden=8, batch_size=8,
+                                max_epochs=3, early_stopping=False, random_state=0)
+
+    models = {"baseline": make_pipeline(FunctionTransformer(lambda X: X.reshape(len(X), -1)),
+                                        SVC()),
+              "net": net("c2-p2-d2"),
+              "chance": DummyClassifier(),
+              "larger net": make_pipeline(FunctionTransformer(), net("c2-p2-c2-p2-d2"))}
+    # workers take the networks first (the longest), the last listed first; this
+    # process takes the given order
+    assert _dispatch_order(models, 2) == ["larger net", "net", "baseline", "chance"]
+    assert _dispatch_order(models, 1) == list(models)
+    serial = compare(models, X, y, cv=4, baseline="baseline", verbose=0)
+    parallel = compare(models, X, y, cv=4, baseline="baseline", n_jobs=2, verbose=0)
+    assert list(parallel.scores) == list(models)  # the models' order, not the fits'
+    for name in models:  # conftest fixes the threads of every fit: the same sums
+        np.testing.assert_array_equal(parallel.scores[name], serial.scores[name])
+        np.testing.assert_array_equal(parallel.predictions[name], serial.predictions[name])
+
+
+def test_the_command_fits_a_fold_per_core_unless_a_gpu_trains(monkeypatch):
+    import joblib
+
+    from skmir import cli
+    from skmir.nn import device
+
+    assert cli._default_n_jobs(5) == min(joblib.cpu_count(), 5)
+    assert cli._default_n_jobs(1) == 1
+    monkeypatch.setattr(device.torch.cuda, "is_available", lambda: True)
+    assert cli._default_n_jobs(5) == 1
