@@ -10,7 +10,8 @@ time was kernel time. :func:`keep_freed_memory` raises both thresholds to 1 GiB
 (``load_pretrained``) or extracts features from a network built here, on Linux with
 glibc: freed batches stay in the heap for the next batch. The cost is that
 the process keeps memory it freed (up to its peak) instead of returning it to the
-system. Set the environment variable ``SKMIR_MALLOC_TUNING=0`` to leave glibc's
+system, until :func:`release_freed_memory` (which :func:`skmir.compare` calls after
+each fit). Set the environment variable ``SKMIR_MALLOC_TUNING=0`` to leave glibc's
 defaults; on other C libraries and systems nothing happens. jemalloc or tcmalloc
 loaded with ``LD_PRELOAD`` (Intel's advice for PyTorch on CPUs) make this moot: they
 keep freed memory themselves and never read glibc's thresholds.
@@ -26,7 +27,7 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 THRESHOLD = 1 << 30
 
-_state = {"done": False, "set": False}
+_state = {"done": False, "set": False, "libc": None}
 
 
 def keep_freed_memory():
@@ -58,4 +59,30 @@ def keep_freed_memory():
     except (OSError, AttributeError):
         ok = False
     _state["set"] = bool(ok)
+    _state["libc"] = libc if ok else None
     return _state["set"]
+
+
+def release_freed_memory():
+    """Give the memory that the raised thresholds keep back to the system (``malloc_trim``).
+
+    For a process that goes on after a job that trained: a worker of
+    :func:`skmir.compare` between fits, so that its resident size is what it holds,
+    not its peak (joblib's loky workers restart when their resident size grows by
+    300 MB, which the retained memory of a larger fit than the first triggered).
+    Nothing happens when :func:`keep_freed_memory` did not raise the thresholds.
+
+    Returns
+    -------
+    released : bool
+        Whether memory was given back.
+
+    Examples
+    --------
+    >>> from skmir._allocator import release_freed_memory
+    >>> isinstance(release_freed_memory(), bool)
+    True
+    """
+    if _state["libc"] is None:
+        return False
+    return _state["libc"].malloc_trim(0) == 1

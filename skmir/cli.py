@@ -298,6 +298,14 @@ def _load(args, log):
         log(f"Generating {args.n_clips} clips of {duration:g} s ({args.task}) ...")
         data = make_music(task=args.task, n_clips=args.n_clips, duration=duration,
                           sr=args.sr, random_state=args.seed, n_jobs=args.n_jobs)
+        if args.n_jobs not in (None, 1):
+            # Fresh workers for the fits: joblib's loky workers take their reference
+            # size after their first task and restart, with a warning of a memory
+            # leak, when they grow 300 MB past it, as a network's fit after a
+            # generation task does.
+            from joblib.externals.loky import get_reusable_executor
+
+            get_reusable_executor().shutdown(wait=True)
         # genre names, not indices, so that the report's confusion matrix reads
         notes = [f"Clip length: {duration:g} s (generated)."]
         return data.data, np.asarray(data.target_names)[data.target], None, None, notes

@@ -69,3 +69,41 @@ def test_feature_extraction_raises_them(code):
                           f"{code}; print(a._state)"], capture_output=True, text=True,
                          check=True)
     assert "'set': True" in out.stdout
+
+
+# 256 blocks of 1 MiB, written and freed: with the thresholds raised the heap keeps
+# them (resident); release_freed_memory gives them back.
+RELEASE = """
+import ctypes, os
+from skmir._allocator import keep_freed_memory, release_freed_memory
+
+def resident():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+libc = ctypes.CDLL("libc.so.6")
+libc.malloc.restype = ctypes.c_void_p
+keep_freed_memory()
+blocks = [libc.malloc(1 << 20) for _ in range(256)]
+for block in blocks:
+    ctypes.memset(block, 1, 1 << 20)
+held = resident()
+for block in reversed(blocks):
+    libc.free(ctypes.c_void_p(block))
+kept = resident()
+released = release_freed_memory()
+print(released, held - kept < 64 << 20, kept - resident() > 192 << 20)
+"""
+
+
+def test_release_freed_memory_gives_the_kept_heap_back():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "SKMIR_MALLOC_TUNING"}
+    out = subprocess.run([sys.executable, "-c", RELEASE], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True"]
+    out = subprocess.run([sys.executable, "-c", RELEASE],
+                         env={**env, "SKMIR_MALLOC_TUNING": "0"}, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.split()[0] == "False"  # glibc's defaults: nothing kept to release
