@@ -573,3 +573,13 @@ def test_the_command_fits_a_fold_per_core_unless_a_gpu_trains(monkeypatch):
     assert cli._default_n_jobs(1) == 1
     monkeypatch.setattr(device.torch.cuda, "is_available", lambda: True)
     assert cli._default_n_jobs(5) == 1
+
+
+def test_compare_raises_the_warnings_of_its_workers_fits_in_its_own_process(clips):
+    from skmir.neural import NeuralClassifier
+
+    X, y = clips  # too few clips of a class for early stopping's validation split
+    net = NeuralClassifier(architecture="c2-p2-d2", channels=4, hidden=8, batch_size=8,
+                           max_epochs=1, random_state=0)
+    with pytest.warns(UserWarning, match="too few clips of each class"):
+        compare({"net": net}, X, y, cv=2, n_jobs=2, verbose=0)

@@ -88,34 +88,38 @@ def _quiet(model):
 
 def _fit_and_score(model, X, y, train, test, scorer, key):
     """Fit on the training fold, predict the test fold once, score that prediction;
-    returns ``key`` and (score, predictions, fit seconds, predict seconds)."""
-    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-    start = time.perf_counter()
-    # A Ctrl-C stops the run instead of ending one fold's training early. Set here,
-    # not around Parallel, so that it holds in joblib's worker processes too.
-    with interrupts_propagate():
-        model.fit(X_train, y[train])
-    fit_time = time.perf_counter() - start
-    start = time.perf_counter()
-    fold = _FoldPredictions(model, X_test)
-    try:
-        score = scorer(fold, X_test, y[test])
-    except AttributeError as exc:
-        # e.g. "has none of the following attributes: predict_proba" should name the
-        # model, not the wrapper the user never made
-        wrapper = type(fold).__name__
-        if wrapper not in str(exc):
-            raise
-        raise AttributeError(str(exc).replace(wrapper, type(model).__name__)) from None
-    predicted = np.asarray(fold.predict(X_test))
-    seconds = time.perf_counter() - start
+    returns ``key``, (score, predictions, fit seconds, predict seconds) and the
+    warnings raised, for :func:`compare` to raise again in its own process."""
+    # Recorded, not shown: in a joblib worker they would print as source excerpts
+    # from each worker, past the command's formatting and the caller's filters.
+    with warnings.catch_warnings(record=True) as caught:
+        X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+        start = time.perf_counter()
+        # A Ctrl-C stops the run instead of ending one fold's training early. Set
+        # here, not around Parallel, so that it holds in joblib's worker processes.
+        with interrupts_propagate():
+            model.fit(X_train, y[train])
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        fold = _FoldPredictions(model, X_test)
+        try:
+            score = scorer(fold, X_test, y[test])
+        except AttributeError as exc:
+            # e.g. "has none of the following attributes: predict_proba" should name
+            # the model, not the wrapper the user never made
+            wrapper = type(fold).__name__
+            if wrapper not in str(exc):
+                raise
+            raise AttributeError(str(exc).replace(wrapper, type(model).__name__)) from None
+        predicted = np.asarray(fold.predict(X_test))
+        seconds = time.perf_counter() - start
     # What the fit held goes back to the system before the next fit in this process
     # (a worker's resident size would otherwise read as a leak to joblib: see
     # release_freed_memory); the collection reaches the cycles a skorch net makes.
     del model, fold, X_train, X_test
     gc.collect()
     release_freed_memory()
-    return key, (float(score), predicted, fit_time, seconds)
+    return key, (float(score), predicted, fit_time, seconds), [w.message for w in caught]
 
 
 def clipwise_prefix(model, X):
@@ -301,12 +305,12 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     n_jobs : int or None, default=None
         Fits run in parallel (joblib; None means 1). Every (model, fold) fit joins
         one queue, the networks first (the last listed first), so that few workers
-        idle while another trains a model's last fold. On a CPU this is usually the faster
-        way to use several cores: a small network trained on one thread does about
-        1.4 times the work per core of one trained on two. joblib's processes
-        start with ``cpu_count // n_jobs`` threads each, and torch's float sums
-        depend on the thread count: scores equal those of ``n_jobs=1`` when the
-        fits run on as many threads (``SKMIR_NUM_THREADS``).
+        idle while another trains a model's last fold. On a CPU this is usually
+        the faster way to use several cores: a small network trained on one
+        thread does about 1.4 times the work per core of one trained on two.
+        joblib's processes start with ``cpu_count // n_jobs`` threads each, and
+        torch's float sums depend on the thread count: scores equal those of
+        ``n_jobs=1`` when the fits run on as many threads (``SKMIR_NUM_THREADS``).
     random_state : int, default=0
         Seed of the folds and of models given by name.
     verbose : int, default=1
@@ -388,7 +392,9 @@ def compare(models, X, y, *, cv=5, groups=None, scoring=None, baseline=BASELINE,
     folds = {name: {} for name in models}
     bar.set_postfix_str(order[0])
     with epoch_progress(show_epoch if verbose else None):
-        for (name, k), fold in parallel(fits()):
+        for (name, k), fold, caught in parallel(fits()):
+            for message in caught:
+                warnings.warn(message, stacklevel=2)
             folds[name][k] = fold
             bar.update()
             if verbose:
