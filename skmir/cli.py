@@ -437,6 +437,10 @@ def compare_command(args):
     from skmir.pipelines import make_models
 
     log = (lambda *a: None) if args.quiet else (lambda msg: print(msg, flush=True))
+    # joblib's loky says so when it replaces a worker, e.g. those it stops after a
+    # Ctrl-C: nothing for the user to act on (a worker that crashes raises instead).
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given",
+                            category=UserWarning)
     _check_flags(args)
     if args.sr is None:
         args.sr = 16000 if args.source is None else 22050
