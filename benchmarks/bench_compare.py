@@ -50,7 +50,7 @@ def main(argv=None):
     if args.models:
         extra += ["--models", args.models]
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"skmir compare {' '.join(extra)} on {os.cpu_count()} CPUs")
+        print(" ".join(["skmir compare", *extra, f"on {os.cpu_count()} CPUs"]))
         default, default_scores = run(extra, Path(tmp) / "default")
         print(f"  default --n-jobs: {default:.0f} s")
         serial, serial_scores = run([*extra, "--n-jobs", "1"], Path(tmp) / "serial")

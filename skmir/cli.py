@@ -463,9 +463,10 @@ def compare_command(args):
         client = _connect(args.scheduler)  # an unreachable cluster fails before any work
         try:
             X, y, groups, excluded, notes = _load(args, log)
-            if client is None and joblib_jobs(args.n_jobs) > 1:
-                notes.append(f"Fits: {joblib_jobs(args.n_jobs)} at a time (--n-jobs); "
-                             "each fit's seconds are its own.")
+            at_once = joblib_jobs(args.n_jobs)
+            if client is None and at_once > 1:
+                notes.append(f"Fits: {at_once} at a time (--n-jobs); each fit's seconds "
+                             "are its own.")
             with _backend(client):
                 results = compare(models, X, y, cv=args.cv, groups=groups,
                                   n_jobs=args.n_jobs, random_state=args.seed,

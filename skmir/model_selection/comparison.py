@@ -77,11 +77,17 @@ class _FoldPredictions:
         return self._Xt[0]
 
 
+def _params_named(model, name):
+    """The parameters of ``model`` called ``name``, at any depth (``step__name``)."""
+    return {key: value for key, value in model.get_params().items()
+            if key.rsplit("__", 1)[-1] == name}
+
+
 def _quiet(model):
     """``model`` with every ``verbose="auto"`` parameter set to 0: compare's own bar
     counts the epochs, and a fold in a worker process cannot tell who is watching."""
-    auto = {k: 0 for k, v in model.get_params().items()
-            if k.rsplit("__", 1)[-1] == "verbose" and isinstance(v, str) and v == "auto"}
+    auto = {k: 0 for k, v in _params_named(model, "verbose").items()
+            if isinstance(v, str) and v == "auto"}
     return model.set_params(**auto)
 
 
@@ -219,11 +225,8 @@ def _dispatch_order(models, n_jobs):
     if joblib.effective_n_jobs(n_jobs) == 1:
         return list(models)
 
-    def epochs(name):
-        return any(key.rsplit("__", 1)[-1] == "max_epochs"
-                   for key in models[name].get_params())
-
-    return [m for m in reversed(models) if epochs(m)] + [m for m in models if not epochs(m)]
+    epochs = {name for name, model in models.items() if _params_named(model, "max_epochs")}
+    return [m for m in reversed(models) if m in epochs] + [m for m in models if m not in epochs]
 
 
 def _default_cv(cv, y, groups, classification, random_state):
